@@ -1,0 +1,1 @@
+"""tidi adapters: the HTTP API, the arq worker and the command line."""

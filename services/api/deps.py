@@ -1,0 +1,137 @@
+"""Request dependencies: the session (commit, then enqueue), who may call, paging, If-Match."""
+
+import logging
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import Depends, Header, Query, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.auth import service as auth_service
+from shared.auth.errors import MissingApiKey, RoleNotAllowed
+from shared.auth.models import Role
+from shared.auth.principal import Principal
+from shared.concurrency import parse_if_match
+from shared.jobs import JobRequest, take_deferred_jobs
+
+logger = logging.getLogger("tidi.api")
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One session per request: committed right after the endpoint, then jobs enqueued.
+
+    Services never commit; an exception anywhere rolls everything back and the
+    deferred jobs are dropped with it.
+    """
+    async with request.app.state.sessionmaker() as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+    jobs = take_deferred_jobs(session)
+    if jobs:
+        await enqueue_jobs(request, jobs)
+
+
+async def enqueue_jobs(request: Request, jobs: list[JobRequest]) -> None:
+    """Enqueue committed work; a Redis outage is logged, the outbox relay catches up."""
+    pool = request.app.state.arq
+    for job in jobs:
+        try:
+            await pool.enqueue_job(job.name, _job_id=job.job_id, **job.kwargs)
+        except Exception:
+            logger.warning("enqueue failed; the relay will retry", extra={"job_id": job.job_id})
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+bearer_scheme = HTTPBearer(
+    auto_error=False,
+    scheme_name="ApiKey",
+    description="A tidi API key: `Authorization: Bearer tidi_…` (admins create them).",
+)
+
+
+class Authorize:
+    """Admits only keys of the given roles: 401 without a valid key, 403 for other roles."""
+
+    def __init__(self, *roles: Role) -> None:
+        self.roles = frozenset(roles)
+
+    async def __call__(
+        self,
+        request: Request,
+        session: SessionDep,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)],
+    ) -> Principal:
+        """The principal of the request's bearer key, if its role is allowed."""
+        if credentials is None:
+            raise MissingApiKey("send the header `Authorization: Bearer <your tidi key>`")
+        settings = request.app.state.settings
+        principal = await auth_service.authenticate(
+            session,
+            credentials.credentials,
+            touch_interval=timedelta(seconds=settings.API_KEY_TOUCH_INTERVAL_SECONDS),
+        )
+        request.state.principal = principal
+        if principal.role not in self.roles:
+            allowed = ", ".join(sorted(r.value for r in self.roles))
+            raise RoleNotAllowed(
+                f"role {principal.role.value!r} may not do this (allowed: {allowed})"
+            )
+        return principal
+
+
+def public() -> None:
+    """Marker: this operation needs no key (health, metrics, documentation)."""
+
+
+# --- who may call: every route names one of these in its signature -----------------
+AnyRole = Annotated[Principal, Depends(Authorize(*Role))]
+AdminOnly = Annotated[Principal, Depends(Authorize(Role.ADMIN))]
+AdminOrTerritory = Annotated[Principal, Depends(Authorize(Role.ADMIN, Role.TERRITORY))]
+Public = Depends(public)
+
+
+# --- collections and concurrency ------------------------------------------------------
+class PageParams:
+    """`limit` and `cursor` query parameters of every collection."""
+
+    def __init__(
+        self,
+        request: Request,
+        limit: Annotated[
+            int | None,
+            Query(ge=1, le=1000, description="Page size (default 50, at most 200)."),
+        ] = None,
+        cursor: Annotated[
+            str | None,
+            Query(max_length=2000, description="`next_cursor` of the previous page."),
+        ] = None,
+    ) -> None:
+        settings = request.app.state.settings
+        self.limit = min(limit or settings.PAGE_SIZE_DEFAULT, settings.PAGE_SIZE_MAX)
+        self.cursor = cursor
+
+
+PageDep = Annotated[PageParams, Depends()]
+
+
+def if_match(
+    header: Annotated[
+        str | None,
+        Header(
+            alias="If-Match",
+            description="The ETag of the version you read; required on updates.",
+        ),
+    ] = None,
+) -> int | None:
+    """The version named by `If-Match`, if any."""
+    return parse_if_match(header)
+
+
+IfMatchDep = Annotated[int | None, Depends(if_match)]

@@ -1,0 +1,80 @@
+"""The FastAPI application: lifespan resources, middleware, problem handlers, routers, docs."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from arq import create_pool
+from arq.connections import RedisSettings
+from fastapi import FastAPI
+
+from services.api.audit.router import router as audit_router
+from services.api.auth.router import router as auth_router
+from services.api.docs import install_docs
+from services.api.funds.router import router as funds_router
+from services.api.geography.router import router as geography_router
+from services.api.middleware import BodyGuardMiddleware, RequestContextMiddleware
+from services.api.openapi import install_openapi
+from services.api.operators.router import router as operators_router
+from services.api.problems import install_problem_handlers
+from services.api.routing import operation_id
+from services.api.system.router import router as system_router
+from services.api.territories.router import router as territories_router
+from shared.db.engine import create_engine, create_sessionmaker
+from shared.logging import configure_logging
+from shared.settings import Settings, get_settings
+
+ROUTERS = (
+    geography_router,
+    territories_router,
+    operators_router,
+    funds_router,
+    auth_router,
+    audit_router,
+    system_router,
+)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the API for `settings` (defaults to the environment)."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(settings)
+        arq_pool = await create_pool(
+            RedisSettings.from_dsn(settings.redis_url()),
+            default_queue_name=settings.WORKER_QUEUE_NAME,
+        )
+        app.state.engine = engine
+        app.state.sessionmaker = create_sessionmaker(engine)
+        app.state.arq = arq_pool
+        try:
+            yield
+        finally:
+            await arq_pool.aclose()
+            await engine.dispose()
+
+    app = FastAPI(
+        title="tidi",
+        version="1.0.0",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        generate_unique_id_function=operation_id,
+    )
+    app.state.settings = settings
+    install_problem_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    install_docs(app)
+    install_openapi(app)
+    app.add_middleware(BodyGuardMiddleware, max_body_bytes=settings.MAX_BODY_BYTES)
+    app.add_middleware(RequestContextMiddleware)
+    return app
+
+
+def app_factory() -> FastAPI:
+    """Entry point for `uvicorn --factory services.api.main:app_factory`."""
+    settings = get_settings()
+    configure_logging(settings.LOG_LEVEL, json=settings.LOG_JSON)
+    return create_app(settings)

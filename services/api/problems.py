@@ -1,0 +1,183 @@
+"""Every error as RFC 9457 `application/problem+json`, and its OpenAPI description."""
+
+import logging
+from http import HTTPStatus
+from typing import Any, cast
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from shared.context import request_id_var
+from shared.errors import PROBLEM_BASE, TidiError
+
+logger = logging.getLogger("tidi.api")
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+_PROBLEM_SCHEMA = {"$ref": "#/components/schemas/Problem"}
+
+_DESCRIPTIONS = {
+    400: "Malformed request (invalid JSON, malformed cursor or header).",
+    401: "Missing, unknown, revoked or expired API key.",
+    403: "The key's role or tenant may not do this.",
+    404: "No such resource, or not visible to this key.",
+    405: "Method not allowed on this path.",
+    409: "Conflicts with the current state (duplicate, illegal transition).",
+    412: "`If-Match` does not match the current version (ETag).",
+    413: "Request body larger than the configured limit.",
+    415: "Request body is not JSON (`Content-Type: application/json`).",
+    422: "Invalid input; `errors` lists each field by JSON pointer.",
+    428: "`If-Match` is required for this update.",
+    429: "Too many requests.",
+}
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entries for these error statuses, with the Problem schema."""
+    return {
+        status: {
+            "description": _DESCRIPTIONS.get(status, HTTPStatus(status).phrase),
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": _PROBLEM_SCHEMA}},
+        }
+        for status in statuses
+    }
+
+
+def problem_response(
+    status: int,
+    detail: str,
+    *,
+    instance: str | None = None,
+    type_uri: str | None = None,
+    title: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extensions: Any,
+) -> JSONResponse:
+    """A problem+json response."""
+    body: dict[str, Any] = {
+        "type": type_uri or PROBLEM_BASE + _slug(status),
+        "title": title or HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+        "request_id": request_id_var.get(),
+    }
+    body.update({k: v for k, v in extensions.items() if v is not None})
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def _slug(status: int) -> str:
+    return HTTPStatus(status).phrase.lower().replace(" ", "-").replace("'", "")
+
+
+def json_pointer(location: tuple[int | str, ...]) -> str:
+    """RFC 6901 pointer of a validation error location (`("body", "a", 0)` → `/body/a/0`)."""
+    parts = [str(p).replace("~", "~0").replace("/", "~1") for p in location]
+    return "/" + "/".join(parts)
+
+
+async def _tidi_error(request: Request, exc: Exception) -> JSONResponse:
+    exc = cast(TidiError, exc)
+    extensions = dict(exc.extensions)
+    pointer = extensions.pop("pointer", None)
+    errors = (
+        [{"pointer": pointer, "detail": exc.detail, "type": exc.type_slug}] if pointer else None
+    )
+    headers = {"WWW-Authenticate": 'Bearer realm="tidi"'} if exc.status == 401 else None
+    return problem_response(
+        exc.status,
+        exc.detail,
+        instance=request.url.path,
+        type_uri=exc.type_uri(),
+        title=exc.title,
+        headers=headers,
+        errors=errors,
+        **extensions,
+    )
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    exc = cast(RequestValidationError, exc)
+    errors = [
+        {
+            "pointer": json_pointer(tuple(error.get("loc", ()))),
+            "detail": error.get("msg", "invalid"),
+            "type": error.get("type", "value_error"),
+        }
+        for error in exc.errors()
+    ]
+    if any(e["type"] == "json_invalid" for e in errors):
+        return problem_response(
+            400,
+            "the request body is not valid JSON",
+            instance=request.url.path,
+            type_uri=PROBLEM_BASE + "malformed-json",
+            title="Malformed JSON",
+            errors=errors,
+        )
+    return problem_response(
+        422,
+        f"{len(errors)} invalid input(s); see errors",
+        instance=request.url.path,
+        type_uri=PROBLEM_BASE + "validation-failed",
+        title="Validation failed",
+        errors=errors,
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    exc = cast(StarletteHTTPException, exc)
+    detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    if exc.status_code == 404 and detail == "Not Found":
+        detail = f"no route matches {request.url.path}"
+    if exc.status_code == 405:
+        detail = f"{request.method} is not allowed on {request.url.path}"
+    return problem_response(
+        exc.status_code,
+        detail,
+        instance=request.url.path,
+        headers=dict(exc.headers or {}),
+    )
+
+
+async def _stale_data(request: Request, _exc: Exception) -> JSONResponse:
+    return problem_response(
+        412,
+        "the resource was changed by another request; read it again and retry",
+        instance=request.url.path,
+        type_uri=PROBLEM_BASE + "precondition-failed",
+        title="Precondition failed",
+    )
+
+
+async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
+    logger.info("integrity error", extra={"error": str(exc.__cause__ or exc)[:300]})
+    return problem_response(
+        409,
+        "the change conflicts with an existing record",
+        instance=request.url.path,
+        type_uri=PROBLEM_BASE + "conflict",
+        title="Conflict",
+    )
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    logger.exception("unhandled error", exc_info=exc)
+    return problem_response(
+        500,
+        "an unexpected error occurred; it was logged with this request id",
+        instance=request.url.path,
+    )
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Render every error the app can raise as problem+json."""
+    app.add_exception_handler(TidiError, _tidi_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(StaleDataError, _stale_data)
+    app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(Exception, _unexpected)

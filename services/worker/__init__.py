@@ -1,0 +1,1 @@
+"""The queue adapter: arq jobs and crons over the shared services."""

@@ -1,0 +1,77 @@
+"""arq `WorkerSettings`: the only registry of jobs and crons."""
+
+from typing import Any
+
+from arq import cron, func
+from arq.connections import RedisSettings
+from arq.cron import CronJob
+from arq.worker import Function
+
+from services.worker.jobs import system
+from shared.db.engine import create_engine, create_sessionmaker
+from shared.settings import Settings, get_settings
+
+FUNCTIONS: list[Function] = [func(system.ping, name="system.ping", max_tries=3)]
+
+
+def cron_jobs(settings: Settings) -> list[CronJob]:
+    """Periodic jobs; `unique` so several workers never run the same tick twice."""
+    beat = settings.WORKER_HEARTBEAT_SECONDS
+    seconds = set(range(0, 60, beat)) if beat < 60 else {0}
+    return [
+        cron(
+            system.heartbeat,
+            name="system.heartbeat",
+            second=seconds,
+            unique=True,
+            run_at_startup=True,
+        )
+    ]
+
+
+async def on_startup(ctx: dict[str, Any]) -> None:
+    """Build the engine and sessionmaker once per worker process."""
+    settings: Settings = ctx.setdefault("settings", get_settings())
+    ctx["engine"] = create_engine(settings, pool_size=5)
+    ctx["sessionmaker"] = create_sessionmaker(ctx["engine"])
+
+
+async def on_shutdown(ctx: dict[str, Any]) -> None:
+    """Release the database pool."""
+    await ctx["engine"].dispose()
+
+
+def worker_options(settings: Settings) -> dict[str, Any]:
+    """Keyword arguments of `arq.Worker` for these settings."""
+    return {
+        "functions": FUNCTIONS,
+        "cron_jobs": cron_jobs(settings),
+        "on_startup": on_startup,
+        "on_shutdown": on_shutdown,
+        "redis_settings": RedisSettings.from_dsn(settings.redis_url()),
+        "queue_name": settings.WORKER_QUEUE_NAME,
+        "ctx": {"settings": settings},
+        "max_jobs": 50,
+        "job_timeout": 300,
+        "keep_result": 3600,
+    }
+
+
+class WorkerSettings:
+    """For `arq services.worker.main.WorkerSettings` (configuration from the environment).
+
+    `tidi worker` is the usual entry point; it builds the same options.
+    """
+
+    _settings = get_settings()
+    functions = FUNCTIONS
+    cron_jobs = cron_jobs(_settings)
+    on_startup = on_startup
+    on_shutdown = on_shutdown
+    queue_name = _settings.WORKER_QUEUE_NAME
+    redis_settings = (
+        RedisSettings.from_dsn(_settings.redis_url()) if _settings.REDIS_URL else RedisSettings()
+    )
+    max_jobs = 50
+    job_timeout = 300
+    keep_result = 3600

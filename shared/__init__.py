@@ -1,0 +1,1 @@
+"""tidi core: settings, data layer, domain services and the API contract."""

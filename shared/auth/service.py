@@ -1,0 +1,146 @@
+"""Authentication of bearer keys and their life cycle (create, revoke)."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.audit import service as audit_service
+from shared.auth.errors import InvalidApiKey, InvalidKeyBinding
+from shared.auth.models import ApiKey, Role
+from shared.auth.principal import Principal
+from shared.auth.schemas import ApiKeyCreate
+from shared.auth.secrets import (
+    display_prefix,
+    generate_api_key,
+    hash_api_key,
+    looks_like_api_key,
+)
+from shared.errors import Conflict, NotFound
+from shared.operators import repository as operator_repository
+from shared.territories import repository as territory_repository
+
+
+async def authenticate(
+    session: AsyncSession, token: str, *, touch_interval: timedelta
+) -> Principal:
+    """The principal of a valid key; raises `InvalidApiKey` otherwise.
+
+    `last_used_at` is refreshed at most once per `touch_interval`, so a busy
+    key costs one indexed SELECT per request, not a write.
+    """
+    if not looks_like_api_key(token):
+        raise InvalidApiKey("the bearer token is not a tidi API key")
+    key = await session.scalar(select(ApiKey).where(ApiKey.secret_hash == hash_api_key(token)))
+    now = datetime.now(UTC)
+    if key is None:
+        raise InvalidApiKey("unknown API key")
+    if key.revoked_at is not None:
+        raise InvalidApiKey("this API key was revoked")
+    if key.expires_at is not None and key.expires_at <= now:
+        raise InvalidApiKey("this API key has expired")
+    if key.last_used_at is None or now - key.last_used_at >= touch_interval:
+        await session.execute(
+            update(ApiKey)
+            .where(ApiKey.id == key.id)
+            .values(last_used_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    return Principal(
+        key_id=key.id,
+        role=key.role,
+        territory_id=key.territory_id,
+        operator_id=key.operator_id,
+        name=key.name,
+    )
+
+
+async def create_key(
+    session: AsyncSession, principal: Principal, data: ApiKeyCreate
+) -> tuple[ApiKey, str]:
+    """A new key and its secret (to show once); audited."""
+    territory_id, operator_id = await _binding(session, data)
+    secret = generate_api_key()
+    key = ApiKey(
+        id=uuid.uuid4(),
+        name=data.name,
+        prefix=display_prefix(secret),
+        secret_hash=hash_api_key(secret),
+        role=data.role,
+        territory_id=territory_id,
+        operator_id=operator_id,
+        expires_at=data.expires_at,
+        created_by_id=principal.key_id,
+    )
+    session.add(key)
+    await session.flush()
+    await audit_service.record(
+        session,
+        principal,
+        action="api_key.created",
+        subject_type="api_key",
+        subject_id=key.id,
+        changes={"name": key.name, "role": key.role.value, "prefix": key.prefix},
+    )
+    return key, secret
+
+
+async def revoke_key(session: AsyncSession, principal: Principal, key_id: uuid.UUID) -> ApiKey:
+    """Revoke a key at once; revoking twice is a 409."""
+    key = await get_key(session, key_id)
+    if key.revoked_at is not None:
+        raise Conflict("this API key is already revoked")
+    key.revoked_at = datetime.now(UTC)
+    await session.flush()
+    await audit_service.record(
+        session,
+        principal,
+        action="api_key.revoked",
+        subject_type="api_key",
+        subject_id=key.id,
+    )
+    return key
+
+
+async def get_key(session: AsyncSession, key_id: uuid.UUID) -> ApiKey:
+    """One key by id, or `NotFound`."""
+    key = await session.get(ApiKey, key_id)
+    if key is None:
+        raise NotFound(f"no API key with id {key_id}")
+    return key
+
+
+async def _binding(
+    session: AsyncSession, data: ApiKeyCreate
+) -> tuple[uuid.UUID | None, uuid.UUID | None]:
+    needs_territory = data.role is Role.TERRITORY
+    needs_operator = data.role is Role.OPERATOR
+    if needs_territory != (data.territory_id is not None):
+        raise InvalidKeyBinding(
+            "territory_id is required for territory keys and forbidden otherwise",
+            pointer="/body/territory_id",
+        )
+    if needs_operator != (data.operator_code is not None):
+        raise InvalidKeyBinding(
+            "operator_code is required for operator keys and forbidden otherwise",
+            pointer="/body/operator_code",
+        )
+    territory_id = operator_id = None
+    if data.territory_id is not None:
+        territory = await territory_repository.get_by_id(session, data.territory_id)
+        if territory is None:
+            raise InvalidKeyBinding(
+                f"no territory with id {data.territory_id}",
+                pointer="/body/territory_id",
+            )
+        territory_id = territory.id
+    if data.operator_code is not None:
+        operator = await operator_repository.get_by_code(session, data.operator_code)
+        if operator is None:
+            raise InvalidKeyBinding(
+                f"no operator with code {data.operator_code!r}",
+                pointer="/body/operator_code",
+            )
+        operator_id = operator.id
+    return territory_id, operator_id

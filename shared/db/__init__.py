@@ -1,0 +1,1 @@
+"""Data layer: declarative base, engine and session factory, keyset pagination."""

@@ -1,0 +1,1 @@
+"""Funds (schemes): windows, envelopes, aid forms, the operator that instructs them."""

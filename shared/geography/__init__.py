@@ -1,0 +1,1 @@
+"""French administrative geography (COG): regions, departments, EPCIs, communes."""

@@ -1,0 +1,1 @@
+"""Partner operators: Bpifrance, Banque des Territoires, France Travail, ADEME, and the Regions."""

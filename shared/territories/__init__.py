@@ -1,0 +1,1 @@
+"""Territoires d'industrie: groups of EPCIs led by a binôme."""
