@@ -1,8 +1,8 @@
 """Base schemas of the API contract: outputs, inputs, cursor pages and problems."""
 
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 
 class Schema(BaseModel):
@@ -15,6 +15,17 @@ class InputSchema(BaseModel):
     """Base of every request body: unknown fields are rejected."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def refuse_null(*fields: str) -> Any:
+    """Validator of an update schema: these fields may be left out, but not set to null."""
+
+    def check(value: object, info: ValidationInfo) -> object:
+        if value is None:
+            raise ValueError(f"{info.field_name} cannot be null; leave it out to keep it")
+        return value
+
+    return field_validator(*fields)(check)
 
 
 ItemT = TypeVar("ItemT")

@@ -4,4 +4,5 @@ pytest_plugins = [
     "tests.fixtures.database",
     "tests.fixtures.api",
     "tests.fixtures.builders",
+    "tests.fixtures.flows",
 ]

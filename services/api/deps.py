@@ -94,6 +94,8 @@ def public() -> None:
 AnyRole = Annotated[Principal, Depends(Authorize(*Role))]
 AdminOnly = Annotated[Principal, Depends(Authorize(Role.ADMIN))]
 AdminOrTerritory = Annotated[Principal, Depends(Authorize(Role.ADMIN, Role.TERRITORY))]
+RecordReader = Annotated[Principal, Depends(Authorize(Role.ADMIN, Role.TERRITORY, Role.OPERATOR))]
+"""Who may read projects and applications (each within its tenant; observers see none)."""
 Public = Depends(public)
 
 

@@ -7,6 +7,7 @@ from arq import create_pool
 from arq.connections import RedisSettings
 from fastapi import FastAPI
 
+from services.api.applications.router import router as applications_router
 from services.api.audit.router import router as audit_router
 from services.api.auth.router import router as auth_router
 from services.api.docs import install_docs
@@ -16,6 +17,7 @@ from services.api.middleware import BodyGuardMiddleware, RequestContextMiddlewar
 from services.api.openapi import install_openapi
 from services.api.operators.router import router as operators_router
 from services.api.problems import install_problem_handlers
+from services.api.projects.router import router as projects_router
 from services.api.routing import operation_id
 from services.api.system.router import router as system_router
 from services.api.territories.router import router as territories_router
@@ -28,6 +30,8 @@ ROUTERS = (
     territories_router,
     operators_router,
     funds_router,
+    projects_router,
+    applications_router,
     auth_router,
     audit_router,
     system_router,

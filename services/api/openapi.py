@@ -38,6 +38,14 @@ TAGS = [
         "description": "Partner operators that instruct funds and receive notifications.",
     },
     {"name": "funds", "description": "Funding schemes, their windows and envelopes."},
+    {
+        "name": "projects",
+        "description": "Industrial projects of the territories and their lifecycle.",
+    },
+    {
+        "name": "applications",
+        "description": "Applications to funds: drafts, completeness, submission, lifecycle.",
+    },
     {"name": "api-keys", "description": "API keys and the caller's identity."},
     {"name": "audit", "description": "The audit log of every change."},
     {"name": "system", "description": "Health, readiness and metrics."},

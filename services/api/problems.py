@@ -7,7 +7,7 @@ from typing import Any, cast
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -164,6 +164,23 @@ async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+# PostgreSQL refuses some text outright (NUL characters, `\u0000` in JSON): SQLSTATE
+# 22021 character_not_in_repertoire and 22P05 untranslatable_character.
+_UNSTORABLE_TEXT = frozenset({"22021", "22P05"})
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    if getattr(cast(DBAPIError, exc).orig, "sqlstate", None) in _UNSTORABLE_TEXT:
+        return problem_response(
+            422,
+            "the request holds text that cannot be stored (NUL characters are not allowed)",
+            instance=request.url.path,
+            type_uri=PROBLEM_BASE + "unstorable-text",
+            title="Unprocessable content",
+        )
+    raise exc
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     logger.exception("unhandled error", exc_info=exc)
     return problem_response(
@@ -180,4 +197,5 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(StaleDataError, _stale_data)
     app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(DBAPIError, _database_error)
     app.add_exception_handler(Exception, _unexpected)

@@ -4,9 +4,12 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import Coroutine
+import signal
+import threading
+from collections.abc import Coroutine, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import FrameType
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -58,6 +61,27 @@ def _run_async(coro: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coro)
 
 
+@contextlib.contextmanager
+def _sigterm_unwinds() -> Iterator[None]:
+    """Turn SIGTERM into `SystemExit`, so `finally` blocks stop the embedded servers.
+
+    uvicorn re-raises the signal after its own shutdown; with the default handler
+    the process would die there, leaving PostgreSQL and Valkey running.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def _exit(signum: int, _frame: FrameType | None) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, _exit)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 # ---------------------------------------------------------------- migrate / seed
 @app.command()
 def migrate(
@@ -104,14 +128,16 @@ def seed_territories(
         summary = _run_async(_import_territories(_settings(), file))
     except TerritoryImportFailed as failure:
         for error in failure.errors:
-            console.print(f"[red]{file.name}: {error}[/]")
+            console.print(f"{file.name}: {error}", style="red", markup=False, soft_wrap=True)
         console.print(f"[bold red]{failure.detail}[/]")
         raise typer.Exit(1) from None
     finally:
         servers.stop()
     console.print(
-        f"[green]{file.name}: {summary.created} created, {summary.updated} updated, "
-        f"{summary.unchanged} unchanged.[/]"
+        f"{file.name}: {summary.created} created, {summary.updated} updated, "
+        f"{summary.unchanged} unchanged.",
+        style="green",
+        markup=False,
     )
 
 
@@ -299,15 +325,16 @@ def dev(
     if port:
         os.environ["API_PORT"] = str(port)
     settings = _settings()
-    servers = _embedded_if_needed(settings)
-    try:
-        settings = _settings()
-        _migrate_and_seed(settings)
-        key = _run_async(_demo_admin_key(settings))
-        _banner(settings, key)
-        asyncio.run(_serve_and_work(settings, with_worker=True))
-    finally:
-        servers.stop()
+    with _sigterm_unwinds():
+        servers = _embedded_if_needed(settings)
+        try:
+            settings = _settings()
+            _migrate_and_seed(settings)
+            key = _run_async(_demo_admin_key(settings))
+            _banner(settings, key)
+            asyncio.run(_serve_and_work(settings, with_worker=True))
+        finally:
+            servers.stop()
 
 
 @app.command()

@@ -7,11 +7,15 @@ from arq.connections import RedisSettings
 from arq.cron import CronJob
 from arq.worker import Function
 
-from services.worker.jobs import system
+from services.worker.jobs import applications, events, system
 from shared.db.engine import create_engine, create_sessionmaker
 from shared.settings import Settings, get_settings
 
-FUNCTIONS: list[Function] = [func(system.ping, name="system.ping", max_tries=3)]
+FUNCTIONS: list[Function] = [
+    func(system.ping, name="system.ping", max_tries=3),
+    func(events.dispatch_event, name="events.dispatch_event", max_tries=10),
+    func(applications.score_application, name="eligibility.score_application", max_tries=5),
+]
 
 
 def cron_jobs(settings: Settings) -> list[CronJob]:
@@ -25,7 +29,18 @@ def cron_jobs(settings: Settings) -> list[CronJob]:
             second=seconds,
             unique=True,
             run_at_startup=True,
-        )
+        ),
+        cron(events.relay_outbox, name="outbox.relay", second=set(range(0, 60, 10)), unique=True),
+        cron(
+            applications.expire_drafts, name="applications.expire_drafts", second={5}, unique=True
+        ),
+        cron(
+            applications.purge_idempotency_records,
+            name="idempotency.purge",
+            minute={17},
+            second={0},
+            unique=True,
+        ),
     ]
 
 

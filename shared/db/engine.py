@@ -16,7 +16,7 @@ def create_engine(settings: Settings, *, pool_size: int | None = None) -> AsyncE
         settings.database_url(),
         pool_size=pool_size or settings.DATABASE_POOL_SIZE,
         max_overflow=settings.DATABASE_MAX_OVERFLOW,
-        pool_pre_ping=True,
+        pool_recycle=1800,
         connect_args={"server_settings": {"application_name": "tidi"}},
     )
 

@@ -1,22 +1,30 @@
 """Imports every domain's models so the mapper registry (and Alembic) sees them all."""
 
+from shared.applications.models import Application
 from shared.audit.models import AuditEntry
 from shared.auth.models import ApiKey
 from shared.db.base import Base
+from shared.events.models import Event
 from shared.funds.models import Fund
 from shared.geography.models import Commune, Department, Epci, Region
+from shared.idempotency.models import IdempotencyRecord
 from shared.operators.models import Operator
+from shared.projects.models import Project
 from shared.territories.models import Territory, TerritoryContact, TerritoryEpci
 
 __all__ = [
     "ApiKey",
+    "Application",
     "AuditEntry",
     "Base",
     "Commune",
     "Department",
     "Epci",
+    "Event",
     "Fund",
+    "IdempotencyRecord",
     "Operator",
+    "Project",
     "Region",
     "Territory",
     "TerritoryContact",

@@ -103,11 +103,15 @@ def _jsonable(value: Any) -> Any:
 
 
 def _restore(column: ColumnElement[Any], value: Any) -> Any:
+    # Sort columns are never null, and a cursor only ever holds JSON scalars: anything
+    # else was not made by `encode_cursor`.
+    if value is None or not isinstance(value, str | int | float):
+        raise InvalidCursor("the cursor holds a malformed value")
     try:
         python_type = column.type.python_type
     except NotImplementedError:  # pragma: no cover - every sort column has one
         return value
-    if value is None or isinstance(value, python_type):
+    if isinstance(value, python_type):
         return value
     if hasattr(python_type, "fromisoformat"):
         try:
@@ -116,5 +120,5 @@ def _restore(column: ColumnElement[Any], value: Any) -> Any:
             raise InvalidCursor("the cursor holds a malformed value") from None
     try:
         return python_type(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, AttributeError):
         raise InvalidCursor("the cursor holds a malformed value") from None

@@ -3,9 +3,10 @@
 import uuid
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shared.db.base import Base, Timestamps, UUIDPrimaryKey, Versioned, pg_enum
@@ -72,6 +73,7 @@ class Fund(UUIDPrimaryKey, Timestamps, Versioned, Base):
     )
     regional_preselection: Mapped[bool] = mapped_column(default=False, server_default="false")
     source_url: Mapped[str | None] = mapped_column(String(500))
+    question_schema: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
 
     operator: Mapped[Operator] = relationship(lazy="raise")
 

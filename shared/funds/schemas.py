@@ -2,12 +2,24 @@
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from pydantic import AwareDatetime, Field, HttpUrl, model_validator
 
 from shared.funds.models import AidForm, FundKind, FundStatus
-from shared.schemas import InputSchema, Schema
+from shared.funds.questions import check_question_schema
+from shared.schemas import InputSchema, Schema, refuse_null
 from shared.types import AmountCents, LongText, ShortText, Slug
+
+QUESTION_SCHEMA_EXAMPLE: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "production_capacity_tonnes": {"type": "integer", "minimum": 0},
+        "export_share_percent": {"type": "number", "minimum": 0, "maximum": 100},
+    },
+    "required": ["production_capacity_tonnes"],
+    "additionalProperties": False,
+}
 
 
 class _FundFields(InputSchema):
@@ -17,6 +29,9 @@ class _FundFields(InputSchema):
         share = getattr(self, "regional_share_cents", None)
         if envelope is not None and share is not None and share > envelope:
             raise ValueError("regional_share_cents cannot exceed envelope_cents")
+        questions = getattr(self, "question_schema", None)
+        if questions is not None and (problem := check_question_schema(questions)):
+            raise ValueError(problem)
         opens, closes = (
             getattr(self, "opens_at", None),
             getattr(self, "closes_at", None),
@@ -55,6 +70,11 @@ class FundCreate(_FundFields):
         description="Whether the préfet and the Région pre-select applications.",
     )
     source_url: HttpUrl | None = None
+    question_schema: dict[str, Any] | None = Field(
+        default=None,
+        description="JSON Schema (2020-12, an object) of the fund's own questions.",
+        examples=[QUESTION_SCHEMA_EXAMPLE],
+    )
 
 
 class FundUpdate(_FundFields):
@@ -73,6 +93,21 @@ class FundUpdate(_FundFields):
     aid_forms: list[AidForm] | None = None
     regional_preselection: bool | None = None
     source_url: HttpUrl | None = None
+    question_schema: dict[str, Any] | None = Field(
+        default=None, description="Replaces the fund's question schema."
+    )
+
+    _not_null = refuse_null(
+        "name",
+        "description",
+        "kind",
+        "operator_code",
+        "status",
+        "envelope_cents",
+        "regional_share_cents",
+        "aid_forms",
+        "regional_preselection",
+    )
 
 
 class FundRead(Schema):
@@ -93,6 +128,9 @@ class FundRead(Schema):
     aid_forms: list[AidForm]
     regional_preselection: bool
     source_url: str | None
+    question_schema: dict[str, Any] | None = Field(
+        description="JSON Schema of the fund's own questions; applications answer in `answers`."
+    )
     version: int = Field(description="Current version; also sent as the ETag.")
     created_at: datetime
     updated_at: datetime

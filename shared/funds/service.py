@@ -75,8 +75,9 @@ async def update(
         subject_id=fund.id,
         changes=data.model_dump(mode="json", exclude_unset=True),
     )
+    code = fund.code
     session.expire(fund)
-    return await get(session, fund.code)
+    return await get(session, code)
 
 
 def _check_coherent(fund: Fund) -> None:

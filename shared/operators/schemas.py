@@ -6,7 +6,7 @@ from datetime import datetime
 from pydantic import Field, HttpUrl
 
 from shared.operators.models import OperatorKind
-from shared.schemas import InputSchema, Schema
+from shared.schemas import InputSchema, Schema, refuse_null
 from shared.types import LongText, RegionCode, ShortText, Slug
 
 
@@ -29,6 +29,8 @@ class OperatorUpdate(InputSchema):
     region_code: RegionCode | None = None
     website: HttpUrl | None = None
     description: LongText | None = None
+
+    _not_null = refuse_null("name", "kind", "description")
 
 
 class OperatorRead(Schema):

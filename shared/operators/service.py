@@ -40,7 +40,6 @@ async def create(session: AsyncSession, principal: Principal, data: OperatorCrea
         subject_id=operator.id,
         changes=values,
     )
-    await session.refresh(operator)
     return operator
 
 
@@ -67,7 +66,6 @@ async def update(
         subject_id=operator.id,
         changes=changes,
     )
-    await session.refresh(operator)
     return operator
 
 

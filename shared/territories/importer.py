@@ -20,6 +20,8 @@ from shared.territories.models import Territory, TerritoryEpci
 
 REQUIRED_COLUMNS = ("code", "name", "region_code", "epci_sirens")
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_CODE_MAX_LENGTH = 64  # territories.code, as in the API's Slug
+_NAME_MAX_LENGTH = 200  # territories.name, as in the API's ShortText
 
 
 @dataclass(frozen=True)
@@ -138,10 +140,14 @@ def _parse(path: Path) -> tuple[list[_Row], list[LineError]]:
         code = raw["code"]
         if not _SLUG.match(code):
             problems.append(f"code {code!r} is not a lower-case slug")
+        elif len(code) > _CODE_MAX_LENGTH:
+            problems.append(f"code is longer than {_CODE_MAX_LENGTH} characters")
         elif code in seen:
             problems.append(f"code {code!r} already on line {seen[code]}")
         if not raw["name"]:
             problems.append("name is empty")
+        elif len(raw["name"]) > _NAME_MAX_LENGTH:
+            problems.append(f"name is longer than {_NAME_MAX_LENGTH} characters")
         sirens = []
         for token in raw["epci_sirens"].split():
             try:

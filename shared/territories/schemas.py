@@ -5,7 +5,7 @@ from datetime import date, datetime
 
 from pydantic import EmailStr, Field, field_validator
 
-from shared.schemas import InputSchema, Schema
+from shared.schemas import InputSchema, Schema, refuse_null
 from shared.territories.models import ContactRole
 from shared.types import LongText, RegionCode, ShortText, Siren, Slug
 
@@ -79,6 +79,7 @@ class TerritoryUpdate(InputSchema):
     )
 
     _check_sirens = field_validator("epci_sirens")(lambda v: v if v is None else _unique_sirens(v))
+    _not_null = refuse_null("name", "region_code", "description")
 
 
 class TerritoryRead(Schema):

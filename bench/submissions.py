@@ -1,0 +1,250 @@
+"""Submission benchmark: tidi's submit endpoint beside a bare FastAPI + asyncpg insert.
+
+Both run under uvicorn with the same number of worker processes on this machine, loaded
+by wrk with the same number of connections; the figures are printed as JSON.
+
+    .venv/bin/python bench/submissions.py --seconds 15 --connections 32
+
+Needs PostgreSQL and Redis (TEST_POSTGRES_URL / TEST_REDIS_URL, default 127.0.0.1) and
+`wrk` (Debian package). It creates and drops the databases `tidi_bench` and `tidi_bare`.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379") + "/13"
+BASE = ADMIN_URL.rsplit("/", 1)[0]
+
+
+async def recreate(name: str) -> None:
+    connection = await asyncpg.connect(ADMIN_URL)
+    await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await connection.execute(f'CREATE DATABASE "{name}"')
+    await connection.close()
+
+
+async def prepare_tidi(drafts: int) -> tuple[str, list[str]]:
+    """Migrated, seeded database with `drafts` complete draft applications; returns (key, ids)."""
+    from shared.auth.models import Role
+    from shared.db.engine import create_engine, create_sessionmaker
+    from shared.reference.seed import seed_geography, seed_programme
+    from shared.settings import Settings
+    from tests.fixtures.builders import application_body, project_body
+
+    settings = Settings(
+        DATABASE_URL=f"{BASE.replace('postgresql://', 'postgresql+asyncpg://')}/tidi_bench",
+        REDIS_URL=REDIS_URL,
+        _env_file=None,
+    )
+    engine = create_engine(settings)
+    async with create_sessionmaker(engine)() as session:
+        await seed_geography(session)
+        await seed_programme(session)
+        await session.commit()
+    from shared.auth import service as auth_service
+    from shared.auth.principal import SYSTEM
+    from shared.auth.schemas import ApiKeyCreate
+    from shared.territories import service as territory_service
+    from shared.territories.schemas import TerritoryCreate
+
+    async with create_sessionmaker(engine)() as session:
+        territory = await territory_service.create(
+            session,
+            SYSTEM,
+            TerritoryCreate(code="ti-bench", name="Bench", region_code="53", epci_sirens=["245614433"]),
+        )
+        _, secret = await auth_service.create_key(
+            session,
+            SYSTEM,
+            ApiKeyCreate(name="bench", role=Role.TERRITORY, territory_id=territory.id),
+        )
+        await session.commit()
+    await engine.dispose()
+
+    # One template project + draft made through the real services, then cloned in SQL.
+    from httpx import ASGITransport, AsyncClient
+
+    from services.api.main import create_app
+
+    app = create_app(settings)
+    headers = {"Authorization": f"Bearer {secret}"}
+    async with app.router.lifespan_context(app):
+        async with AsyncClient(transport=ASGITransport(app=app), base_url="http://b") as client:
+            project = (await client.post("/v1/projects", json=project_body(), headers=headers)).json()
+            for action in ("submit", "accept"):
+                project = (
+                    await client.post(
+                        f"/v1/projects/{project['id']}/{action}",
+                        headers=headers | {"If-Match": f'"{project["version"]}"'},
+                    )
+                ).json()
+            draft = await client.post(
+                "/v1/applications", json=application_body(project["id"]), headers=headers
+            )
+            template = draft.json()["id"]
+    connection = await asyncpg.connect(f"{BASE}/tidi_bench")
+    await connection.execute(
+        """
+        CREATE TEMP TABLE clones AS
+        SELECT gen_random_uuid() AS project_id, gen_random_uuid() AS application_id
+        FROM generate_series(1, $1);
+        INSERT INTO projects SELECT c.project_id, p.territory_id, p.status, p.title, p.description,
+            p.nature, p.priorities, p.holder, p.holder_siren, p.site, p.site_region_code,
+            p.investment_total_cents, p.planned_start, p.planned_end, p.jobs_created,
+            p.jobs_maintained, p.relocation, p.is_collective, p.contacts, p.submitted_at,
+            p.created_by_key_id, p.created_at, p.updated_at, p.version
+        FROM clones c, projects p WHERE p.id = $2::uuid;
+        """.replace("$1", str(drafts)).replace("$2", f"'{project['id']}'")
+    )
+    columns = await connection.fetch(
+        "SELECT column_name FROM information_schema.columns "
+        "WHERE table_name = 'applications' ORDER BY ordinal_position"
+    )
+    names = [r["column_name"] for r in columns]
+    select_list = ", ".join(
+        {"id": "c.application_id", "project_id": "c.project_id"}.get(n, f"a.{n}") for n in names
+    )
+    await connection.execute(
+        f"INSERT INTO applications ({', '.join(names)}) SELECT {select_list} "
+        f"FROM clones c, applications a WHERE a.id = '{template}'::uuid"
+    )
+    ids = [str(r["application_id"]) for r in await connection.fetch("SELECT application_id FROM clones")]
+    await connection.close()
+    return secret, ids
+
+
+async def prepare_bare() -> None:
+    connection = await asyncpg.connect(f"{BASE}/tidi_bare")
+    await connection.execute(
+        "CREATE TABLE bare_rows (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), doc jsonb NOT NULL)"
+    )
+    await connection.close()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start(app: str, port: int, workers: int, env: dict[str, str], factory: bool) -> subprocess.Popen[bytes]:
+    command = [
+        sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
+        "--workers", str(workers), "--no-access-log", "--log-level", "warning",
+    ]
+    if factory:
+        command.append("--factory")
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/openapi.json", timeout=1)
+            return process
+        except OSError:
+            time.sleep(0.3)
+    process.kill()
+    raise RuntimeError(f"{app} did not start")
+
+
+def wrk(script: str, url: str, seconds: int, connections: int, threads: int, env: dict[str, str]) -> dict[str, Any]:
+    output = subprocess.run(
+        ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "-s", script, url],
+        env=env, capture_output=True, text=True, check=True,
+    ).stdout
+    line = next(l for l in output.splitlines() if l.startswith("JSON "))
+    data = json.loads(line[5:])
+    data["rps"] = round(data["requests"] / (data["duration_us"] / 1e6), 1)
+    for key in ("p50", "p95", "p99", "max"):
+        data[f"{key}_ms"] = round(data.pop(f"{key}_us") / 1000, 2)
+    return data
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--drafts", type=int, default=40_000)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is required: apt-get install wrk")
+
+    asyncio.run(recreate("tidi_bench"))
+    asyncio.run(recreate("tidi_bare"))
+    from shared.db.migrate import upgrade
+
+    upgrade(f"{BASE.replace('postgresql://', 'postgresql+asyncpg://')}/tidi_bench")
+    secret, ids = asyncio.run(prepare_tidi(args.drafts))
+    asyncio.run(prepare_bare())
+
+    workdir = Path(tempfile.mkdtemp(prefix="tidi-bench-"))
+    ids_file = workdir / "ids.txt"
+    ids_file.write_text("\n".join(ids) + "\n")
+    body_file = workdir / "body.json"
+    body_file.write_text(json.dumps({"application": ids[0], "payload": "x" * 1500}))
+
+    base_env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    tidi_env = base_env | {
+        "DATABASE_URL": f"{BASE.replace('postgresql://', 'postgresql+asyncpg://')}/tidi_bench",
+        "REDIS_URL": REDIS_URL,
+        "LOG_LEVEL": "WARNING",
+        "ENVIRONMENT": "test",
+    }
+    bare_env = base_env | {"BARE_DSN": f"{BASE}/tidi_bare", "PYTHONPATH": str(ROOT / "bench")}
+    results: dict[str, Any] = {"connections": args.connections, "workers": args.workers, "seconds": args.seconds}
+
+    port = free_port()
+    bare = start("bare_app:app", port, args.workers, bare_env, factory=False)
+    try:
+        results["bare"] = wrk(str(ROOT / "bench/bare.lua"), f"http://127.0.0.1:{port}/bare", args.seconds,
+                              args.connections, args.threads, base_env | {"BODY_FILE": str(body_file)})
+    finally:
+        bare.terminate()
+        bare.wait()
+
+    port = free_port()
+    tidi = start("services.api.main:app_factory", port, args.workers, tidi_env, factory=True)
+    try:
+        results["tidi_submit"] = wrk(
+            str(ROOT / "bench/submit.lua"), f"http://127.0.0.1:{port}", args.seconds, args.connections,
+            args.threads,
+            base_env | {"IDS_FILE": str(ids_file), "API_KEY": secret, "THREADS": str(args.threads)},
+        )
+    finally:
+        tidi.terminate()
+        tidi.wait()
+
+    async def verify() -> dict[str, int]:
+        connection = await asyncpg.connect(f"{BASE}/tidi_bench")
+        submitted = await connection.fetchval("SELECT count(*) FROM applications WHERE status = 'submitted'")
+        events = await connection.fetchval("SELECT count(*) FROM events WHERE type = 'application.submitted'")
+        audits = await connection.fetchval("SELECT count(*) FROM audit_entries WHERE action = 'application.submit'")
+        await connection.close()
+        return {"submitted_rows": submitted, "submitted_events": events, "submit_audits": audits}
+
+    results["tidi_submit"] |= asyncio.run(verify())
+    results["throughput_ratio"] = round(results["tidi_submit"]["rps"] / results["bare"]["rps"], 3)
+    print(json.dumps(results, indent=2))
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,237 @@
+"""Fund applications: list, read, create, edit drafts, completeness, submit, withdraw, history."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from services.api.deps import AdminOrTerritory, IfMatchDep, PageDep, RecordReader, SessionDep
+from services.api.etag import with_etag
+from services.api.idempotency import IdempotencyKey, create_once
+from services.api.lists import CreatedAfter, CreatedBefore, RegionFilter, TitleSearch, UpdatedSince
+from services.api.pages import page_of
+from services.api.problems import problems
+from services.api.routing import TidiRoute
+from shared.applications import repository, service, submission
+from shared.applications.enums import ApplicationStatus
+from shared.applications.schemas import (
+    ApplicationCreate,
+    ApplicationRead,
+    ApplicationUpdate,
+    Completeness,
+)
+from shared.audit import repository as audit_repository
+from shared.audit.schemas import AuditEntryRead
+from shared.projects.enums import Priority, ProjectNature
+from shared.projects.schemas import TransitionRequest
+from shared.schemas import Page
+
+router = APIRouter(prefix="/v1/applications", tags=["applications"], route_class=TidiRoute)
+ApplicationSort = Annotated[
+    str,
+    Query(
+        pattern=r"^-?(created_at|updated_at)$",
+        description="Order: created_at or updated_at (prefix - for newest first).",
+    ),
+]
+
+
+@router.get("", summary="List applications")
+async def list_applications(
+    principal: RecordReader,
+    session: SessionDep,
+    page: PageDep,
+    status: Annotated[
+        list[ApplicationStatus] | None, Query(description="Any of these statuses.")
+    ] = None,
+    fund: Annotated[str | None, Query(max_length=64, description="Fund code.")] = None,
+    project_id: Annotated[uuid.UUID | None, Query()] = None,
+    territory_id: Annotated[uuid.UUID | None, Query()] = None,
+    region: RegionFilter = None,
+    priority: Annotated[Priority | None, Query(description="The project has this axis.")] = None,
+    nature: Annotated[ProjectNature | None, Query(description="Kind of project.")] = None,
+    q: TitleSearch = None,
+    created_after: CreatedAfter = None,
+    created_before: CreatedBefore = None,
+    updated_since: UpdatedSince = None,
+    sort: ApplicationSort = "-created_at",
+) -> Page[ApplicationRead]:
+    """Applications visible to the key: admins all, territories their own, operators those
+    submitted to their funds.
+    """
+    statement = repository.filtered(
+        repository.readable(principal),
+        status=status,
+        fund=fund,
+        project_id=project_id,
+        territory_id=territory_id,
+        region=region,
+        priority=priority,
+        nature=nature,
+        q=q,
+        created_after=created_after,
+        created_before=created_before,
+        updated_since=updated_since,
+    )
+    return await page_of(
+        session,
+        statement,
+        sort=repository.SORTS[sort],
+        page=page,
+        read=ApplicationRead,
+        convert=service.to_read,
+    )
+
+
+@router.post(
+    "",
+    summary="Create an application",
+    status_code=201,
+    response_model=ApplicationRead,
+    responses=problems(409),
+)
+async def create_application(
+    principal: AdminOrTerritory,
+    session: SessionDep,
+    body: ApplicationCreate,
+    request: Request,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Open a draft application of an active project to an open fund (one open per fund)."""
+
+    async def create() -> tuple[ApplicationRead, dict[str, str]]:
+        application = await service.create(session, principal, body)
+        headers = {
+            "Location": f"/v1/applications/{application.id}",
+            "ETag": f'"{application.version}"',
+        }
+        return service.to_read(application), headers
+
+    return await create_once(session, principal, request, idempotency_key, body, create)
+
+
+@router.get("/{application_id}", summary="Get an application")
+async def get_application(
+    principal: RecordReader, session: SessionDep, application_id: uuid.UUID, response: Response
+) -> ApplicationRead:
+    """One application; its `ETag` is needed to change it."""
+    application = await service.get(session, principal, application_id)
+    with_etag(response, application.version)
+    return service.to_read(application)
+
+
+@router.patch(
+    "/{application_id}", summary="Update a draft application", responses=problems(409, 412, 428)
+)
+async def update_application(
+    principal: AdminOrTerritory,
+    session: SessionDep,
+    application_id: uuid.UUID,
+    body: ApplicationUpdate,
+    expected_version: IfMatchDep,
+    response: Response,
+) -> ApplicationRead:
+    """Change a draft (send `If-Match`); answers are checked against the fund's questions."""
+    application = await service.get(session, principal, application_id)
+    application = await service.update(
+        session, principal, application, body, if_match=expected_version
+    )
+    with_etag(response, application.version)
+    return service.to_read(application)
+
+
+@router.get("/{application_id}/completeness", summary="Check an application's completeness")
+async def get_application_completeness(
+    principal: RecordReader, session: SessionDep, application_id: uuid.UUID
+) -> Completeness:
+    """What is still missing before submission, each item with its JSON pointer."""
+    application = await service.get(session, principal, application_id)
+    return service.completeness(application)
+
+
+@router.post(
+    "/{application_id}/submit",
+    summary="Submit an application",
+    responses=problems(409, 412, 428),
+)
+async def submit_application(
+    principal: AdminOrTerritory,
+    session: SessionDep,
+    application_id: uuid.UUID,
+    expected_version: IfMatchDep,
+    response: Response,
+) -> ApplicationRead:
+    """Submit a complete draft inside the fund's window (send `If-Match`).
+
+    The project's scoring inputs are frozen, `application.submitted` is emitted and
+    screening is queued. Incomplete: 422 listing what is missing; outside the window:
+    422 naming it.
+    """
+    application = await service.get(session, principal, application_id)
+    application = await submission.submit(
+        session, principal, application, if_match=expected_version
+    )
+    with_etag(response, application.version)
+    return service.to_read(application)
+
+
+@router.post(
+    "/{application_id}/withdraw",
+    summary="Withdraw an application",
+    responses=problems(409, 412, 428),
+)
+async def withdraw_application(
+    principal: AdminOrTerritory,
+    session: SessionDep,
+    application_id: uuid.UUID,
+    expected_version: IfMatchDep,
+    response: Response,
+    body: TransitionRequest | None = None,
+) -> ApplicationRead:
+    """Withdraw an application at any stage before approval (`application.withdrawn`)."""
+    application = await service.get(session, principal, application_id)
+    application = await submission.withdraw(
+        session,
+        principal,
+        application,
+        reason=body.reason if body else None,
+        if_match=expected_version,
+    )
+    with_etag(response, application.version)
+    return service.to_read(application)
+
+
+@router.post(
+    "/{application_id}/reopen",
+    summary="Reopen an undetermined application",
+    responses=problems(409, 412, 428),
+)
+async def reopen_application(
+    principal: AdminOrTerritory,
+    session: SessionDep,
+    application_id: uuid.UUID,
+    expected_version: IfMatchDep,
+    response: Response,
+) -> ApplicationRead:
+    """Send an application screened as undetermined back to draft to complete it."""
+    application = await service.get(session, principal, application_id)
+    application = await submission.reopen(
+        session, principal, application, if_match=expected_version
+    )
+    with_etag(response, application.version)
+    return service.to_read(application)
+
+
+@router.get("/{application_id}/history", summary="Get an application's history")
+async def get_application_history(
+    principal: RecordReader, session: SessionDep, application_id: uuid.UUID, page: PageDep
+) -> Page[AuditEntryRead]:
+    """Every recorded change of the application, newest first, with actor and reason."""
+    application = await service.get(session, principal, application_id)
+    statement = audit_repository.list_statement(
+        subject_type="application", subject_id=str(application.id), action=None, since=None
+    )
+    return await page_of(
+        session, statement, sort=audit_repository.NEWEST_FIRST, page=page, read=AuditEntryRead
+    )

@@ -1,0 +1,28 @@
+"""Query parameters shared by the record collections (projects, applications)."""
+
+from typing import Annotated
+
+from fastapi import Query
+from pydantic import AwareDatetime
+
+CreatedAfter = Annotated[
+    AwareDatetime | None, Query(description="Created at or after this moment (RFC 3339).")
+]
+CreatedBefore = Annotated[AwareDatetime | None, Query(description="Created before this moment.")]
+UpdatedSince = Annotated[
+    AwareDatetime | None,
+    Query(description="Changed at or after this moment: incremental sync (keep the last seen)."),
+]
+TitleSearch = Annotated[
+    str | None, Query(min_length=1, max_length=100, description="Project title contains.")
+]
+RegionFilter = Annotated[
+    str | None, Query(pattern=r"^[0-9]{2}$", description="INSEE region code of the site.")
+]
+SortParam = Annotated[
+    str,
+    Query(
+        pattern=r"^-?(created_at|updated_at|title)$",
+        description="Order: created_at, updated_at (prefix - for newest first), title.",
+    ),
+]

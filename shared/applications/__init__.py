@@ -1,0 +1,1 @@
+"""Fund applications: drafts, completeness, submission, lifecycle."""

@@ -1,0 +1,96 @@
+"""Queries over applications, scoped to what the principal may see."""
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Select, false, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
+
+from shared.applications.enums import ApplicationStatus
+from shared.applications.models import Application
+from shared.auth.models import Role
+from shared.auth.principal import Principal
+from shared.db.filters import contains_pattern
+from shared.db.pagination import SortKey
+from shared.funds.models import Fund
+from shared.projects.enums import Priority, ProjectNature
+from shared.projects.models import Project
+from shared.tenancy import territory_condition
+
+SORTS = {
+    "created_at": SortKey("created_at", ((Application.created_at, False), (Application.id, False))),
+    "-created_at": SortKey("-created_at", ((Application.created_at, True), (Application.id, True))),
+    "updated_at": SortKey("updated_at", ((Application.updated_at, False), (Application.id, False))),
+    "-updated_at": SortKey("-updated_at", ((Application.updated_at, True), (Application.id, True))),
+}
+
+
+def readable(principal: Principal) -> Select[Application]:
+    """Applications the principal may see: admins all, territories theirs, operators those
+    submitted to their funds, observers none.
+    """
+    statement = select(Application).options(joinedload(Application.fund))
+    if principal.role is Role.OPERATOR:
+        return statement.where(
+            Application.operator_id == principal.operator_id,
+            Application.submitted_at.is_not(None),
+        )
+    if principal.role is Role.OBSERVER:
+        return statement.where(false())
+    return statement.where(territory_condition(principal, Application.territory_id))
+
+
+def filtered(
+    statement: Select[Application],
+    *,
+    status: list[ApplicationStatus] | None = None,
+    fund: str | None = None,
+    project_id: uuid.UUID | None = None,
+    territory_id: uuid.UUID | None = None,
+    region: str | None = None,
+    priority: Priority | None = None,
+    nature: ProjectNature | None = None,
+    q: str | None = None,
+    created_after: datetime | None = None,
+    created_before: datetime | None = None,
+    updated_since: datetime | None = None,
+) -> Select[Application]:
+    """Apply the list filters (each one optional)."""
+    if status:
+        statement = statement.where(Application.status.in_(status))
+    if fund is not None:
+        statement = statement.where(
+            Application.fund_id.in_(select(Fund.id).where(Fund.code == fund))
+        )
+    if project_id is not None:
+        statement = statement.where(Application.project_id == project_id)
+    if territory_id is not None:
+        statement = statement.where(Application.territory_id == territory_id)
+    if region is not None:
+        statement = statement.where(Application.region_code == region)
+    project_conditions = []
+    if priority is not None:
+        project_conditions.append(Project.priorities.contains([priority]))
+    if nature is not None:
+        project_conditions.append(Project.nature == nature)
+    if q:
+        project_conditions.append(Project.title.ilike(contains_pattern(q), escape="\\"))
+    if project_conditions:
+        statement = statement.where(
+            Application.project_id.in_(select(Project.id).where(*project_conditions))
+        )
+    if created_after is not None:
+        statement = statement.where(Application.created_at >= created_after)
+    if created_before is not None:
+        statement = statement.where(Application.created_at < created_before)
+    if updated_since is not None:
+        statement = statement.where(Application.updated_at >= updated_since)
+    return statement
+
+
+async def get_readable(
+    session: AsyncSession, principal: Principal, application_id: uuid.UUID
+) -> Application | None:
+    """One application if the principal may see it."""
+    return await session.scalar(readable(principal).where(Application.id == application_id))

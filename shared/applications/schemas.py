@@ -1,0 +1,200 @@
+"""Application contract: create, update, read, completeness."""
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Any, Self
+
+from pydantic import Field, StringConstraints, model_validator
+
+from shared.applications.enums import ApplicationStatus, ExpenseCategory, TerritoryOpinion
+from shared.funds.models import AidForm
+from shared.projects.enums import Priority, ProjectNature
+from shared.projects.schemas import HolderRead, Relocation, SiteRead
+from shared.schemas import InputSchema, Schema
+from shared.types import AmountCents, ShortText, Siren
+
+Commitment = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+
+class ExpenseLine(InputSchema):
+    """One planned expense of the project."""
+
+    category: ExpenseCategory = Field(examples=["equipment"])
+    amount_cents: AmountCents = Field(examples=[480_000_000])
+    description: Annotated[str, StringConstraints(max_length=500)] = Field(
+        default="", examples=["Cellule de coulée basse pression"]
+    )
+    leased: bool = Field(default=False, description="Financed by leasing (crédit-bail).")
+    planned_date: date | None = Field(default=None, examples=["2027-04-15"])
+
+
+class Engagements(InputSchema):
+    """The applicant's commitments (engagements solidarités et transition écologique)."""
+
+    solidarites: list[Commitment] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Commitments on skills, apprenticeship, inclusion (engagements solidarités).",
+        examples=[["Accueil de 6 apprentis par an", "Recrutement via France Travail"]],
+    )
+    transition_ecologique: list[Commitment] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Commitments on decarbonisation and resources.",
+        examples=[["Réduction de 30 % de la consommation de gaz du four"]],
+    )
+
+
+class Attestations(InputSchema):
+    """Sworn statements; null means not answered yet."""
+
+    tax_social_ok: bool | None = Field(default=None, description="Tax and social dues up to date.")
+    not_started: bool | None = Field(
+        default=None, description="Work not started (incentive effect)."
+    )
+    not_in_difficulty: bool | None = Field(default=None, description="Not a company in difficulty.")
+    permits_obtained: bool | None = Field(default=None, description="Permits obtained.")
+    financing_secured: bool | None = Field(default=None, description="Financing plan secured.")
+
+
+class Attachment(InputSchema):
+    """Metadata of a document held by the applicant portal (the file itself is not stored here)."""
+
+    name: ShortText = Field(examples=["kbis.pdf"])
+    media_type: Annotated[str, StringConstraints(pattern=r"^[a-z]+/[a-z0-9.+-]+$")] = Field(
+        examples=["application/pdf"]
+    )
+    size_bytes: int = Field(ge=0, le=500_000_000, examples=[184_233])
+    sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")] = Field(
+        examples=["9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"]
+    )
+
+
+class _AmountsCoherent(InputSchema):
+    @model_validator(mode="after")
+    def _requested_within_base(self) -> Self:
+        requested = getattr(self, "requested_amount_cents", None)
+        base = getattr(self, "eligible_expense_base_cents", None)
+        if requested is not None and base is not None and requested > base:
+            raise ValueError("requested_amount_cents cannot exceed eligible_expense_base_cents")
+        return self
+
+
+class ApplicationCreate(_AmountsCoherent):
+    """A new draft application of an active project to an open fund."""
+
+    project_id: uuid.UUID
+    fund_code: Annotated[str, StringConstraints(max_length=64)] = Field(
+        examples=["fonds-acceleration"]
+    )
+    applicant_siren: Siren | None = Field(
+        default=None, description="Defaults to the project holder's SIREN."
+    )
+    requested_amount_cents: AmountCents | None = Field(default=None, examples=[150_000_000])
+    eligible_expense_base_cents: AmountCents | None = Field(default=None, examples=[980_000_000])
+    expense_lines: list[ExpenseLine] = Field(default_factory=list, max_length=200)
+    aid_form: AidForm | None = Field(default=None, examples=["subsidy"])
+    prior_deminimis_cents: AmountCents = Field(
+        default=0, description="De minimis aid received over the last 3 years (cents)."
+    )
+    engagements: Engagements = Field(default_factory=Engagements)
+    attestations: Attestations = Field(default_factory=Attestations)
+    territory_opinion: TerritoryOpinion | None = None
+    answers: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Answers to the fund's own questions (validated by its `question_schema`).",
+        examples=[{"production_capacity_tonnes": 12000}],
+    )
+    attachments: list[Attachment] = Field(default_factory=list, max_length=50)
+
+
+class ApplicationUpdate(_AmountsCoherent):
+    """Changes to a draft application; absent fields are left as they are."""
+
+    applicant_siren: Siren | None = None
+    requested_amount_cents: AmountCents | None = None
+    eligible_expense_base_cents: AmountCents | None = None
+    expense_lines: list[ExpenseLine] | None = Field(default=None, max_length=200)
+    aid_form: AidForm | None = None
+    prior_deminimis_cents: AmountCents | None = None
+    engagements: Engagements | None = None
+    attestations: Attestations | None = None
+    territory_opinion: TerritoryOpinion | None = None
+    answers: dict[str, Any] | None = None
+    attachments: list[Attachment] | None = Field(default=None, max_length=50)
+
+
+class ProjectSnapshot(Schema):
+    """The project's scoring inputs, frozen at submission."""
+
+    project_id: uuid.UUID
+    version: int
+    territory_id: uuid.UUID | None
+    title: str
+    nature: ProjectNature
+    priorities: list[Priority]
+    holder: HolderRead
+    site: SiteRead
+    investment_total_cents: int
+    planned_start: date | None
+    planned_end: date | None
+    jobs_created: int
+    jobs_maintained: int
+    relocation: Relocation
+    is_collective: bool
+
+
+class ApplicationRead(Schema):
+    """An application to a fund."""
+
+    id: uuid.UUID
+    project_id: uuid.UUID
+    fund_code: str = Field(examples=["fonds-acceleration"])
+    status: ApplicationStatus
+    territory_id: uuid.UUID | None
+    region_code: str | None
+    applicant_siren: str
+    requested_amount_cents: int | None
+    eligible_expense_base_cents: int | None
+    expense_lines: list[ExpenseLine]
+    aid_form: AidForm | None
+    prior_deminimis_cents: int
+    engagements: Engagements
+    attestations: Attestations
+    territory_opinion: TerritoryOpinion | None
+    answers: dict[str, Any]
+    attachments: list[Attachment]
+    project_snapshot: ProjectSnapshot | None = Field(
+        description="Scoring inputs frozen at the last submission."
+    )
+    submission_no: int = Field(description="How many times it was submitted.")
+    submitted_at: datetime | None
+    allowed_actions: list[str] = Field(
+        description="Lifecycle actions possible now (POST /v1/applications/{id}/{action})."
+    )
+    version: int = Field(description="Current version; also sent as the ETag.")
+    created_at: datetime
+    updated_at: datetime
+
+
+class MissingItem(Schema):
+    """Something to fill in before submitting."""
+
+    pointer: str = Field(description="JSON pointer into the application.", examples=["/aid_form"])
+    detail: str = Field(examples=["choose an aid form the fund offers: subsidy"])
+
+
+class FundWindow(Schema):
+    """The fund's submission window."""
+
+    opens_at: datetime | None
+    closes_at: datetime | None
+    open_now: bool
+
+
+class Completeness(Schema):
+    """What is missing before the application can be submitted."""
+
+    complete: bool
+    missing: list[MissingItem]
+    window: FundWindow

@@ -1,0 +1,60 @@
+"""The application lifecycle as a transition table (domain.md).
+
+draft → submitted → screening → eligible → preselected → under_review ⇄ information_requested
+→ approved → agreement_signed → funded → closed; screening may end ineligible, undetermined
+(back to draft for completion) or screening_error (rescored by an admin); eligible → rejected;
+draft → expired when the window closes; withdrawn from any state before approval.
+"""
+
+from shared.applications.enums import ApplicationStatus as A
+from shared.states import Actor, StateMachine, Transition
+
+_APPLICANT = frozenset({Actor.APPLICANT})
+_SYSTEM = frozenset({Actor.SYSTEM})
+_REVIEW = frozenset({Actor.REGIONAL_REVIEW})
+_OPERATOR = frozenset({Actor.OPERATOR})
+
+WITHDRAWABLE = (
+    A.DRAFT,
+    A.SUBMITTED,
+    A.SCREENING,
+    A.ELIGIBLE,
+    A.UNDETERMINED,
+    A.SCREENING_ERROR,
+    A.PRESELECTED,
+    A.UNDER_REVIEW,
+    A.INFORMATION_REQUESTED,
+)
+RESCORABLE = (A.SUBMITTED, A.ELIGIBLE, A.INELIGIBLE, A.UNDETERMINED, A.SCREENING_ERROR)
+"""Rescoring may change the status only before pre-selection."""
+
+APPLICATION_MACHINE: StateMachine[A] = StateMachine(
+    "application",
+    [
+        Transition("submit", A.DRAFT, A.SUBMITTED, _APPLICANT),
+        Transition("expire", A.DRAFT, A.EXPIRED, _SYSTEM),
+        Transition("reopen", A.UNDETERMINED, A.DRAFT, _APPLICANT),
+        *(Transition("screen", s, A.SCREENING, _SYSTEM) for s in RESCORABLE),
+        Transition("mark_eligible", A.SCREENING, A.ELIGIBLE, _SYSTEM),
+        Transition("mark_ineligible", A.SCREENING, A.INELIGIBLE, _SYSTEM),
+        Transition("mark_undetermined", A.SCREENING, A.UNDETERMINED, _SYSTEM),
+        Transition("mark_screening_error", A.SCREENING, A.SCREENING_ERROR, _SYSTEM),
+        Transition("preselect", A.ELIGIBLE, A.PRESELECTED, _REVIEW),
+        Transition("not_retained", A.ELIGIBLE, A.REJECTED, _REVIEW),
+        Transition("start_review", A.PRESELECTED, A.UNDER_REVIEW, _OPERATOR),
+        # Funds without regional pre-selection go straight from eligible to instruction.
+        Transition("start_review", A.ELIGIBLE, A.UNDER_REVIEW, _OPERATOR),
+        Transition("request_information", A.UNDER_REVIEW, A.INFORMATION_REQUESTED, _OPERATOR),
+        Transition("provide_information", A.INFORMATION_REQUESTED, A.UNDER_REVIEW, _APPLICANT),
+        Transition("approve", A.UNDER_REVIEW, A.APPROVED, _OPERATOR),
+        Transition("reject", A.UNDER_REVIEW, A.REJECTED, _OPERATOR),
+        Transition("reject", A.PRESELECTED, A.REJECTED, _REVIEW),
+        Transition("sign_agreement", A.APPROVED, A.AGREEMENT_SIGNED, _OPERATOR),
+        Transition("record_payment", A.AGREEMENT_SIGNED, A.FUNDED, _OPERATOR),
+        Transition("close", A.FUNDED, A.CLOSED, _OPERATOR),
+        *(Transition("withdraw", s, A.WITHDRAWN, _APPLICANT) for s in WITHDRAWABLE),
+    ],
+)
+
+EDITABLE_STATUSES = frozenset({A.DRAFT})
+"""An application's content changes only while it is a draft."""

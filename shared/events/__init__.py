@@ -1,0 +1,1 @@
+"""The event catalogue and the transactional outbox every domain writes to."""

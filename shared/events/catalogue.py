@@ -1,0 +1,68 @@
+"""The event types and the payload (`data`) model of each: the operators' contract.
+
+Payloads are thin plus essentials: ids and URL, status, the routing fields,
+`sequence` to order updates of one resource; never personal data.
+"""
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import Field
+
+from shared.schemas import Schema
+
+
+class EventType(StrEnum):
+    """Every event tidi emits (versioned by addition: a breaking change gets a new name)."""
+
+    PROJECT_SUBMITTED = "project.submitted"
+    PROJECT_UPDATED = "project.updated"
+    PROJECT_STATUS_CHANGED = "project.status_changed"
+    APPLICATION_SUBMITTED = "application.submitted"
+    APPLICATION_WITHDRAWN = "application.withdrawn"
+    APPLICATION_EXPIRED = "application.expired"
+
+
+class ProjectEventData(Schema):
+    """`data` of project events."""
+
+    id: uuid.UUID
+    url: str = Field(examples=["https://tidi.example/v1/projects/0b6f…"])
+    status: str = Field(examples=["submitted"])
+    previous_status: str | None = Field(default=None, examples=["draft"])
+    occurred_at: datetime
+    sequence: int = Field(description="Monotonic per project; drop lower ones.")
+    territory_id: uuid.UUID | None
+    region_code: str | None = Field(examples=["53"])
+    nature: str = Field(examples=["extension"])
+    priorities: list[str] = Field(examples=[["decarbonation"]])
+    investment_total_cents: int
+
+
+class ApplicationEventData(Schema):
+    """`data` of application events."""
+
+    id: uuid.UUID
+    url: str = Field(examples=["https://tidi.example/v1/applications/5c1e…"])
+    status: str = Field(examples=["submitted"])
+    previous_status: str | None = Field(default=None, examples=["draft"])
+    occurred_at: datetime
+    sequence: int = Field(description="Monotonic per application; drop lower ones.")
+    project_id: uuid.UUID
+    fund_code: str = Field(examples=["fonds-acceleration"])
+    territory_id: uuid.UUID | None
+    region_code: str | None = Field(examples=["53"])
+    requested_amount_cents: int | None
+    eligible_expense_base_cents: int | None
+
+
+PAYLOADS: dict[EventType, type[Schema]] = {
+    EventType.PROJECT_SUBMITTED: ProjectEventData,
+    EventType.PROJECT_UPDATED: ProjectEventData,
+    EventType.PROJECT_STATUS_CHANGED: ProjectEventData,
+    EventType.APPLICATION_SUBMITTED: ApplicationEventData,
+    EventType.APPLICATION_WITHDRAWN: ApplicationEventData,
+    EventType.APPLICATION_EXPIRED: ApplicationEventData,
+}
+"""The payload model of each event type."""

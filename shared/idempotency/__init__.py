@@ -1,0 +1,1 @@
+"""Idempotent creation: the same POST retried with one `Idempotency-Key` creates one resource."""

@@ -1,0 +1,1 @@
+"""Industrial projects registered by the territories, and their lifecycle."""

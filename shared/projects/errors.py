@@ -1,0 +1,21 @@
+"""Project errors."""
+
+from shared.errors import Conflict, NotFound, Unprocessable
+
+
+class ProjectNotFound(NotFound):
+    """No such project visible to this key."""
+
+    type_slug = "project-not-found"
+
+
+class ProjectNotEditable(Conflict):
+    """Only draft projects can be changed."""
+
+    type_slug = "project-not-editable"
+
+
+class ReasonRequired(Unprocessable):
+    """This action must say why."""
+
+    type_slug = "reason-required"

@@ -1,0 +1,222 @@
+"""Project contract: create, update, read, and the bodies of lifecycle actions."""
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Self
+
+from pydantic import EmailStr, Field, StringConstraints, computed_field, model_validator
+
+from shared.projects.enums import (
+    ApplicantKind,
+    CompanyCategory,
+    EuSize,
+    Priority,
+    ProjectNature,
+    ProjectStatus,
+)
+from shared.projects.sizing import company_category, eu_size
+from shared.schemas import InputSchema, Schema
+from shared.types import AmountCents, InseeCommuneCode, LongText, NafCode, ShortText, Siren, Siret
+
+CountryCode = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Z]{2}$"),
+    Field(description="ISO 3166-1 alpha-2 country code.", examples=["CN"]),
+]
+LegalFormCode = Annotated[
+    str,
+    StringConstraints(pattern=r"^[0-9]{4}$"),
+    Field(description="INSEE legal category (catégorie juridique, 4 digits).", examples=["5710"]),
+]
+Headcount = Annotated[int, Field(ge=0, le=10_000_000, description="Staff (effectif).")]
+Jobs = Annotated[int, Field(ge=0, le=1_000_000)]
+
+
+class Holder(InputSchema):
+    """The company (or body) that carries the project."""
+
+    siren: Siren
+    name: ShortText = Field(examples=["Fonderies de Bretagne"])
+    kind: ApplicantKind = Field(default=ApplicantKind.COMPANY, examples=["company"])
+    legal_form_code: LegalFormCode | None = None
+    naf_code: NafCode | None = None
+    headcount: Headcount | None = Field(default=None, examples=[180])
+    turnover_cents: AmountCents | None = Field(default=None, examples=[4_200_000_000])
+    balance_sheet_cents: AmountCents | None = Field(default=None, examples=[3_100_000_000])
+    in_difficulty: bool | None = Field(
+        default=None, description="Company in difficulty (EU definition); null if not declared."
+    )
+
+
+class HolderRead(Schema):
+    """The project holder, with its size computed from headcount and figures."""
+
+    siren: str = Field(examples=["552100554"])
+    name: str
+    kind: ApplicantKind
+    legal_form_code: str | None
+    naf_code: str | None
+    headcount: int | None
+    turnover_cents: int | None
+    balance_sheet_cents: int | None
+    in_difficulty: bool | None
+
+    @computed_field(description="EU size (small/medium/large) for aid intensities.")  # type: ignore[prop-decorator]
+    @property
+    def eu_size(self) -> EuSize | None:
+        """EU size, computed."""
+        return eu_size(self.headcount, self.turnover_cents, self.balance_sheet_cents)
+
+    @computed_field(description="French category (pme/eti/ge).")  # type: ignore[prop-decorator]
+    @property
+    def category(self) -> CompanyCategory | None:
+        """French category, computed."""
+        return company_category(self.headcount, self.turnover_cents, self.balance_sheet_cents)
+
+
+class Site(InputSchema):
+    """Where the investment happens: an establishment (SIRET) and/or a commune."""
+
+    siret: Siret | None = None
+    commune_insee: InseeCommuneCode | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> Self:
+        if self.siret is None and self.commune_insee is None:
+            raise ValueError("give the site's siret or commune_insee (or both)")
+        return self
+
+
+class SiteRead(Schema):
+    """The project site; `region_code` is derived from the commune."""
+
+    siret: str | None
+    commune_insee: str | None = Field(examples=["56178"])
+    region_code: str | None = Field(examples=["53"])
+
+
+class Relocation(InputSchema):
+    """Whether the project brings back to France an activity from abroad."""
+
+    flag: bool = False
+    from_country: CountryCode | None = None
+
+    @model_validator(mode="after")
+    def _country_with_flag(self) -> Self:
+        if self.from_country is not None and not self.flag:
+            raise ValueError("from_country is only meaningful when flag is true")
+        return self
+
+
+class ProjectContact(InputSchema):
+    """A professional contact for the project (personal data: keep it minimal)."""
+
+    full_name: ShortText = Field(examples=["Jeanne Martin"])
+    role: ShortText = Field(examples=["Directrice industrielle"])
+    email: EmailStr | None = Field(default=None, examples=["j.martin@fonderies-bretagne.fr"])
+    phone: str | None = Field(default=None, pattern=r"^\+?[0-9 .()-]{6,20}$")
+
+
+def _check_dates(start: date | None, end: date | None) -> None:
+    if start is not None and end is not None and end < start:
+        raise ValueError("planned_end must not be before planned_start")
+
+
+class ProjectCreate(InputSchema):
+    """A new industrial project (created as a draft).
+
+    Territory keys create projects in their own territory (`territory_id` may be
+    omitted); only admins create projects outside any Territoire d'industrie.
+    """
+
+    territory_id: uuid.UUID | None = Field(
+        default=None, description="The Territoire d'industrie; null: outside any (admins only)."
+    )
+    title: ShortText = Field(examples=["Nouvelle ligne de fonderie basse pression"])
+    description: LongText = ""
+    nature: ProjectNature = Field(examples=["extension"])
+    priorities: list[Priority] = Field(
+        default_factory=list, max_length=4, examples=[["decarbonation", "recrutement"]]
+    )
+    holder: Holder
+    site: Site
+    investment_total_cents: AmountCents = Field(examples=[1_250_000_000])
+    planned_start: date | None = Field(default=None, examples=["2027-03-01"])
+    planned_end: date | None = Field(default=None, examples=["2028-06-30"])
+    jobs_created: Jobs = Field(default=0, examples=[35])
+    jobs_maintained: Jobs = Field(default=0, examples=[180])
+    relocation: Relocation = Field(default_factory=Relocation)
+    is_collective: bool = Field(
+        default=False, description="Several companies; the lead carries the costs."
+    )
+    contacts: list[ProjectContact] = Field(default_factory=list, max_length=10)
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Self:
+        _check_dates(self.planned_start, self.planned_end)
+        if len(set(self.priorities)) != len(self.priorities):
+            raise ValueError("each priority may appear only once")
+        return self
+
+
+class ProjectUpdate(InputSchema):
+    """Changes to a draft project; nested objects (holder, site…) are replaced whole."""
+
+    title: ShortText | None = None
+    description: LongText | None = None
+    nature: ProjectNature | None = None
+    priorities: list[Priority] | None = Field(default=None, max_length=4)
+    holder: Holder | None = None
+    site: Site | None = None
+    investment_total_cents: AmountCents | None = None
+    planned_start: date | None = None
+    planned_end: date | None = None
+    jobs_created: Jobs | None = None
+    jobs_maintained: Jobs | None = None
+    relocation: Relocation | None = None
+    is_collective: bool | None = None
+    contacts: list[ProjectContact] | None = Field(default=None, max_length=10)
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Self:
+        _check_dates(self.planned_start, self.planned_end)
+        if self.priorities is not None and len(set(self.priorities)) != len(self.priorities):
+            raise ValueError("each priority may appear only once")
+        return self
+
+
+class TransitionRequest(InputSchema):
+    """The body of a lifecycle action: why it is done (recorded in the audit log)."""
+
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = (
+        Field(default=None, examples=["Dossier complet, validé en comité de pilotage."])
+    )
+
+
+class ProjectRead(Schema):
+    """An industrial project."""
+
+    id: uuid.UUID
+    territory_id: uuid.UUID | None
+    status: ProjectStatus
+    title: str
+    description: str
+    nature: ProjectNature
+    priorities: list[Priority]
+    holder: HolderRead
+    site: SiteRead
+    investment_total_cents: int
+    planned_start: date | None
+    planned_end: date | None
+    jobs_created: int
+    jobs_maintained: int
+    relocation: Relocation
+    is_collective: bool
+    contacts: list[ProjectContact]
+    allowed_actions: list[str] = Field(
+        description="Lifecycle actions possible now (POST /v1/projects/{id}/{action})."
+    )
+    submitted_at: datetime | None
+    version: int = Field(description="Current version; also sent as the ETag.")
+    created_at: datetime
+    updated_at: datetime

@@ -1,0 +1,166 @@
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.applications import submission
+from shared.audit.models import AuditEntry
+from shared.events.models import Event
+from shared.jobs import take_deferred_jobs
+from tests.fixtures.api import auth
+from tests.fixtures.builders import Key, MakeTerritory
+
+
+@pytest.fixture
+async def territory_key(make_territory: MakeTerritory, make_key: Any) -> tuple[Any, Key]:
+    territory = await make_territory("ti-pontivy")
+    key = await make_key("territory", territory_id=territory.id)
+    return territory, key
+
+
+class TestSubmitApplication:
+    async def test_full_flow_writes_audit_event_and_enqueues_scoring(
+        self, portal: Any, territory_key: tuple[Any, Key], session: AsyncSession, redis: Any
+    ) -> None:
+        territory, key = territory_key
+        p = portal(key.secret)
+        project = await p.active_project()
+        assert project["status"] == "active"
+        assert project["territory_id"] == str(territory.id)
+        draft = await p.draft_application(project)
+        completeness = await p.call("GET", f"/v1/applications/{draft['id']}/completeness", expect=200)
+        assert completeness.json()["complete"] is True, completeness.json()
+
+        submitted = await p.act(draft, "applications", "submit")
+
+        assert submitted["status"] == "submitted"
+        assert submitted["submission_no"] == 1
+        assert submitted["project_snapshot"]["project_id"] == project["id"]
+        app_id = uuid.UUID(submitted["id"])
+        audit = await session.scalar(
+            select(AuditEntry).where(
+                AuditEntry.subject_id == str(app_id), AuditEntry.action == "application.submit"
+            )
+        )
+        assert audit is not None
+        assert audit.actor_key_id == key.id
+        event = await session.scalar(
+            select(Event).where(Event.subject_id == app_id, Event.type == "application.submitted")
+        )
+        assert event is not None
+        assert event.data["fund_code"] == "fonds-acceleration"
+        assert event.sequence == submitted["version"]
+        job_keys = {k.decode() async for k in redis.scan_iter("arq:job:*")}
+        assert f"arq:job:score:{app_id}:1" in job_keys
+        assert f"arq:job:dispatch:{event.id}" in job_keys
+
+    async def test_fault_between_writes_leaves_nothing(
+        self,
+        portal: Any,
+        territory_key: tuple[Any, Key],
+        sessionmaker: Any,
+        monkeypatch: pytest.MonkeyPatch,
+        app: Any,
+    ) -> None:
+        _, key = territory_key
+        p = portal(key.secret)
+        project = await p.active_project()
+        draft = await p.draft_application(project)
+
+        async def failing_announce(*args: Any, **kwargs: Any) -> None:
+            raise RuntimeError("injected fault after the status and audit writes")
+
+        monkeypatch.setattr(submission, "_announce", failing_announce)
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://tidi.test") as client:
+            response = await client.post(
+                f"/v1/applications/{draft['id']}/submit",
+                headers={**auth(key.secret), "If-Match": f'"{draft["version"]}"'},
+            )
+        assert response.status_code == 500
+        assert response.headers["content-type"] == "application/problem+json"
+        async with sessionmaker() as check:
+            still = await p.call("GET", f"/v1/applications/{draft['id']}", expect=200)
+            assert still.json()["status"] == "draft"
+            assert still.json()["version"] == draft["version"]
+            audits = await check.scalar(
+                select(func.count()).select_from(AuditEntry).where(
+                    AuditEntry.subject_id == draft["id"], AuditEntry.action == "application.submit"
+                )
+            )
+            events = await check.scalar(
+                select(func.count()).select_from(Event).where(Event.type == "application.submitted")
+            )
+        assert audits == 0
+        assert events == 0
+
+    async def test_outside_window_is_422_naming_it(
+        self, portal: Any, territory_key: tuple[Any, Key], admin_key: Key
+    ) -> None:
+        _, key = territory_key
+        p = portal(key.secret)
+        admin = portal(admin_key.secret)
+        project = await p.active_project()
+        draft = await p.draft_application(project)
+        fund = (await admin.call("GET", "/v1/funds/fonds-acceleration", expect=200))
+        await admin.call(
+            "PATCH",
+            "/v1/funds/fonds-acceleration",
+            json={"opens_at": "2020-01-01T00:00:00Z", "closes_at": "2021-01-01T00:00:00Z"},
+            headers={"If-Match": fund.headers["etag"]},
+            expect=200,
+        )
+        response = await p.call(
+            "POST",
+            f"/v1/applications/{draft['id']}/submit",
+            headers={"If-Match": f'"{draft["version"]}"'},
+            expect=422,
+        )
+        problem = response.json()
+        assert problem["type"].endswith("/outside-window")
+        assert "2021-01-01" in problem["detail"]
+        assert problem["closes_at"].startswith("2021-01-01")
+
+    async def test_incomplete_draft_lists_what_is_missing(
+        self, portal: Any, territory_key: tuple[Any, Key]
+    ) -> None:
+        _, key = territory_key
+        p = portal(key.secret)
+        project = await p.active_project()
+        draft = await p.draft_application(project, aid_form=None, attestations={})
+        report = (await p.call("GET", f"/v1/applications/{draft['id']}/completeness", expect=200)).json()
+        pointers = {m["pointer"] for m in report["missing"]}
+        assert {"/aid_form", "/attestations/tax_social_ok", "/attestations/not_started"} <= pointers
+        response = await p.call(
+            "POST",
+            f"/v1/applications/{draft['id']}/submit",
+            headers={"If-Match": f'"{draft["version"]}"'},
+            expect=422,
+        )
+        assert {m["pointer"] for m in response.json()["missing"]} == pointers
+
+    async def test_second_submit_is_409_naming_allowed_actions(
+        self, portal: Any, territory_key: tuple[Any, Key]
+    ) -> None:
+        _, key = territory_key
+        p = portal(key.secret)
+        project = await p.active_project()
+        submitted = await p.act(await p.draft_application(project), "applications", "submit")
+        response = await p.call(
+            "POST",
+            f"/v1/applications/{submitted['id']}/submit",
+            headers={"If-Match": f'"{submitted["version"]}"'},
+            expect=409,
+        )
+        assert response.json()["allowed_actions"] == ["withdraw"]
+
+
+def test_deferred_jobs_helper_forgets_after_take() -> None:
+    class Holder:
+        info: dict[str, Any] = {}
+
+    holder: Any = Holder()
+    assert take_deferred_jobs(holder) == []
