@@ -68,7 +68,9 @@ async def prepare_tidi(drafts: int) -> tuple[str, list[str]]:
         territory = await territory_service.create(
             session,
             SYSTEM,
-            TerritoryCreate(code="ti-bench", name="Bench", region_code="53", epci_sirens=["245614433"]),
+            TerritoryCreate(
+                code="ti-bench", name="Bench", region_code="53", epci_sirens=["245614433"]
+            ),
         )
         _, secret = await auth_service.create_key(
             session,
@@ -85,20 +87,23 @@ async def prepare_tidi(drafts: int) -> tuple[str, list[str]]:
 
     app = create_app(settings)
     headers = {"Authorization": f"Bearer {secret}"}
-    async with app.router.lifespan_context(app):
-        async with AsyncClient(transport=ASGITransport(app=app), base_url="http://b") as client:
-            project = (await client.post("/v1/projects", json=project_body(), headers=headers)).json()
-            for action in ("submit", "accept"):
-                project = (
-                    await client.post(
-                        f"/v1/projects/{project['id']}/{action}",
-                        headers=headers | {"If-Match": f'"{project["version"]}"'},
-                    )
-                ).json()
-            draft = await client.post(
-                "/v1/applications", json=application_body(project["id"]), headers=headers
-            )
-            template = draft.json()["id"]
+    transport = ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        AsyncClient(transport=transport, base_url="http://b") as client,
+    ):
+        project = (await client.post("/v1/projects", json=project_body(), headers=headers)).json()
+        for action in ("submit", "accept"):
+            project = (
+                await client.post(
+                    f"/v1/projects/{project['id']}/{action}",
+                    headers=headers | {"If-Match": f'"{project["version"]}"'},
+                )
+            ).json()
+        draft = await client.post(
+            "/v1/applications", json=application_body(project["id"]), headers=headers
+        )
+        template = draft.json()["id"]
     connection = await asyncpg.connect(f"{BASE}/tidi_bench")
     await connection.execute(
         """
@@ -125,7 +130,10 @@ async def prepare_tidi(drafts: int) -> tuple[str, list[str]]:
         f"INSERT INTO applications ({', '.join(names)}) SELECT {select_list} "
         f"FROM clones c, applications a WHERE a.id = '{template}'::uuid"
     )
-    ids = [str(r["application_id"]) for r in await connection.fetch("SELECT application_id FROM clones")]
+    ids = [
+        str(r["application_id"])
+        for r in await connection.fetch("SELECT application_id FROM clones")
+    ]
     await connection.close()
     return secret, ids
 
@@ -144,14 +152,29 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start(app: str, port: int, workers: int, env: dict[str, str], factory: bool) -> subprocess.Popen[bytes]:
+def start(
+    app: str, port: int, workers: int, env: dict[str, str], factory: bool
+) -> subprocess.Popen[bytes]:
     command = [
-        sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
-        "--workers", str(workers), "--no-access-log", "--log-level", "warning",
+        sys.executable,
+        "-m",
+        "uvicorn",
+        app,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--no-access-log",
+        "--log-level",
+        "warning",
     ]
     if factory:
         command.append("--factory")
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -163,12 +186,17 @@ def start(app: str, port: int, workers: int, env: dict[str, str], factory: bool)
     raise RuntimeError(f"{app} did not start")
 
 
-def wrk(script: str, url: str, seconds: int, connections: int, threads: int, env: dict[str, str]) -> dict[str, Any]:
+def wrk(
+    script: str, url: str, seconds: int, connections: int, threads: int, env: dict[str, str]
+) -> dict[str, Any]:
     output = subprocess.run(
         ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "-s", script, url],
-        env=env, capture_output=True, text=True, check=True,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
-    line = next(l for l in output.splitlines() if l.startswith("JSON "))
+    line = next(row for row in output.splitlines() if row.startswith("JSON "))
     data = json.loads(line[5:])
     data["rps"] = round(data["requests"] / (data["duration_us"] / 1e6), 1)
     for key in ("p50", "p95", "p99", "max"):
@@ -177,7 +205,9 @@ def wrk(script: str, url: str, seconds: int, connections: int, threads: int, env
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
@@ -209,13 +239,23 @@ def main() -> None:
         "ENVIRONMENT": "test",
     }
     bare_env = base_env | {"BARE_DSN": f"{BASE}/tidi_bare", "PYTHONPATH": str(ROOT / "bench")}
-    results: dict[str, Any] = {"connections": args.connections, "workers": args.workers, "seconds": args.seconds}
+    results: dict[str, Any] = {
+        "connections": args.connections,
+        "workers": args.workers,
+        "seconds": args.seconds,
+    }
 
     port = free_port()
     bare = start("bare_app:app", port, args.workers, bare_env, factory=False)
     try:
-        results["bare"] = wrk(str(ROOT / "bench/bare.lua"), f"http://127.0.0.1:{port}/bare", args.seconds,
-                              args.connections, args.threads, base_env | {"BODY_FILE": str(body_file)})
+        results["bare"] = wrk(
+            str(ROOT / "bench/bare.lua"),
+            f"http://127.0.0.1:{port}/bare",
+            args.seconds,
+            args.connections,
+            args.threads,
+            base_env | {"BODY_FILE": str(body_file)},
+        )
     finally:
         bare.terminate()
         bare.wait()
@@ -224,7 +264,10 @@ def main() -> None:
     tidi = start("services.api.main:app_factory", port, args.workers, tidi_env, factory=True)
     try:
         results["tidi_submit"] = wrk(
-            str(ROOT / "bench/submit.lua"), f"http://127.0.0.1:{port}", args.seconds, args.connections,
+            str(ROOT / "bench/submit.lua"),
+            f"http://127.0.0.1:{port}",
+            args.seconds,
+            args.connections,
             args.threads,
             base_env | {"IDS_FILE": str(ids_file), "API_KEY": secret, "THREADS": str(args.threads)},
         )
@@ -234,9 +277,15 @@ def main() -> None:
 
     async def verify() -> dict[str, int]:
         connection = await asyncpg.connect(f"{BASE}/tidi_bench")
-        submitted = await connection.fetchval("SELECT count(*) FROM applications WHERE status = 'submitted'")
-        events = await connection.fetchval("SELECT count(*) FROM events WHERE type = 'application.submitted'")
-        audits = await connection.fetchval("SELECT count(*) FROM audit_entries WHERE action = 'application.submit'")
+        submitted = await connection.fetchval(
+            "SELECT count(*) FROM applications WHERE status = 'submitted'"
+        )
+        events = await connection.fetchval(
+            "SELECT count(*) FROM events WHERE type = 'application.submitted'"
+        )
+        audits = await connection.fetchval(
+            "SELECT count(*) FROM audit_entries WHERE action = 'application.submit'"
+        )
         await connection.close()
         return {"submitted_rows": submitted, "submitted_events": events, "submit_audits": audits}
 

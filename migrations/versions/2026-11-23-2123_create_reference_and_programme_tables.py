@@ -429,5 +429,12 @@ def downgrade() -> None:
     op.drop_index("ix_audit_entries_subject", table_name="audit_entries")
     op.drop_index("ix_audit_entries_occurred_at_id", table_name="audit_entries")
     op.drop_table("audit_entries")
-    for enum in ("aid_form", "fund_status", "fund_kind", "api_key_role", "operator_kind", "contact_role"):
+    for enum in (
+        "aid_form",
+        "fund_status",
+        "fund_kind",
+        "api_key_role",
+        "operator_kind",
+        "contact_role",
+    ):
         sa.Enum(name=enum).drop(op.get_bind(), checkfirst=True)

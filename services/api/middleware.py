@@ -14,6 +14,7 @@ from services.api.problems import problem_response
 from shared.context import request_id_var
 
 access_log = logging.getLogger("tidi.access")
+error_log = logging.getLogger("tidi.api")
 
 HTTP_REQUESTS = Counter(
     "tidi_http_requests_total", "HTTP requests handled", ["method", "route", "status"]
@@ -43,11 +44,13 @@ class RequestContextMiddleware:
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status = 500
+        response_started = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, response_started
             if message["type"] == "http.response.start":
                 status = message["status"]
+                response_started = True
                 message["headers"] = [
                     *message.get("headers", []),
                     (b"x-request-id", request_id.encode()),
@@ -56,6 +59,18 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:
+            # Answer unhandled errors here, while the request id is still known, so the
+            # log line and the 500 problem carry it (outer middleware would not).
+            if response_started:
+                raise
+            error_log.exception("unhandled error")
+            response = problem_response(
+                500,
+                "an unexpected error occurred; it was logged with this request id",
+                instance=scope["path"],
+            )
+            await response(scope, _empty_receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", "unmatched")

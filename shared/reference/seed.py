@@ -157,6 +157,9 @@ async def _insert_missing(
     session: AsyncSession, model: type[Any], rows: list[dict[str, Any]]
 ) -> int:
     table: Table = model.__table__
+    # A multi-row VALUES takes its columns from the first row: give every row every key.
+    keys = {key for row in rows for key in row}
+    rows = [{key: row.get(key) for key in keys} for row in rows]
     result = await session.execute(
         insert(table)
         .values(rows)

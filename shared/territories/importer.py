@@ -136,18 +136,8 @@ def _parse(path: Path) -> tuple[list[_Row], list[LineError]]:
     if missing:
         return [], [LineError(1, f"missing column(s): {', '.join(missing)}")]
     for line, raw in lines:
-        problems = []
         code = raw["code"]
-        if not _SLUG.match(code):
-            problems.append(f"code {code!r} is not a lower-case slug")
-        elif len(code) > _CODE_MAX_LENGTH:
-            problems.append(f"code is longer than {_CODE_MAX_LENGTH} characters")
-        elif code in seen:
-            problems.append(f"code {code!r} already on line {seen[code]}")
-        if not raw["name"]:
-            problems.append("name is empty")
-        elif len(raw["name"]) > _NAME_MAX_LENGTH:
-            problems.append(f"name is longer than {_NAME_MAX_LENGTH} characters")
+        problems = _code_and_name_problems(code, raw["name"], seen)
         sirens = []
         for token in raw["epci_sirens"].split():
             try:
@@ -170,6 +160,21 @@ def _parse(path: Path) -> tuple[list[_Row], list[LineError]]:
             )
         )
     return rows, errors
+
+
+def _code_and_name_problems(code: str, name: str, seen: dict[str, int]) -> list[str]:
+    problems = []
+    if not _SLUG.match(code):
+        problems.append(f"code {code!r} is not a lower-case slug")
+    elif len(code) > _CODE_MAX_LENGTH:
+        problems.append(f"code is longer than {_CODE_MAX_LENGTH} characters")
+    elif code in seen:
+        problems.append(f"code {code!r} already on line {seen[code]}")
+    if not name:
+        problems.append("name is empty")
+    elif len(name) > _NAME_MAX_LENGTH:
+        problems.append(f"name is longer than {_NAME_MAX_LENGTH} characters")
+    return problems
 
 
 async def _check_references(session: AsyncSession, rows: list[_Row]) -> list[LineError]:

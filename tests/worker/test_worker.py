@@ -1,0 +1,141 @@
+"""A real arq worker, in burst mode, against the test Redis and database."""
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from arq import ArqRedis, create_pool
+from arq.connections import RedisSettings
+from arq.jobs import JobStatus
+from arq.worker import Worker
+from redis.asyncio import Redis
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.worker.jobs.system import HEARTBEAT_KEY, heartbeat, worker_name
+from services.worker.main import on_shutdown, on_startup, worker_options
+from shared.settings import Settings
+
+HEARTBEAT_PATTERN = HEARTBEAT_KEY.format(worker="*")
+
+# arq's Worker.close() still calls redis-py's deprecated Redis.close().
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:Call to deprecated close:DeprecationWarning:arq.worker"
+)
+
+
+@pytest.fixture
+async def arq_pool(engine: AsyncEngine, test_settings: Settings) -> AsyncIterator[ArqRedis]:
+    """A client enqueuing on the worker's Redis and queue (the database exists: `engine`)."""
+    pool = await create_pool(
+        RedisSettings.from_dsn(test_settings.redis_url()),
+        default_queue_name=test_settings.WORKER_QUEUE_NAME,
+    )
+    yield pool
+    await pool.aclose()
+
+
+def burst_worker(settings: Settings) -> Worker:
+    return Worker(**worker_options(settings), burst=True, poll_delay=0, handle_signals=False)
+
+
+async def run_burst(settings: Settings) -> Worker:
+    worker = burst_worker(settings)
+    try:
+        await worker.main()
+    finally:
+        await worker.close()
+    return worker
+
+
+async def results_by_function(pool: ArqRedis) -> dict[str, list[bool]]:
+    """Success flags of the finished jobs, per function name."""
+    results: dict[str, list[bool]] = {}
+    for result in await pool.all_job_results():
+        results.setdefault(result.function, []).append(result.success)
+    return results
+
+
+async def heartbeat_keys(redis: Redis) -> list[str]:
+    return sorted(k.decode() for k in await redis.keys(HEARTBEAT_PATTERN))
+
+
+class TestPingJob:
+    async def test_enqueued_ping_is_run_by_a_burst_worker_and_returns_pong(
+        self, arq_pool: ArqRedis, redis: Redis, test_settings: Settings
+    ) -> None:
+        job = await arq_pool.enqueue_job("system.ping")
+        assert job is not None
+
+        worker = await run_burst(test_settings)
+
+        assert await job.result(timeout=5) == "pong"
+        assert await job.status() == JobStatus.complete
+        info = await job.result_info()
+        assert info is not None
+        assert (info.function, info.success, info.job_try) == ("system.ping", True, 1)
+        assert worker.jobs_failed == 0
+        assert worker.jobs_complete >= 2  # the ping and the start-up heartbeat, at least
+        assert (await results_by_function(arq_pool))["system.ping"] == [True]
+        assert await heartbeat_keys(redis) == [HEARTBEAT_KEY.format(worker=worker_name())]
+        assert await arq_pool.zcard(test_settings.WORKER_QUEUE_NAME) == 0
+
+    async def test_same_job_id_enqueued_twice_runs_once(
+        self, arq_pool: ArqRedis, test_settings: Settings
+    ) -> None:
+        first = await arq_pool.enqueue_job("system.ping", _job_id="ping-once")
+        second = await arq_pool.enqueue_job("system.ping", _job_id="ping-once")
+
+        worker = await run_burst(test_settings)
+
+        assert first is not None
+        assert second is None
+        assert await first.result(timeout=5) == "pong"
+        assert worker.jobs_failed == 0
+        assert (await results_by_function(arq_pool))["system.ping"] == [True]
+
+
+@pytest.mark.usefixtures("engine")
+class TestHeartbeat:
+    async def test_heartbeat_with_startup_context_writes_an_expiring_key(
+        self, arq_pool: ArqRedis, redis: Redis, test_settings: Settings
+    ) -> None:
+        ctx: dict[str, Any] = {"settings": test_settings, "redis": arq_pool}
+        await on_startup(ctx)
+        try:
+            beat = await heartbeat(ctx)
+        finally:
+            await on_shutdown(ctx)
+
+        key = HEARTBEAT_KEY.format(worker=worker_name())
+        assert await heartbeat_keys(redis) == [key]
+        assert (await redis.get(key)).decode() == beat
+        assert abs(datetime.fromisoformat(beat) - datetime.now(UTC)) < timedelta(minutes=1)
+        ttl = await redis.ttl(key)
+        assert 0 < ttl <= test_settings.WORKER_HEARTBEAT_SECONDS * 3
+
+    async def test_on_startup_builds_a_working_engine_from_the_settings(
+        self, arq_pool: ArqRedis, test_settings: Settings
+    ) -> None:
+        ctx: dict[str, Any] = {"settings": test_settings, "redis": arq_pool}
+        await on_startup(ctx)
+        try:
+            assert ctx["engine"].url.render_as_string(hide_password=False) == (
+                test_settings.database_url()
+            )
+            async with ctx["sessionmaker"]() as session:
+                assert await session.scalar(text("SELECT count(*) FROM regions")) == 26
+        finally:
+            await on_shutdown(ctx)
+
+    async def test_burst_worker_runs_the_heartbeat_cron_at_startup(
+        self, redis: Redis, test_settings: Settings
+    ) -> None:
+        worker = await run_burst(test_settings)
+
+        assert worker.jobs_failed == 0
+        assert worker.jobs_complete >= 1
+        [key] = await heartbeat_keys(redis)
+        assert key == HEARTBEAT_KEY.format(worker=worker_name())
+        assert await redis.ttl(key) > 0
