@@ -40,6 +40,13 @@ class Page(Schema, Generic[ItemT]):
         examples=["eyJrIjpbIkFsYmkiXX0"],
     )
 
+    @classmethod
+    def model_parametrized_name(cls, params: tuple[Any, ...]) -> str:
+        """`Page[TerritoryRead]` is named `TerritoryPage` (also in the OpenAPI document)."""
+        item = params[0]
+        name = getattr(item, "__name__", None) or str(item)
+        return f"{name.removesuffix('Read')}Page"
+
 
 class ProblemFieldError(Schema):
     """One invalid input, located by a JSON pointer into the request."""

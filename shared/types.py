@@ -1,7 +1,8 @@
 """Annotated value types shared by every schema: identifiers, codes, money."""
 
+import math
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 from stdnum.exceptions import ValidationError as StdnumError
@@ -94,3 +95,33 @@ NafCode = Annotated[
     StringConstraints(pattern=_NAF_PATTERN.pattern),
     Field(description="NAF rev. 2 code (e.g. 25.62B).", examples=["25.62B"]),
 ]
+
+MAX_JSON_DEPTH = 32
+
+
+def _plain_json(value: dict[str, Any]) -> dict[str, Any]:
+    """Refuse what cannot be stored and served back as JSON: deep nesting, NaN, infinities,
+    and text that is not valid Unicode (lone surrogates).
+    """
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise ValueError(f"nested deeper than {MAX_JSON_DEPTH} levels")
+        if isinstance(item, dict):
+            stack.extend((key, depth) for key in item)
+            stack.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise ValueError("NaN and infinities are not JSON numbers")
+        elif isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError("text must be valid Unicode (no lone surrogates)") from None
+    return value
+
+
+JsonObject = Annotated[dict[str, Any], AfterValidator(_plain_json)]
+"""A free-form JSON object (answers to a fund's questions), at most 32 levels deep."""

@@ -1,5 +1,6 @@
 """The route class of every tidi router: documents who may call and which problems it returns."""
 
+import inspect
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -7,7 +8,11 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
 from services.api.deps import Authorize, public
+from services.api.openapi import header_ref
 from services.api.problems import problems
+
+_FASTAPI_DEFAULT_DESCRIPTION = "Successful Response"
+UNEXPECTED_ERROR = "Unexpected error; it was logged under the problem's `request_id`."
 
 
 def operation_id(route: APIRoute) -> str:
@@ -22,6 +27,13 @@ class TidiRoute(APIRoute):
     The allowed roles come from the route's `Authorize` dependency (or the
     `public` marker); they are published as `x-roles` and in the description,
     and the matching problem responses are added to the OpenAPI document.
+    Public operations declare an empty `security` requirement.
+
+    The headers of the success response are documented from the endpoint's
+    signature: an endpoint that takes the `Response` sets its `ETag`
+    (`services.api.etag.with_etag`), plus `Location` when it creates (201); an
+    endpoint that takes `Idempotency-Key` answers through `create_once`, which sends
+    `Location` and `ETag`, and `Idempotent-Replayed: true` on a replay.
     """
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
@@ -32,7 +44,10 @@ class TidiRoute(APIRoute):
         self.allowed_roles = roles
         extra = dict(self.openapi_extra or {})
         extra["x-roles"] = sorted(roles) if roles else ["anonymous"]
+        if not roles:
+            extra["security"] = []
         self.openapi_extra = extra
+        purpose = self.description.strip()
         who = ", ".join(f"`{r}`" for r in sorted(roles)) if roles else "anyone (no key)"
         self.description = f"{self.description}\n\n**Allowed roles:** {who}".strip()
         path_params = [p for d in _walk(self.dependant) for p in d.path_params]
@@ -50,7 +65,37 @@ class TidiRoute(APIRoute):
             statuses.add(422)
         if any(p.alias in {"cursor", "If-Match"} for p in other_params):
             statuses.add(400)
-        self.responses = problems(*sorted(statuses)) | dict(self.responses)
+        statuses.add(500)
+        documented = problems(*sorted(statuses))
+        documented[500]["description"] = UNEXPECTED_ERROR
+        if 401 in documented:
+            documented[401]["headers"] = {"WWW-Authenticate": header_ref("WWW-Authenticate")}
+        success = self.status_code or 200
+        headers = self._success_headers(success, other_params)
+        if headers:
+            documented[success] = {"headers": headers}
+        merged = _merge(documented, dict(self.responses))
+        self.responses = dict(sorted(merged.items(), key=lambda item: str(item[0])))
+        if self.response_description == _FASTAPI_DEFAULT_DESCRIPTION:
+            self.response_description = self._describe_success(success, purpose)
+
+    def _success_headers(self, status: int, params: list[Any]) -> dict[str, Any]:
+        aliases = {p.alias for p in params}
+        headers: dict[str, Any] = {}
+        if "Idempotency-Key" in aliases:
+            headers = {name: header_ref(name) for name in ("Location", "ETag")}
+            headers["Idempotent-Replayed"] = header_ref("Idempotent-Replayed")
+        elif any(d.response_param_name for d in _walk(self.dependant)):
+            if status == 201:
+                headers["Location"] = header_ref("Location")
+            headers["ETag"] = header_ref("ETag")
+        return headers
+
+    def _describe_success(self, status: int, purpose: str) -> str:
+        model = self.response_model
+        doc = inspect.getdoc(model) if isinstance(model, type) else None
+        first = (doc or purpose or "The result.").split("\n\n", 1)[0].replace("\n", " ")
+        return f"Created. {first}" if status == 201 else first
 
     def _declared_roles(self) -> frozenset[str] | None:
         for dependant in _walk(self.dependant):
@@ -59,6 +104,18 @@ class TidiRoute(APIRoute):
             if dependant.call is public:
                 return frozenset()
         return None
+
+
+def _merge(base: dict[Any, Any], update: dict[Any, Any]) -> dict[Any, Any]:
+    """`base` updated with `update`, nested dictionaries merged rather than replaced."""
+    merged = dict(base)
+    for key, value in update.items():
+        current = merged.get(key)
+        if isinstance(current, dict) and isinstance(value, dict):
+            merged[key] = _merge(current, value)
+        else:
+            merged[key] = value
+    return merged
 
 
 def _walk(dependant: Dependant) -> Iterator[Dependant]:

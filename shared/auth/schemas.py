@@ -3,7 +3,7 @@
 import uuid
 from datetime import datetime
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from shared.auth.models import Role
 from shared.schemas import InputSchema, Schema
@@ -12,6 +12,19 @@ from shared.types import ShortText
 
 class ApiKeyCreate(InputSchema):
     """A new API key; territory keys name their territory, operator keys their operator."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Portail Pontivy (production)",
+                    "role": "territory",
+                    "territory_id": "5b0c6f0e-8a52-4a55-9a50-2f4f1d7d3a11",
+                    "expires_at": "2027-12-31T23:59:59Z",
+                }
+            ]
+        }
+    )
 
     name: ShortText = Field(
         description="What the key is for.", examples=["Portail Pontivy (production)"]
@@ -50,11 +63,11 @@ class ApiKeyRead(Schema):
     id: uuid.UUID
     name: str = Field(examples=["Portail Pontivy (production)"])
     prefix: str = Field(description="First characters of the key.", examples=["tidi_Ab3dE9"])
-    role: Role
+    role: Role = Field(examples=["territory"])
     territory_id: uuid.UUID | None
-    operator_id: uuid.UUID | None
+    operator_id: uuid.UUID | None = Field(examples=[None])
     expires_at: datetime | None
-    revoked_at: datetime | None
+    revoked_at: datetime | None = Field(examples=[None])
     last_used_at: datetime | None = Field(description="Last use, updated at most once a minute.")
     created_at: datetime
 
