@@ -124,4 +124,4 @@ def _plain_json(value: dict[str, Any]) -> dict[str, Any]:
 
 
 JsonObject = Annotated[dict[str, Any], AfterValidator(_plain_json)]
-"""A free-form JSON object (answers to a fund's questions), at most 32 levels deep."""
+"""A free-form JSON object (a fund's question schema, the answers to it), at most 32 levels deep."""

@@ -10,8 +10,8 @@ from shared.applications.enums import ApplicationStatus, ExpenseCategory, Territ
 from shared.funds.models import AidForm
 from shared.projects.enums import Priority, ProjectNature
 from shared.projects.schemas import HolderRead, Relocation, SiteRead
-from shared.schemas import InputSchema, Schema
-from shared.types import AmountCents, ShortText, Siren
+from shared.schemas import InputSchema, Schema, refuse_null
+from shared.types import AmountCents, JsonObject, ShortText, Siren
 
 Commitment = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
@@ -95,12 +95,14 @@ class ApplicationCreate(_AmountsCoherent):
     expense_lines: list[ExpenseLine] = Field(default_factory=list, max_length=200)
     aid_form: AidForm | None = Field(default=None, examples=["subsidy"])
     prior_deminimis_cents: AmountCents = Field(
-        default=0, description="De minimis aid received over the last 3 years (cents)."
+        default=0,
+        description="De minimis aid received over the last 3 years (cents).",
+        examples=[12_000_000],
     )
     engagements: Engagements = Field(default_factory=Engagements)
     attestations: Attestations = Field(default_factory=Attestations)
     territory_opinion: TerritoryOpinion | None = None
-    answers: dict[str, Any] = Field(
+    answers: JsonObject = Field(
         default_factory=dict,
         description="Answers to the fund's own questions (validated by its `question_schema`).",
         examples=[{"production_capacity_tonnes": 12000}],
@@ -120,8 +122,18 @@ class ApplicationUpdate(_AmountsCoherent):
     engagements: Engagements | None = None
     attestations: Attestations | None = None
     territory_opinion: TerritoryOpinion | None = None
-    answers: dict[str, Any] | None = None
+    answers: JsonObject | None = None
     attachments: list[Attachment] | None = Field(default=None, max_length=50)
+
+    _not_null = refuse_null(
+        "applicant_siren",
+        "expense_lines",
+        "prior_deminimis_cents",
+        "engagements",
+        "attestations",
+        "answers",
+        "attachments",
+    )
 
 
 class ProjectSnapshot(Schema):
@@ -170,7 +182,8 @@ class ApplicationRead(Schema):
     submission_no: int = Field(description="How many times it was submitted.")
     submitted_at: datetime | None
     allowed_actions: list[str] = Field(
-        description="Lifecycle actions possible now (POST /v1/applications/{id}/{action})."
+        description="Lifecycle actions possible now (POST /v1/applications/{id}/{action}).",
+        examples=[["submit", "withdraw"]],
     )
     version: int = Field(description="Current version; also sent as the ETag.")
     created_at: datetime

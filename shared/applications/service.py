@@ -170,8 +170,6 @@ def require_writer(principal: Principal, territory_id: uuid.UUID | None) -> None
     raise Forbidden("only admins and the project's territory may change its applications")
 
 
-
-
 def _check_fund_accepts(fund: Fund) -> None:
     if fund.kind is FundKind.LABEL_CATALOGUE:
         raise FundNotAccepting(f"{fund.code} is a catalogue of labels, not an aid to apply to")

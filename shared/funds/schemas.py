@@ -9,7 +9,7 @@ from pydantic import AwareDatetime, Field, HttpUrl, model_validator
 from shared.funds.models import AidForm, FundKind, FundStatus
 from shared.funds.questions import check_question_schema
 from shared.schemas import InputSchema, Schema, refuse_null
-from shared.types import AmountCents, LongText, ShortText, Slug
+from shared.types import AmountCents, JsonObject, LongText, ShortText, Slug
 
 QUESTION_SCHEMA_EXAMPLE: dict[str, Any] = {
     "type": "object",
@@ -70,7 +70,7 @@ class FundCreate(_FundFields):
         description="Whether the préfet and the Région pre-select applications.",
     )
     source_url: HttpUrl | None = None
-    question_schema: dict[str, Any] | None = Field(
+    question_schema: JsonObject | None = Field(
         default=None,
         description="JSON Schema (2020-12, an object) of the fund's own questions.",
         examples=[QUESTION_SCHEMA_EXAMPLE],
@@ -93,7 +93,7 @@ class FundUpdate(_FundFields):
     aid_forms: list[AidForm] | None = None
     regional_preselection: bool | None = None
     source_url: HttpUrl | None = None
-    question_schema: dict[str, Any] | None = Field(
+    question_schema: JsonObject | None = Field(
         default=None, description="Replaces the fund's question schema."
     )
 

@@ -15,7 +15,7 @@ from shared.projects.enums import (
     ProjectStatus,
 )
 from shared.projects.sizing import company_category, eu_size
-from shared.schemas import InputSchema, Schema
+from shared.schemas import InputSchema, Schema, refuse_null
 from shared.types import AmountCents, InseeCommuneCode, LongText, NafCode, ShortText, Siren, Siret
 
 CountryCode = Annotated[
@@ -114,7 +114,9 @@ class ProjectContact(InputSchema):
     full_name: ShortText = Field(examples=["Jeanne Martin"])
     role: ShortText = Field(examples=["Directrice industrielle"])
     email: EmailStr | None = Field(default=None, examples=["j.martin@fonderies-bretagne.fr"])
-    phone: str | None = Field(default=None, pattern=r"^\+?[0-9 .()-]{6,20}$")
+    phone: str | None = Field(
+        default=None, pattern=r"^\+?[0-9 .()-]{6,20}$", examples=["+33 2 97 27 33 00"]
+    )
 
 
 def _check_dates(start: date | None, end: date | None) -> None:
@@ -177,6 +179,21 @@ class ProjectUpdate(InputSchema):
     is_collective: bool | None = None
     contacts: list[ProjectContact] | None = Field(default=None, max_length=10)
 
+    _not_null = refuse_null(
+        "title",
+        "description",
+        "nature",
+        "priorities",
+        "holder",
+        "site",
+        "investment_total_cents",
+        "jobs_created",
+        "jobs_maintained",
+        "relocation",
+        "is_collective",
+        "contacts",
+    )
+
     @model_validator(mode="after")
     def _coherent(self) -> Self:
         _check_dates(self.planned_start, self.planned_end)
@@ -214,7 +231,8 @@ class ProjectRead(Schema):
     is_collective: bool
     contacts: list[ProjectContact]
     allowed_actions: list[str] = Field(
-        description="Lifecycle actions possible now (POST /v1/projects/{id}/{action})."
+        description="Lifecycle actions possible now (POST /v1/projects/{id}/{action}).",
+        examples=[["submit", "withdraw"]],
     )
     submitted_at: datetime | None
     version: int = Field(description="Current version; also sent as the ETag.")

@@ -119,7 +119,8 @@ async def update(
             project.site, project.site_region_code = site, site["region_code"]
         elif field == "holder":
             project.holder, project.holder_siren = value, value["siren"]
-        elif field in {"planned_start", "planned_end"}:
+        elif field in {"planned_start", "planned_end", "nature", "priorities"}:
+            # Typed values (dates, enum members), not their JSON forms.
             setattr(project, field, getattr(data, field))
         else:
             setattr(project, field, value)

@@ -31,7 +31,9 @@ class TestSubmitApplication:
         assert project["status"] == "active"
         assert project["territory_id"] == str(territory.id)
         draft = await p.draft_application(project)
-        completeness = await p.call("GET", f"/v1/applications/{draft['id']}/completeness", expect=200)
+        completeness = await p.call(
+            "GET", f"/v1/applications/{draft['id']}/completeness", expect=200
+        )
         assert completeness.json()["complete"] is True, completeness.json()
 
         submitted = await p.act(draft, "applications", "submit")
@@ -87,7 +89,9 @@ class TestSubmitApplication:
             assert still.json()["status"] == "draft"
             assert still.json()["version"] == draft["version"]
             audits = await check.scalar(
-                select(func.count()).select_from(AuditEntry).where(
+                select(func.count())
+                .select_from(AuditEntry)
+                .where(
                     AuditEntry.subject_id == draft["id"], AuditEntry.action == "application.submit"
                 )
             )
@@ -105,7 +109,7 @@ class TestSubmitApplication:
         admin = portal(admin_key.secret)
         project = await p.active_project()
         draft = await p.draft_application(project)
-        fund = (await admin.call("GET", "/v1/funds/fonds-acceleration", expect=200))
+        fund = await admin.call("GET", "/v1/funds/fonds-acceleration", expect=200)
         await admin.call(
             "PATCH",
             "/v1/funds/fonds-acceleration",
@@ -131,7 +135,9 @@ class TestSubmitApplication:
         p = portal(key.secret)
         project = await p.active_project()
         draft = await p.draft_application(project, aid_form=None, attestations={})
-        report = (await p.call("GET", f"/v1/applications/{draft['id']}/completeness", expect=200)).json()
+        report = (
+            await p.call("GET", f"/v1/applications/{draft['id']}/completeness", expect=200)
+        ).json()
         pointers = {m["pointer"] for m in report["missing"]}
         assert {"/aid_form", "/attestations/tax_social_ok", "/attestations/not_started"} <= pointers
         response = await p.call(

@@ -1,0 +1,743 @@
+"""Lifecycle rules of projects and applications, driven by their transition tables.
+
+Statuses the API cannot reach yet (screening results, instruction…) are set directly
+in the database; every (status, action) pair offered by the API is then tried.
+"""
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.api.applications.router import router as applications_router
+from services.api.projects.router import ACTIONS
+from shared.applications import submission
+from shared.applications.enums import ApplicationStatus
+from shared.applications.models import Application
+from shared.applications.states import APPLICATION_MACHINE
+from shared.audit.models import AuditEntry
+from shared.events.models import Event
+from shared.projects.enums import ProjectStatus
+from shared.projects.states import PROJECT_MACHINE, REASON_REQUIRED
+from shared.states import StateMachine
+from tests.fixtures.builders import (
+    ALBI_COMMUNE,
+    Key,
+    MakeKey,
+    MakeTerritory,
+    application_body,
+    project_body,
+)
+from tests.fixtures.flows import Portal, fetch, if_match, update_row
+from tests.fixtures.http import assert_problem, error_pointers
+
+PROJECT_ACTIONS = sorted(ACTIONS)
+APPLICATION_ACTIONS = sorted(
+    route.path.rsplit("/", 1)[1]
+    for route in applications_router.routes
+    if "POST" in getattr(route, "methods", ()) and route.path.count("/") == 4
+)
+EVENT_OF_PROJECT_ACTION = {"submit": "project.submitted"}
+EVENT_OF_APPLICATION_ACTION = {
+    "submit": "application.submitted",
+    "withdraw": "application.withdrawn",
+}
+NOT_NULL_PROJECT_FIELDS = (
+    "title",
+    "description",
+    "nature",
+    "priorities",
+    "holder",
+    "site",
+    "investment_total_cents",
+    "jobs_created",
+    "jobs_maintained",
+    "relocation",
+    "is_collective",
+    "contacts",
+)
+NOT_NULL_APPLICATION_FIELDS = (
+    "applicant_siren",
+    "expense_lines",
+    "prior_deminimis_cents",
+    "engagements",
+    "attestations",
+    "answers",
+    "attachments",
+)
+QUESTIONS = {
+    "type": "object",
+    "properties": {
+        "capacity_tonnes": {"type": "integer", "minimum": 0},
+        "export_share": {"type": "number"},
+    },
+    "required": ["capacity_tonnes"],
+}
+
+
+def _legal(machine: StateMachine[Any], status: str, action: str) -> Any:
+    """The transition of the table for (status, action), or None."""
+    return next((t for t in machine.transitions if t.source == status and t.action == action), None)
+
+
+def test_the_api_offers_the_expected_lifecycle_actions() -> None:
+    offered = {"projects": set(PROJECT_ACTIONS), "applications": set(APPLICATION_ACTIONS)}
+    assert offered == {
+        "projects": {"submit", "accept", "return", "reject", "withdraw", "complete", "abandon"},
+        "applications": {"submit", "withdraw", "reopen"},
+    }
+
+
+pytestmark = pytest.mark.usefixtures("open_fund_windows")
+
+
+@pytest.fixture
+async def key(make_territory: MakeTerritory, make_key: MakeKey) -> Key:
+    territory = await make_territory("ti-pontivy")
+    return await make_key("territory", territory_id=territory.id)
+
+
+@pytest.fixture
+def team(client: httpx.AsyncClient, key: Key) -> Portal:
+    return Portal(client, key.secret)
+
+
+@pytest.fixture
+def admin(client: httpx.AsyncClient, admin_key: Key) -> Portal:
+    return Portal(client, admin_key.secret)
+
+
+async def _draft_project(team: Portal, **overrides: Any) -> dict[str, Any]:
+    response = await team.call("POST", "/v1/projects", json=project_body(**overrides), expect=201)
+    return dict(response.json())
+
+
+async def _audit(
+    sessionmaker: async_sessionmaker[AsyncSession], subject_id: str, action: str
+) -> list[AuditEntry]:
+    async with sessionmaker() as session:
+        return list(
+            await session.scalars(
+                select(AuditEntry)
+                .where(AuditEntry.subject_id == subject_id, AuditEntry.action == action)
+                .order_by(AuditEntry.occurred_at)
+            )
+        )
+
+
+async def _events(
+    sessionmaker: async_sessionmaker[AsyncSession], subject_id: str, event_type: str | None = None
+) -> list[Event]:
+    statement = select(Event).where(Event.subject_id == uuid.UUID(subject_id))
+    if event_type is not None:
+        statement = statement.where(Event.type == event_type)
+    async with sessionmaker() as session:
+        return list(await session.scalars(statement.order_by(Event.position)))
+
+
+async def _patch_fund(admin: Portal, code: str, changes: dict[str, Any]) -> httpx.Response:
+    fund = await admin.call("GET", f"/v1/funds/{code}", expect=200)
+    return await admin.call(
+        "PATCH", f"/v1/funds/{code}", json=changes, headers={"If-Match": fund.headers["etag"]}
+    )
+
+
+def _nested_items(depth: int) -> dict[str, Any]:
+    schema: dict[str, Any] = {}
+    for _ in range(depth):
+        schema = {"items": schema}
+    return schema
+
+
+class TestProjectTransitions:
+    @pytest.mark.parametrize("status", list(ProjectStatus))
+    async def test_every_action_from_the_status_follows_the_table(
+        self,
+        status: ProjectStatus,
+        team: Portal,
+        key: Key,
+        sessionmaker: async_sessionmaker[AsyncSession],
+    ) -> None:
+        project = await _draft_project(team)
+        url = f"/v1/projects/{project['id']}"
+        for action in PROJECT_ACTIONS:
+            await update_row(sessionmaker, "projects", project["id"], status=status.value)
+            current = await fetch(team, "projects", project["id"])
+            step = _legal(PROJECT_MACHINE, status, action)
+            if step is None:
+                response = await team.call(
+                    "POST", f"{url}/{action}", json={"reason": "essai"}, headers=if_match(current)
+                )
+                problem = assert_problem(response, 409)
+                assert problem["type"].endswith("/invalid-transition"), (status, action)
+                assert problem["allowed_actions"] == PROJECT_MACHINE.allowed_actions(status)
+                assert problem["current_status"] == status.value
+                assert (await fetch(team, "projects", project["id"]))["version"] == current[
+                    "version"
+                ]
+                continue
+            if action in REASON_REQUIRED:
+                for body in (None, {}, {"reason": None}, {"reason": "   "}):
+                    response = await team.call(
+                        "POST", f"{url}/{action}", json=body, headers=if_match(current)
+                    )
+                    problem = assert_problem(response, 422)
+                    assert problem["type"].endswith("/reason-required"), (action, body)
+                    assert error_pointers(problem) == {"/body/reason": "reason-required"}
+                after = await fetch(team, "projects", project["id"])
+                assert (after["status"], after["version"]) == (status, current["version"])
+            reason = f"Motif de l'action {action}"
+            response = await team.call(
+                "POST", f"{url}/{action}", json={"reason": reason}, headers=if_match(current)
+            )
+            assert response.status_code == 200, (status, action, response.text)
+            moved = response.json()
+            assert moved["status"] == step.target.value
+            assert moved["allowed_actions"] == PROJECT_MACHINE.allowed_actions(step.target)
+            assert response.headers["etag"] == f'"{moved["version"]}"'
+            [entry] = await _audit(sessionmaker, project["id"], f"project.{action}")
+            assert entry.actor_key_id == key.id
+            assert entry.actor_role == "territory"
+            assert entry.reason == reason
+            assert entry.changes == {"status": {"from": status.value, "to": step.target.value}}
+            event_type = EVENT_OF_PROJECT_ACTION.get(action, "project.status_changed")
+            events = await _events(sessionmaker, project["id"], event_type)
+            assert events[-1].data["status"] == step.target.value
+            assert events[-1].data["previous_status"] == status.value
+            assert events[-1].sequence == moved["version"]
+
+    async def test_an_admin_drives_the_review_and_is_recorded_as_the_actor(
+        self,
+        team: Portal,
+        admin: Portal,
+        admin_key: Key,
+        sessionmaker: async_sessionmaker[AsyncSession],
+    ) -> None:
+        project = await team.act(await _draft_project(team), "projects", "submit")
+        accepted = await admin.act(project, "projects", "accept", json={"reason": "Comité"})
+        assert accepted["status"] == "active"
+        [entry] = await _audit(sessionmaker, project["id"], "project.accept")
+        assert (entry.actor_key_id, entry.actor_role, entry.reason) == (
+            admin_key.id,
+            "admin",
+            "Comité",
+        )
+
+
+class TestApplicationTransitions:
+    @pytest.mark.parametrize("status", list(ApplicationStatus))
+    async def test_every_action_from_the_status_follows_the_table(
+        self,
+        status: ApplicationStatus,
+        team: Portal,
+        key: Key,
+        sessionmaker: async_sessionmaker[AsyncSession],
+    ) -> None:
+        application = await team.draft_application(await team.active_project())
+        url = f"/v1/applications/{application['id']}"
+        for action in APPLICATION_ACTIONS:
+            await update_row(sessionmaker, "applications", application["id"], status=status.value)
+            current = await fetch(team, "applications", application["id"])
+            step = _legal(APPLICATION_MACHINE, status, action)
+            reason = f"Motif de l'action {action}" if action == "withdraw" else None
+            body = {"reason": reason} if reason else None
+            response = await team.call(
+                "POST", f"{url}/{action}", json=body, headers=if_match(current)
+            )
+            if step is None:
+                problem = assert_problem(response, 409)
+                assert problem["type"].endswith("/invalid-transition"), (status, action)
+                assert problem["allowed_actions"] == APPLICATION_MACHINE.allowed_actions(status)
+                assert problem["current_status"] == status.value
+                after = await fetch(team, "applications", application["id"])
+                assert after["version"] == current["version"]
+                assert await _audit(sessionmaker, application["id"], f"application.{action}") == []
+                continue
+            assert response.status_code == 200, (status, action, response.text)
+            moved = response.json()
+            assert moved["status"] == step.target.value
+            assert moved["allowed_actions"] == APPLICATION_MACHINE.allowed_actions(step.target)
+            assert response.headers["etag"] == f'"{moved["version"]}"'
+            [entry] = await _audit(sessionmaker, application["id"], f"application.{action}")
+            assert entry.actor_key_id == key.id
+            assert entry.reason == reason
+            assert entry.changes == {"status": {"from": status.value, "to": step.target.value}}
+            event_type = EVENT_OF_APPLICATION_ACTION.get(action)
+            events = await _events(sessionmaker, application["id"])
+            if event_type is None:
+                assert events == [], (status, action)
+                continue
+            [event] = events
+            assert event.type == event_type
+            assert event.data["status"] == step.target.value
+            assert event.data["previous_status"] == status.value
+            assert event.data["fund_code"] == "fonds-acceleration"
+            assert event.sequence == moved["version"]
+            async with sessionmaker() as session:
+                await session.execute(text("DELETE FROM events"))
+                await session.commit()
+
+    async def test_withdrawing_a_submitted_application_announces_it(
+        self, team: Portal, sessionmaker: async_sessionmaker[AsyncSession]
+    ) -> None:
+        application = await team.draft_application(await team.active_project())
+        submitted = await team.act(application, "applications", "submit")
+        withdrawn = await team.act(
+            submitted, "applications", "withdraw", json={"reason": "Projet reporté"}
+        )
+        assert withdrawn["status"] == "withdrawn"
+        assert withdrawn["allowed_actions"] == []
+        types = [e.type for e in await _events(sessionmaker, application["id"])]
+        assert types == ["application.submitted", "application.withdrawn"]
+        [entry] = await _audit(sessionmaker, application["id"], "application.withdraw")
+        assert entry.reason == "Projet reporté"
+
+
+class TestEditsOnlyWhileDraft:
+    async def test_a_project_is_editable_only_as_a_draft(
+        self, team: Portal, sessionmaker: async_sessionmaker[AsyncSession]
+    ) -> None:
+        project = await _draft_project(team)
+        for status in ProjectStatus:
+            await update_row(sessionmaker, "projects", project["id"], status=status.value)
+            current = await fetch(team, "projects", project["id"])
+            response = await team.call(
+                "PATCH",
+                f"/v1/projects/{project['id']}",
+                json={"description": f"Révision ({status.value})"},
+                headers=if_match(current),
+            )
+            if status is ProjectStatus.DRAFT:
+                assert response.status_code == 200, response.text
+                assert response.json()["description"] == "Révision (draft)"
+                continue
+            problem = assert_problem(response, 409)
+            assert problem["type"].endswith("/project-not-editable"), status
+            after = await fetch(team, "projects", project["id"])
+            assert after["version"] == current["version"]
+            assert after["description"] == "Révision (draft)"
+
+    async def test_an_application_is_editable_only_as_a_draft(
+        self, team: Portal, sessionmaker: async_sessionmaker[AsyncSession]
+    ) -> None:
+        application = await team.draft_application(await team.active_project())
+        for status in ApplicationStatus:
+            await update_row(sessionmaker, "applications", application["id"], status=status.value)
+            current = await fetch(team, "applications", application["id"])
+            response = await team.call(
+                "PATCH",
+                f"/v1/applications/{application['id']}",
+                json={"requested_amount_cents": 120_000_000},
+                headers=if_match(current),
+            )
+            if status is ApplicationStatus.DRAFT:
+                assert response.status_code == 200, response.text
+                continue
+            problem = assert_problem(response, 409)
+            assert problem["type"].endswith("/application-not-editable"), status
+            assert (await fetch(team, "applications", application["id"]))["version"] == current[
+                "version"
+            ]
+
+    async def test_a_draft_edit_is_stored_audited_and_announced(
+        self, team: Portal, key: Key, sessionmaker: async_sessionmaker[AsyncSession]
+    ) -> None:
+        project = await _draft_project(team)
+        changes = {
+            "nature": "modernisation",
+            "priorities": ["innovation", "foncier"],
+            "title": "Modernisation de la verrerie",
+            "site": {"commune_insee": ALBI_COMMUNE},
+        }
+        response = await team.call(
+            "PATCH", f"/v1/projects/{project['id']}", json=changes, headers=if_match(project)
+        )
+        assert response.status_code == 200, response.text
+        edited = response.json()
+        assert {k: edited[k] for k in ("nature", "priorities", "title")} == {
+            k: changes[k] for k in ("nature", "priorities", "title")
+        }
+        assert edited["site"]["region_code"] == "76"
+        assert edited["version"] == project["version"] + 1
+        [entry] = await _audit(sessionmaker, project["id"], "project.updated")
+        assert entry.actor_key_id == key.id
+        assert entry.changes["priorities"] == changes["priorities"]
+        [event] = await _events(sessionmaker, project["id"], "project.updated")
+        assert event.data["nature"] == "modernisation"
+        assert event.data["priorities"] == ["innovation", "foncier"]
+        assert event.data["region_code"] == "76"
+        assert event.sequence == edited["version"]
+
+    async def test_null_for_a_required_project_field_is_422(self, team: Portal) -> None:
+        project = await _draft_project(team)
+        for field in NOT_NULL_PROJECT_FIELDS:
+            response = await team.call(
+                "PATCH",
+                f"/v1/projects/{project['id']}",
+                json={field: None},
+                headers=if_match(project),
+            )
+            problem = assert_problem(response, 422)
+            assert error_pointers(problem) == {f"/body/{field}": "value_error"}, field
+        assert (await fetch(team, "projects", project["id"]))["version"] == project["version"]
+
+    async def test_null_for_a_required_application_field_is_422(self, team: Portal) -> None:
+        application = await team.draft_application(await team.active_project())
+        for field in NOT_NULL_APPLICATION_FIELDS:
+            response = await team.call(
+                "PATCH",
+                f"/v1/applications/{application['id']}",
+                json={field: None},
+                headers=if_match(application),
+            )
+            problem = assert_problem(response, 422)
+            assert error_pointers(problem) == {f"/body/{field}": "value_error"}, field
+        after = await fetch(team, "applications", application["id"])
+        assert after["version"] == application["version"]
+
+    async def test_optional_fields_can_be_cleared_with_null(self, team: Portal) -> None:
+        project = await _draft_project(team)
+        response = await team.call(
+            "PATCH",
+            f"/v1/projects/{project['id']}",
+            json={"planned_start": None, "planned_end": None},
+            headers=if_match(project),
+        )
+        assert response.status_code == 200, response.text
+        assert (response.json()["planned_start"], response.json()["planned_end"]) == (None, None)
+        application = await team.draft_application(await team.active_project())
+        cleared = {"aid_form": None, "territory_opinion": None, "requested_amount_cents": None}
+        response = await team.call(
+            "PATCH",
+            f"/v1/applications/{application['id']}",
+            json=cleared,
+            headers=if_match(application),
+        )
+        assert response.status_code == 200, response.text
+        assert {k: response.json()[k] for k in cleared} == cleared
+
+    async def test_a_planned_end_before_the_stored_start_is_422(self, team: Portal) -> None:
+        project = await _draft_project(team, planned_start="2027-03-01", planned_end=None)
+        response = await team.call(
+            "PATCH",
+            f"/v1/projects/{project['id']}",
+            json={"planned_end": "2027-02-28"},
+            headers=if_match(project),
+        )
+        assert error_pointers(assert_problem(response, 422)) == {
+            "/body/planned_end": "unprocessable"
+        }
+
+
+class TestApplyingToAFund:
+    async def test_only_an_active_project_can_apply(
+        self, team: Portal, sessionmaker: async_sessionmaker[AsyncSession]
+    ) -> None:
+        project = await _draft_project(team)
+        for status in sorted(ProjectStatus, key=lambda s: s is ProjectStatus.ACTIVE):
+            await update_row(sessionmaker, "projects", project["id"], status=status.value)
+            response = await team.call(
+                "POST", "/v1/applications", json=application_body(project["id"])
+            )
+            if status is ProjectStatus.ACTIVE:
+                assert response.status_code == 201, response.text
+                continue
+            problem = assert_problem(response, 409)
+            assert problem["type"].endswith("/project-not-active"), status
+
+    async def test_a_label_catalogue_takes_no_applications(self, team: Portal) -> None:
+        project = await team.active_project()
+        response = await team.call(
+            "POST",
+            "/v1/applications",
+            json=application_body(project["id"], fund_code="sites-cles-en-main", aid_form="label"),
+        )
+        assert assert_problem(response, 409)["type"].endswith("/fund-not-accepting")
+
+    @pytest.mark.parametrize("fund_status", ["closed", "draft", "archived"])
+    async def test_a_fund_that_is_not_open_takes_no_applications(
+        self, fund_status: str, team: Portal, admin: Portal
+    ) -> None:
+        project = await team.active_project()
+        changed = await _patch_fund(admin, "fonds-vert-ti", {"status": fund_status})
+        assert changed.status_code == 200, changed.text
+        response = await team.call(
+            "POST",
+            "/v1/applications",
+            json=application_body(project["id"], fund_code="fonds-vert-ti"),
+        )
+        problem = assert_problem(response, 409)
+        assert problem["type"].endswith("/fund-not-accepting")
+        assert fund_status in problem["detail"]
+
+    async def test_an_unknown_fund_code_is_422(self, team: Portal) -> None:
+        project = await team.active_project()
+        response = await team.call(
+            "POST", "/v1/applications", json=application_body(project["id"], fund_code="nope")
+        )
+        assert "/body/fund_code" in error_pointers(assert_problem(response, 422))
+
+    async def test_one_open_application_per_project_and_fund_until_it_is_closed(
+        self, team: Portal, sessionmaker: async_sessionmaker[AsyncSession]
+    ) -> None:
+        project = await team.active_project()
+        first = await team.draft_application(project)
+        duplicate = await team.call(
+            "POST", "/v1/applications", json=application_body(project["id"])
+        )
+        assert assert_problem(duplicate, 409)["type"].endswith("/duplicate-application")
+        await team.draft_application(project, fund_code="fonds-vert-ti")
+        await team.act(first, "applications", "withdraw", json={"reason": "Erreur de fonds"})
+        latest = await team.draft_application(project)
+        for closed in ("ineligible", "rejected", "closed", "expired"):
+            await update_row(sessionmaker, "applications", latest["id"], status=closed)
+            latest = await team.draft_application(project)
+        async with sessionmaker() as session:
+            rows = await session.scalar(
+                text("SELECT count(*) FROM applications WHERE project_id = :p"),
+                {"p": project["id"]},
+            )
+        assert rows == 7
+
+
+class TestAmountsAndAidForms:
+    async def test_requested_above_the_eligible_base_is_422(self, team: Portal) -> None:
+        project = await team.active_project()
+        response = await team.call(
+            "POST",
+            "/v1/applications",
+            json=application_body(
+                project["id"], requested_amount_cents=500, eligible_expense_base_cents=499
+            ),
+        )
+        assert_problem(response, 422)
+        application = await team.draft_application(project)
+        response = await team.call(
+            "PATCH",
+            f"/v1/applications/{application['id']}",
+            json={"requested_amount_cents": application["eligible_expense_base_cents"] + 1},
+            headers=if_match(application),
+        )
+        problem = assert_problem(response, 422)
+        assert problem["type"].endswith("/amount-not-allowed")
+        assert "/body/requested_amount_cents" in error_pointers(problem)
+
+    async def test_requested_above_the_funds_cap_is_422(self, team: Portal) -> None:
+        project = await team.active_project()
+        school = {
+            "fund_code": "ecoles-de-production",
+            "aid_form": "engineering",
+            "eligible_expense_base_cents": 200_000_000,
+        }
+        response = await team.call(
+            "POST",
+            "/v1/applications",
+            json=application_body(project["id"], requested_amount_cents=80_000_001, **school),
+        )
+        problem = assert_problem(response, 422)
+        assert problem["type"].endswith("/amount-not-allowed")
+        assert "80000000" in problem["detail"]
+        at_cap = await team.draft_application(project, requested_amount_cents=80_000_000, **school)
+        response = await team.call(
+            "PATCH",
+            f"/v1/applications/{at_cap['id']}",
+            json={"requested_amount_cents": 80_000_001},
+            headers=if_match(at_cap),
+        )
+        assert assert_problem(response, 422)["type"].endswith("/amount-not-allowed")
+
+    async def test_an_aid_form_the_fund_does_not_offer_is_422(self, team: Portal) -> None:
+        project = await team.active_project()
+        response = await team.call(
+            "POST", "/v1/applications", json=application_body(project["id"], aid_form="loan")
+        )
+        problem = assert_problem(response, 422)
+        assert error_pointers(problem) == {"/body/aid_form": "unprocessable"}
+        assert "subsidy" in problem["detail"]
+        application = await team.draft_application(project)
+        response = await team.call(
+            "PATCH",
+            f"/v1/applications/{application['id']}",
+            json={"aid_form": "engineering"},
+            headers=if_match(application),
+        )
+        assert error_pointers(assert_problem(response, 422)) == {"/body/aid_form": "unprocessable"}
+        school = await team.draft_application(
+            project,
+            fund_code="ecoles-de-production",
+            aid_form="engineering",
+            requested_amount_cents=5_000_000,
+        )
+        assert school["aid_form"] == "engineering"
+
+
+class TestFundQuestions:
+    @pytest.fixture
+    async def questions(self, admin: Portal) -> None:
+        response = await _patch_fund(admin, "fonds-acceleration", {"question_schema": QUESTIONS})
+        assert response.status_code == 200, response.text
+
+    @pytest.mark.usefixtures("questions")
+    async def test_answers_of_the_wrong_type_are_422_with_their_pointer(self, team: Portal) -> None:
+        project = await team.active_project()
+        response = await team.call(
+            "POST",
+            "/v1/applications",
+            json=application_body(project["id"], answers={"capacity_tonnes": "beaucoup"}),
+        )
+        assert "/body/answers/capacity_tonnes" in error_pointers(assert_problem(response, 422))
+        application = await team.draft_application(project, answers={"capacity_tonnes": 12})
+        response = await team.call(
+            "PATCH",
+            f"/v1/applications/{application['id']}",
+            json={"answers": {"capacity_tonnes": 3, "export_share": "un tiers"}},
+            headers=if_match(application),
+        )
+        assert "/body/answers/export_share" in error_pointers(assert_problem(response, 422))
+
+    @pytest.mark.usefixtures("questions")
+    async def test_a_missing_required_answer_is_allowed_in_a_draft_but_blocks_submission(
+        self, team: Portal
+    ) -> None:
+        draft = await team.draft_application(await team.active_project(), answers={})
+        report = (
+            await team.call("GET", f"/v1/applications/{draft['id']}/completeness", expect=200)
+        ).json()
+        assert report["complete"] is False
+        [missing] = report["missing"]
+        assert missing["pointer"] == "/answers"
+        assert "capacity_tonnes" in missing["detail"]
+        response = await team.call(
+            "POST", f"/v1/applications/{draft['id']}/submit", headers=if_match(draft)
+        )
+        problem = assert_problem(response, 422)
+        assert problem["type"].endswith("/incomplete-application")
+        assert [m["pointer"] for m in problem["missing"]] == ["/answers"]
+        response = await team.call(
+            "PATCH",
+            f"/v1/applications/{draft['id']}",
+            json={"answers": {"capacity_tonnes": 12_000}},
+            headers=if_match(draft),
+        )
+        assert response.status_code == 200, response.text
+        submitted = await team.act(response.json(), "applications", "submit")
+        assert submitted["status"] == "submitted"
+
+    @pytest.mark.parametrize(
+        "schema",
+        [
+            {"type": "array"},
+            {"type": "object", "properties": {"x": {"type": "nope"}}},
+            {"properties": {"x": {"type": "integer"}}},
+            {"type": "object", "properties": {"x": _nested_items(300)}},
+            {"type": "object", "properties": {"x": {"type": "string", "pattern": "\ud800"}}},
+            {"type": "object", "properties": {"x": {"type": "number", "maximum": float("nan")}}},
+        ],
+        ids=["array", "unknown-type", "untyped", "too-deep", "lone-surrogate", "nan"],
+    )
+    async def test_an_invalid_question_schema_is_422_and_leaves_the_fund_alone(
+        self, schema: dict[str, Any], admin: Portal
+    ) -> None:
+        before = (await admin.call("GET", "/v1/funds/fonds-acceleration", expect=200)).json()
+        response = await admin.call(
+            "PATCH",
+            "/v1/funds/fonds-acceleration",
+            content=json.dumps({"question_schema": schema}).encode(),
+            headers={"If-Match": f'"{before["version"]}"', "Content-Type": "application/json"},
+        )
+        problem = assert_problem(response, 422)
+        assert problem["type"].endswith("/validation-failed")
+        assert problem["errors"], problem
+        assert all(e["pointer"] in {"/body", "/body/question_schema"} for e in problem["errors"])
+        after = (await admin.call("GET", "/v1/funds/fonds-acceleration", expect=200)).json()
+        assert after["version"] == before["version"]
+        assert after["question_schema"] is None
+
+
+class TestSubmissionSnapshot:
+    async def test_later_changes_to_the_project_leave_the_snapshot_as_submitted(
+        self, team: Portal, sessionmaker: async_sessionmaker[AsyncSession]
+    ) -> None:
+        project = await team.active_project()
+        submitted = await team.act(await team.draft_application(project), "applications", "submit")
+        snapshot = submitted["project_snapshot"]
+        assert snapshot["title"] == project["title"]
+        assert snapshot["version"] == project["version"]
+        assert snapshot["investment_total_cents"] == project["investment_total_cents"]
+
+        await update_row(sessionmaker, "projects", project["id"], status="draft")
+        current = await fetch(team, "projects", project["id"])
+        changes = {
+            "title": "Projet entièrement revu",
+            "investment_total_cents": 1,
+            "jobs_created": 0,
+            "priorities": ["innovation"],
+        }
+        edited = await team.call(
+            "PATCH",
+            f"/v1/projects/{project['id']}",
+            json=changes,
+            headers=if_match(current),
+            expect=200,
+        )
+        assert edited.json()["title"] == changes["title"]
+
+        after = await fetch(team, "applications", submitted["id"])
+        assert after["project_snapshot"] == snapshot
+        async with sessionmaker() as session:
+            stored = await session.get_one(Application, uuid.UUID(submitted["id"]))
+        assert stored.project_snapshot is not None
+        assert stored.project_snapshot["title"] == project["title"]
+
+
+class TestExpiry:
+    async def test_drafts_of_a_fund_whose_window_closed_expire_and_nothing_else_moves(
+        self,
+        team: Portal,
+        sessionmaker: async_sessionmaker[AsyncSession],
+    ) -> None:
+        first, second = await team.active_project(), await team.active_project()
+        due = await team.draft_application(first)
+        submitted = await team.act(await team.draft_application(second), "applications", "submit")
+        other_fund = await team.draft_application(first, fund_code="fonds-vert-ti")
+        now = datetime.now(UTC)
+        async with sessionmaker() as session:
+            await session.execute(
+                text(
+                    "UPDATE funds SET opens_at = :opens, closes_at = :closes "
+                    "WHERE code = 'fonds-acceleration'"
+                ),
+                {"opens": now - timedelta(days=60), "closes": now - timedelta(seconds=1)},
+            )
+            await session.commit()
+
+        async with sessionmaker() as session:
+            expired = await submission.expire_due_drafts(session)
+            await session.commit()
+
+        assert expired == 1
+        statuses = {
+            name: (await fetch(team, "applications", record["id"]))["status"]
+            for name, record in {
+                "due": due,
+                "submitted": submitted,
+                "other_fund": other_fund,
+            }.items()
+        }
+        assert statuses == {"due": "expired", "submitted": "submitted", "other_fund": "draft"}
+        [event] = await _events(sessionmaker, due["id"])
+        assert event.type == "application.expired"
+        assert (event.data["status"], event.data["previous_status"]) == ("expired", "draft")
+        [entry] = await _audit(sessionmaker, due["id"], "application.expire")
+        assert entry.actor_key_id is None
+        assert entry.reason
+        assert await _events(sessionmaker, other_fund["id"]) == []
+
+        async with sessionmaker() as session:
+            assert await submission.expire_due_drafts(session) == 0
+            await session.commit()
