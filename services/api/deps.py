@@ -1,5 +1,6 @@
 """Request dependencies: the session (commit, then enqueue), who may call, paging, If-Match."""
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -40,10 +41,12 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 async def enqueue_jobs(request: Request, jobs: list[JobRequest]) -> None:
     """Enqueue committed work; a Redis outage is logged, the outbox relay catches up."""
     pool = request.app.state.arq
-    for job in jobs:
-        try:
-            await pool.enqueue_job(job.name, _job_id=job.job_id, **job.kwargs)
-        except Exception:
+    results = await asyncio.gather(
+        *(pool.enqueue_job(job.name, _job_id=job.job_id, **job.kwargs) for job in jobs),
+        return_exceptions=True,
+    )
+    for job, result in zip(jobs, results, strict=True):
+        if isinstance(result, Exception):
             logger.warning("enqueue failed; the relay will retry", extra={"job_id": job.job_id})
 
 

@@ -41,9 +41,17 @@ async def authenticate(
     if key.expires_at is not None and key.expires_at <= now:
         raise InvalidApiKey("this API key has expired")
     if key.last_used_at is None or now - key.last_used_at >= touch_interval:
+        # SKIP LOCKED: when many requests of one key cross the interval together, one
+        # of them refreshes the row and the others go on instead of queueing on its lock.
+        unlocked = (
+            select(ApiKey.id)
+            .where(ApiKey.id == key.id)
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
         await session.execute(
             update(ApiKey)
-            .where(ApiKey.id == key.id)
+            .where(ApiKey.id == unlocked)
             .values(last_used_at=now)
             .execution_options(synchronize_session=False)
         )
