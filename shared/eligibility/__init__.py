@@ -1,0 +1,1 @@
+"""Eligibility screening and scoring of fund applications."""

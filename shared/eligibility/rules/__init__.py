@@ -1,0 +1,43 @@
+"""The pure rules engine: expressions as data, three-valued evaluation, rulesets, outcomes.
+
+Nothing here performs I/O; the eligibility service builds the `EvaluationContext` and stores
+the `Outcome`.
+"""
+
+from shared.eligibility.rules.aid import AidCeiling, AidRegime, indicative_aid_ceiling
+from shared.eligibility.rules.context import EvaluationContext, ZoningKind
+from shared.eligibility.rules.engine import (
+    CompiledRuleset,
+    CriterionResult,
+    CriterionStatus,
+    Outcome,
+    Verdict,
+    compile_ruleset,
+    evaluate_ruleset,
+)
+from shared.eligibility.rules.evaluate import UNKNOWN, EvaluationError, Unknown, evaluate
+from shared.eligibility.rules.expressions import Expr
+from shared.eligibility.rules.model import Criterion, CriterionKind, Ruleset
+
+__all__ = [
+    "UNKNOWN",
+    "AidCeiling",
+    "AidRegime",
+    "CompiledRuleset",
+    "Criterion",
+    "CriterionKind",
+    "CriterionResult",
+    "CriterionStatus",
+    "EvaluationContext",
+    "EvaluationError",
+    "Expr",
+    "Outcome",
+    "Ruleset",
+    "Unknown",
+    "Verdict",
+    "ZoningKind",
+    "compile_ruleset",
+    "evaluate",
+    "evaluate_ruleset",
+    "indicative_aid_ceiling",
+]

@@ -1,0 +1,167 @@
+"""The indicative state-aid ceiling: the most favourable applicable regime (pure)."""
+
+from collections.abc import Collection
+from enum import StrEnum
+from typing import NamedTuple
+
+from shared.eligibility.rules.context import ZoningKind
+from shared.projects.enums import EuSize, ProjectNature
+
+
+class AidRegime(StrEnum):
+    """State-aid regimes the ceiling is computed from (research §1.2)."""
+
+    DE_MINIMIS = "de_minimis_2023_2831"
+    GBER_ART17_SME = "gber_art17_sme"
+    GBER_ART14_AFR_C = "gber_art14_afr_c"
+    GBER_ART14_AFR_A = "gber_art14_afr_a"
+
+
+REGIME_LABELS_FR = {
+    AidRegime.DE_MINIMIS: "de minimis (règlement 2023/2831)",
+    AidRegime.GBER_ART17_SME: "RGEC art. 17 (investissement des PME)",
+    AidRegime.GBER_ART14_AFR_C: "RGEC art. 14 (AFR zone c)",
+    AidRegime.GBER_ART14_AFR_A: "RGEC art. 14 (AFR zone a)",
+}
+"""French names of the regimes, for explanations."""
+
+DEMINIMIS_CAP_CENTS = 30_000_000
+"""Reg. 2023/2831: 300 k€ per undertaking over three rolling years [29]."""
+
+GBER_ART17_PERCENT: dict[str, int] = {EuSize.SMALL: 20, EuSize.MEDIUM: 10}
+"""GBER art. 17, French SME scheme SA.40453 / SA.59106 [24]."""
+
+AFR_C_LARGE_PERCENT = 15
+"""GBER art. 14, AFR zone c 2022–2027, large firms, new economic activity only [25][28]."""
+
+AFR_A_LARGE_PERCENT = {"01": 50, "02": 40, "03": 70, "04": 50, "06": 70}
+"""AFR zone a (overseas regions) for large firms, by region code [27]."""
+
+AFR_SME_BONUS_POINTS: dict[str, int] = {EuSize.SMALL: 20, EuSize.MEDIUM: 10, EuSize.LARGE: 0}
+"""Regional aid bonus for SMEs, in percentage points [25][27]."""
+
+AFR_SME_BONUS_MAX_BASE_CENTS = 5_000_000_000
+"""The SME bonus applies to eligible costs up to 50 M€ [25]."""
+
+
+class AidCandidate(NamedTuple):
+    """One applicable regime, the percentage applied (None for de minimis) and the amount."""
+
+    regime: AidRegime
+    amount_cents: int
+    percent: int | None = None
+
+
+class AidCeiling(NamedTuple):
+    """The indicative ceiling: the best candidate, or the inputs it still needs.
+
+    `amount_cents` and `regime` are None exactly when `missing` is not empty.
+    """
+
+    amount_cents: int | None
+    regime: AidRegime | None
+    candidates: tuple[AidCandidate, ...]
+    missing: tuple[str, ...] = ()
+
+
+def _missing_inputs(
+    *,
+    base_cents: int | None,
+    prior_deminimis_cents: int | None,
+    eu_size: str | None,
+    nature: str | None,
+    region_code: str | None,
+    zonings: Collection[str] | None,
+    deminimis_cap_cents: int | None,
+) -> list[str]:
+    """The None inputs that could change the ceiling, judged from the known ones (an
+    unknown input is taken as possibly anything, so filling these in leaves nothing missing).
+    """
+    large_possible = eu_size is None or eu_size == EuSize.LARGE
+    afr_c_possible = zonings is None or ZoningKind.AFR_C in zonings
+    afr_a_possible = zonings is None or ZoningKind.AFR_A in zonings
+    rate_possible = (
+        eu_size is None
+        or eu_size in GBER_ART17_PERCENT
+        or (afr_c_possible and (eu_size != EuSize.LARGE or nature in (None, "creation")))
+        or (afr_a_possible and (region_code is None or region_code in AFR_A_LARGE_PERCENT))
+    )
+    needed = {
+        "prior_deminimis_cents": prior_deminimis_cents is None,
+        "deminimis_cap_cents": deminimis_cap_cents is None,
+        "eu_size": eu_size is None,
+        "zonings": zonings is None,
+        "nature": nature is None and large_possible and afr_c_possible,
+        "region_code": region_code is None and afr_a_possible,
+        "base_cents": base_cents is None and rate_possible,
+    }
+    return [name for name, missing in needed.items() if missing]
+
+
+def _rates(
+    size: str, nature: str | None, region_code: str | None, zonings: Collection[str]
+) -> list[tuple[AidRegime, int, int]]:
+    """The applicable percentage regimes: (regime, base percentage, SME bonus points)."""
+    bonus = AFR_SME_BONUS_POINTS.get(size, 0)
+    rates = []
+    if size in GBER_ART17_PERCENT:
+        rates.append((AidRegime.GBER_ART17_SME, GBER_ART17_PERCENT[size], 0))
+    if ZoningKind.AFR_C in zonings:
+        if size != EuSize.LARGE:
+            rates.append((AidRegime.GBER_ART14_AFR_C, AFR_C_LARGE_PERCENT, bonus))
+        elif nature == ProjectNature.CREATION:
+            rates.append((AidRegime.GBER_ART14_AFR_C, AFR_C_LARGE_PERCENT, 0))
+    if ZoningKind.AFR_A in zonings and region_code in AFR_A_LARGE_PERCENT:
+        rates.append((AidRegime.GBER_ART14_AFR_A, AFR_A_LARGE_PERCENT[region_code], bonus))
+    return rates
+
+
+def indicative_aid_ceiling(
+    *,
+    base_cents: int | None,
+    prior_deminimis_cents: int | None,
+    eu_size: str | None,
+    nature: str | None,
+    region_code: str | None,
+    zonings: Collection[str] | None,
+    deminimis_cap_cents: int | None = DEMINIMIS_CAP_CENTS,
+) -> AidCeiling:
+    """The most favourable of: de minimis (cap minus prior aid over three years), GBER art. 17
+    (20 % small, 10 % medium), GBER art. 14 AFR zone c (15 % large for a creation only, +10/+20
+    points medium/small) and zone a (by region, same bonuses), applied to the expense base.
+
+    The SME bonus is dropped above 50 M€ of eligible costs. When an input that could change
+    the result is None, no amount is given and `missing` names every such input (by argument
+    name); inputs that cannot matter are not required (a large firm outside AFR zones needs
+    no expense base).
+    """
+    missing: list[str] = []
+    inputs = (base_cents, prior_deminimis_cents, eu_size, nature, region_code, zonings)
+    if None in inputs or deminimis_cap_cents is None:
+        missing = _missing_inputs(
+            base_cents=base_cents,
+            prior_deminimis_cents=prior_deminimis_cents,
+            eu_size=eu_size,
+            nature=nature,
+            region_code=region_code,
+            zonings=zonings,
+            deminimis_cap_cents=deminimis_cap_cents,
+        )
+    if (
+        missing
+        or prior_deminimis_cents is None
+        or deminimis_cap_cents is None
+        or eu_size is None
+        or zonings is None
+    ):
+        return AidCeiling(None, None, (), tuple(missing))
+    deminimis = max(0, deminimis_cap_cents - prior_deminimis_cents)
+    candidates = [AidCandidate(AidRegime.DE_MINIMIS, deminimis)]
+    for regime, percent, bonus in _rates(eu_size, nature, region_code, zonings):
+        applied = percent + bonus if (base_cents or 0) <= AFR_SME_BONUS_MAX_BASE_CENTS else percent
+        candidates.append(AidCandidate(regime, (base_cents or 0) * applied // 100, applied))
+    best = candidates[0]
+    for candidate in candidates[1:]:
+        if candidate.amount_cents > best.amount_cents:
+            best = candidate
+    return AidCeiling(best.amount_cents, best.regime, tuple(candidates))

@@ -1,0 +1,184 @@
+"""Compiled forms of the domain helpers: NAF section, months, expenses, zonings, codes, aid."""
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from shared.eligibility.rules import functions
+from shared.eligibility.rules.aid import indicative_aid_ceiling
+from shared.eligibility.rules.expressions import (
+    AidCeilingOf,
+    AnyZoning,
+    EnumMap,
+    MonthsBetween,
+    NafSection,
+    Node,
+    SumExpenses,
+    ValidCommune,
+    ValidSiret,
+)
+from shared.eligibility.rules.values import (
+    UNKNOWN,
+    Compiled,
+    State,
+    Unknown,
+    merge_unknown,
+    wrong_types,
+)
+
+CompileFn = Callable[[Node], Compiled]
+ZONINGS_UNKNOWN = Unknown(frozenset(("zonings",)))
+
+
+def expense_key(node: SumExpenses) -> str:
+    """The key under which a sum of expenses is recorded among the inputs read."""
+    return f"expenses.{'+'.join(node.categories)}_cents"
+
+
+def naf_section(compile_node: CompileFn, node: NafSection) -> Compiled:
+    """The NAF section of a code; UNKNOWN for a code outside NAF rev. 2."""
+    arg = compile_node(node.arg)
+
+    def run(state: State) -> Any:
+        code = arg(state)
+        if type(code) is Unknown:
+            return code
+        section = functions.naf_section(str(code))
+        return UNKNOWN if section is None else section
+
+    return run
+
+
+def months_between(compile_node: CompileFn, node: MonthsBetween) -> Compiled:
+    """Calendar months between two dates."""
+    start_of, end_of = compile_node(node.start), compile_node(node.end)
+
+    def run(state: State) -> Any:
+        start, end = start_of(state), end_of(state)
+        if type(start) is Unknown or type(end) is Unknown:
+            return merge_unknown(start, end)
+        if not isinstance(start, date) or not isinstance(end, date):
+            raise wrong_types("months_between", start, end)
+        return functions.months_between(start, end)
+
+    return run
+
+
+def sum_expenses(compile_node: CompileFn, node: SumExpenses) -> Compiled:  # noqa: ARG001
+    """The total of the expense lines in some categories, recorded as `expenses.…_cents`."""
+    categories, key = tuple(node.categories), expense_key(node)
+
+    def run(state: State) -> Any:
+        lines = state.context.application.expense_lines
+        total = sum(line.amount_cents for line in lines if line.category in categories)
+        state.reads[key] = total
+        return total
+
+    return run
+
+
+def any_zoning(compile_node: CompileFn, node: AnyZoning) -> Compiled:  # noqa: ARG001
+    """Whether the site is in one of the zonings; unknown when the zonings are."""
+    kinds = frozenset(node.kinds)
+
+    def run(state: State) -> Any:
+        zonings = state.context.zonings
+        state.reads["zonings"] = zonings
+        return ZONINGS_UNKNOWN if zonings is None else not kinds.isdisjoint(zonings)
+
+    return run
+
+
+def check_code(compile_node: CompileFn, node: ValidSiret | ValidCommune) -> Compiled:
+    """A format check of a SIRET or a commune code."""
+    arg = compile_node(node.arg)
+    check = functions.valid_siret if isinstance(node, ValidSiret) else functions.valid_commune
+
+    def run(state: State) -> Any:
+        value = arg(state)
+        return value if type(value) is Unknown else check(str(value))
+
+    return run
+
+
+def _map_key(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def enum_map(compile_node: CompileFn, node: EnumMap) -> Compiled:
+    """A number per value; `missing` stands for an unknown value when set."""
+    value_of, cases, default, missing = (
+        compile_node(node.value),
+        node.cases,
+        node.default,
+        node.missing,
+    )
+
+    def run(state: State) -> Any:
+        value = value_of(state)
+        if type(value) is Unknown:
+            return value if missing is None else missing
+        return cases.get(_map_key(value), default)
+
+    return run
+
+
+def aid_ceiling(compile_node: CompileFn, node: AidCeilingOf) -> Compiled:
+    """The indicative aid ceiling; kept on the state and recorded as `aid_ceiling.…`."""
+    base_of, prior_of, size_of, nature_of, region_of, cap_of = (
+        compile_node(arg)
+        for arg in (
+            node.base,
+            node.prior_aid,
+            node.size,
+            node.nature,
+            node.region,
+            node.deminimis_cap,
+        )
+    )
+
+    def run(state: State) -> Any:
+        base, prior, size = base_of(state), prior_of(state), size_of(state)
+        nature, region, cap = nature_of(state), region_of(state), cap_of(state)
+        zonings = state.context.zonings
+        state.reads["zonings"] = zonings
+        ceiling = indicative_aid_ceiling(
+            base_cents=None if type(base) is Unknown else base,
+            prior_deminimis_cents=None if type(prior) is Unknown else prior,
+            eu_size=None if type(size) is Unknown else size,
+            nature=None if type(nature) is Unknown else nature,
+            region_code=None if type(region) is Unknown else region,
+            zonings=zonings,
+            deminimis_cap_cents=None if type(cap) is Unknown else cap,
+        )
+        state.aid_ceiling = ceiling
+        state.reads["aid_ceiling.amount_cents"] = ceiling.amount_cents
+        state.reads["aid_ceiling.regime"] = ceiling.regime
+        if not ceiling.missing:
+            return ceiling.amount_cents
+        by_name = {
+            "base_cents": base,
+            "prior_deminimis_cents": prior,
+            "eu_size": size,
+            "nature": nature,
+            "region_code": region,
+            "deminimis_cap_cents": cap,
+        }
+        return merge_unknown(*(by_name.get(name, ZONINGS_UNKNOWN) for name in ceiling.missing))
+
+    return run
+
+
+BUILDERS: dict[type[Node], Callable[[CompileFn, Any], Compiled]] = {
+    NafSection: naf_section,
+    MonthsBetween: months_between,
+    SumExpenses: sum_expenses,
+    AnyZoning: any_zoning,
+    ValidSiret: check_code,
+    ValidCommune: check_code,
+    EnumMap: enum_map,
+    AidCeilingOf: aid_ceiling,
+}
+"""How to compile each domain helper node."""

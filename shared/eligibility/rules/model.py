@@ -1,0 +1,144 @@
+"""The ruleset model: criteria (gates and scores) over parameters, validated when built."""
+
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Annotated, Self
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PositiveInt,
+    StringConstraints,
+    model_validator,
+)
+
+from shared.eligibility.rules.checks import Checker
+from shared.eligibility.rules.context import ValueType
+from shared.eligibility.rules.explain import SPECIAL_KEYS, placeholders
+from shared.eligibility.rules.expressions import Expr, ParamName, ParamSpec, freeze
+
+CriterionId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]{1,63}$")]
+FundCode = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=64)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
+class CriterionKind(StrEnum):
+    """A gate passes or fails (a failure makes the application ineligible); a score adds points."""
+
+    GATE = "gate"
+    SCORE = "score"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Criterion(_Frozen):
+    """One rule: a gate (boolean `expr`) or a score (`expr` in [0, 1] times `points`).
+
+    `source` lists the numbers of the research sources, or says "assumption" (or gives a
+    short free-text reference); `when`, if set, limits the rule to the applications where it
+    is true. `explanation` is a French template whose `{placeholders}` name inputs the rule
+    reads (context paths, `params.<name>`, `expenses.<categories>_cents`, `aid_ceiling.…`)
+    or `value`, `points`, `max_points`.
+    """
+
+    id: CriterionId
+    label_fr: Text
+    kind: CriterionKind
+    source: Annotated[tuple[PositiveInt, ...], Field(min_length=1)] | Text
+    source_note: str = ""
+    when: Expr | None = None
+    expr: Expr
+    points: int = Field(default=0, ge=0, le=1000)
+    explanation: Text
+
+    @model_validator(mode="after")
+    def _points_match_kind(self) -> Self:
+        if self.kind == CriterionKind.GATE and self.points:
+            raise ValueError(f"{self.id}: a gate awards no points")
+        if self.kind == CriterionKind.SCORE and not self.points:
+            raise ValueError(f"{self.id}: a score needs points")
+        return self
+
+
+Params = Annotated[
+    Mapping[ParamName, ParamSpec],
+    AfterValidator(freeze),
+    PlainSerializer(dict, return_type=dict),
+]
+
+_BOOL: frozenset[ValueType] = frozenset({"bool"})
+_SCORE: frozenset[ValueType] = frozenset({"number", "bool"})
+
+
+class Ruleset(_Frozen):
+    """A fund's versioned, immutable set of criteria and parameters.
+
+    Built only if: criterion ids are unique; every parameter and context path referenced
+    exists; gates and `when` clauses are boolean and scores numeric; every explanation
+    placeholder is an input its criterion can read; and the scores' points add up to
+    `max_score` when it is set. Amounts are in euro cents.
+    """
+
+    fund_code: FundCode
+    version: PositiveInt
+    label_fr: str = ""
+    params: Params = Field(default_factory=dict)
+    criteria: tuple[Criterion, ...] = Field(min_length=1)
+    max_score: int | None = 100
+
+    @property
+    def points_total(self) -> int:
+        """The sum of the scores' points (the best possible total)."""
+        return sum(criterion.points for criterion in self.criteria)
+
+    @property
+    def gates(self) -> tuple[Criterion, ...]:
+        """The gates, in order."""
+        return tuple(c for c in self.criteria if c.kind == CriterionKind.GATE)
+
+    @property
+    def scores(self) -> tuple[Criterion, ...]:
+        """The scores, in order."""
+        return tuple(c for c in self.criteria if c.kind == CriterionKind.SCORE)
+
+    def criterion(self, criterion_id: str) -> Criterion:
+        """The criterion with this id (KeyError if none)."""
+        for criterion in self.criteria:
+            if criterion.id == criterion_id:
+                return criterion
+        raise KeyError(criterion_id)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        errors: list[str] = []
+        seen: set[str] = set()
+        for criterion in self.criteria:
+            if criterion.id in seen:
+                errors.append(f"{criterion.id}: duplicate criterion id")
+            seen.add(criterion.id)
+            errors.extend(_check_criterion(criterion, self.params))
+        if self.max_score is not None and self.points_total != self.max_score:
+            errors.append(f"the scores' points add up to {self.points_total}, not {self.max_score}")
+        if errors:
+            raise ValueError("invalid ruleset:\n" + "\n".join(errors))
+        return self
+
+
+def _check_criterion(criterion: Criterion, params: Mapping[str, ParamSpec]) -> list[str]:
+    checker = Checker(params)
+    if criterion.when is not None:
+        checker.check(criterion.when, f"{criterion.id}.when", _BOOL)
+    expected = _BOOL if criterion.kind == CriterionKind.GATE else _SCORE
+    checker.check(criterion.expr, f"{criterion.id}.expr", expected)
+    readable = checker.keys | SPECIAL_KEYS
+    checker.errors.extend(
+        f"{criterion.id}.explanation: '{{{name}}}' is not an input this criterion reads"
+        for name in placeholders(criterion.explanation)
+        if name not in readable
+    )
+    return checker.errors
