@@ -2,8 +2,10 @@
 
 from typing import Annotated
 
-from fastapi import Query
+from fastapi import Depends, Query
 from pydantic import AwareDatetime
+
+from shared.db.filters import TimeWindow
 
 CreatedAfter = Annotated[
     AwareDatetime | None, Query(description="Created at or after this moment (RFC 3339).")
@@ -26,3 +28,15 @@ SortParam = Annotated[
         description="Order: created_at, updated_at (prefix - for newest first), title.",
     ),
 ]
+
+
+def time_window(
+    created_after: CreatedAfter = None,
+    created_before: CreatedBefore = None,
+    updated_since: UpdatedSince = None,
+) -> TimeWindow:
+    """The creation and change bounds of a record collection."""
+    return TimeWindow(created_after, created_before, updated_since)
+
+
+TimeWindowDep = Annotated[TimeWindow, Depends(time_window)]

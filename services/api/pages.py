@@ -8,6 +8,8 @@ from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.api.deps import PageParams
+from shared.audit import repository as audit_repository
+from shared.audit.schemas import AuditEntryRead
 from shared.db.pagination import SortKey, paginate
 from shared.schemas import Page
 
@@ -28,4 +30,16 @@ async def page_of(
     to_read = convert or read.model_validate
     return Page[read](  # type: ignore[valid-type]
         items=[to_read(row) for row in result.items], next_cursor=result.next_cursor
+    )
+
+
+async def history_page(
+    session: AsyncSession, subject_type: str, subject_id: object, page: PageParams
+) -> Page[AuditEntryRead]:
+    """The audit entries of one record, newest first (the caller checked it may see it)."""
+    statement = audit_repository.list_statement(
+        subject_type=subject_type, subject_id=str(subject_id), action=None, since=None
+    )
+    return await page_of(
+        session, statement, sort=audit_repository.NEWEST_FIRST, page=page, read=AuditEntryRead
     )

@@ -1,7 +1,6 @@
 """Queries over applications, scoped to what the principal may see."""
 
 import uuid
-from datetime import datetime
 
 from sqlalchemy import Select, false, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,7 +10,7 @@ from shared.applications.enums import ApplicationStatus
 from shared.applications.models import Application
 from shared.auth.models import Role
 from shared.auth.principal import Principal
-from shared.db.filters import contains_pattern
+from shared.db.filters import TimeWindow, contains_pattern
 from shared.db.pagination import SortKey
 from shared.funds.models import Fund
 from shared.projects.enums import Priority, ProjectNature
@@ -52,9 +51,7 @@ def filtered(
     priority: Priority | None = None,
     nature: ProjectNature | None = None,
     q: str | None = None,
-    created_after: datetime | None = None,
-    created_before: datetime | None = None,
-    updated_since: datetime | None = None,
+    window: TimeWindow = TimeWindow(),
 ) -> Select[Application]:
     """Apply the list filters (each one optional)."""
     if status:
@@ -80,13 +77,7 @@ def filtered(
         statement = statement.where(
             Application.project_id.in_(select(Project.id).where(*project_conditions))
         )
-    if created_after is not None:
-        statement = statement.where(Application.created_at >= created_after)
-    if created_before is not None:
-        statement = statement.where(Application.created_at < created_before)
-    if updated_since is not None:
-        statement = statement.where(Application.updated_at >= updated_since)
-    return statement
+    return window.apply(statement, Application.created_at, Application.updated_at)
 
 
 async def get_readable(

@@ -1,7 +1,6 @@
 """Queries over projects, scoped to what the principal may see."""
 
 import uuid
-from datetime import datetime
 
 from sqlalchemy import Select, exists, false, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -9,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.applications.models import Application
 from shared.auth.models import Role
 from shared.auth.principal import Principal
-from shared.db.filters import contains_pattern
+from shared.db.filters import TimeWindow, contains_pattern
 from shared.db.pagination import SortKey
 from shared.projects.enums import Priority, ProjectNature, ProjectStatus
 from shared.projects.models import Project
@@ -51,9 +50,7 @@ def filtered(
     priority: Priority | None = None,
     nature: ProjectNature | None = None,
     q: str | None = None,
-    created_after: datetime | None = None,
-    created_before: datetime | None = None,
-    updated_since: datetime | None = None,
+    window: TimeWindow = TimeWindow(),
 ) -> Select[Project]:
     """Apply the list filters (each one optional)."""
     if status:
@@ -68,13 +65,7 @@ def filtered(
         statement = statement.where(Project.nature == nature)
     if q:
         statement = statement.where(Project.title.ilike(contains_pattern(q), escape="\\"))
-    if created_after is not None:
-        statement = statement.where(Project.created_at >= created_after)
-    if created_before is not None:
-        statement = statement.where(Project.created_at < created_before)
-    if updated_since is not None:
-        statement = statement.where(Project.updated_at >= updated_since)
-    return statement
+    return window.apply(statement, Project.created_at, Project.updated_at)
 
 
 async def get_readable(

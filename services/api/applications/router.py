@@ -9,8 +9,8 @@ from fastapi.responses import JSONResponse
 from services.api.deps import AdminOrTerritory, IfMatchDep, PageDep, RecordReader, SessionDep
 from services.api.etag import with_etag
 from services.api.idempotency import IdempotencyKey, create_once
-from services.api.lists import CreatedAfter, CreatedBefore, RegionFilter, TitleSearch, UpdatedSince
-from services.api.pages import page_of
+from services.api.lists import RegionFilter, TimeWindowDep, TitleSearch
+from services.api.pages import history_page, page_of
 from services.api.problems import problems
 from services.api.routing import TidiRoute
 from shared.applications import repository, service, submission
@@ -21,7 +21,6 @@ from shared.applications.schemas import (
     ApplicationUpdate,
     Completeness,
 )
-from shared.audit import repository as audit_repository
 from shared.audit.schemas import AuditEntryRead
 from shared.projects.enums import Priority, ProjectNature
 from shared.projects.schemas import TransitionRequest
@@ -42,6 +41,7 @@ async def list_applications(
     principal: RecordReader,
     session: SessionDep,
     page: PageDep,
+    window: TimeWindowDep,
     status: Annotated[
         list[ApplicationStatus] | None, Query(description="Any of these statuses.")
     ] = None,
@@ -52,9 +52,6 @@ async def list_applications(
     priority: Annotated[Priority | None, Query(description="The project has this axis.")] = None,
     nature: Annotated[ProjectNature | None, Query(description="Kind of project.")] = None,
     q: TitleSearch = None,
-    created_after: CreatedAfter = None,
-    created_before: CreatedBefore = None,
-    updated_since: UpdatedSince = None,
     sort: ApplicationSort = "-created_at",
 ) -> Page[ApplicationRead]:
     """Applications visible to the key: admins all, territories their own, operators those
@@ -70,9 +67,7 @@ async def list_applications(
         priority=priority,
         nature=nature,
         q=q,
-        created_after=created_after,
-        created_before=created_before,
-        updated_since=updated_since,
+        window=window,
     )
     return await page_of(
         session,
@@ -229,9 +224,4 @@ async def get_application_history(
 ) -> Page[AuditEntryRead]:
     """Every recorded change of the application, newest first, with actor and reason."""
     application = await service.get(session, principal, application_id)
-    statement = audit_repository.list_statement(
-        subject_type="application", subject_id=str(application.id), action=None, since=None
-    )
-    return await page_of(
-        session, statement, sort=audit_repository.NEWEST_FIRST, page=page, read=AuditEntryRead
-    )
+    return await history_page(session, "application", application.id, page)

@@ -16,17 +16,14 @@ from services.api.deps import (
 from services.api.etag import with_etag
 from services.api.idempotency import IdempotencyKey, create_once
 from services.api.lists import (
-    CreatedAfter,
-    CreatedBefore,
     RegionFilter,
     SortParam,
+    TimeWindowDep,
     TitleSearch,
-    UpdatedSince,
 )
-from services.api.pages import page_of
+from services.api.pages import history_page, page_of
 from services.api.problems import problems
 from services.api.routing import TidiRoute
-from shared.audit import repository as audit_repository
 from shared.audit.schemas import AuditEntryRead
 from shared.projects import repository, service
 from shared.projects.enums import Priority, ProjectNature, ProjectStatus
@@ -51,6 +48,7 @@ async def list_projects(
     principal: RecordReader,
     session: SessionDep,
     page: PageDep,
+    window: TimeWindowDep,
     status: Annotated[
         list[ProjectStatus] | None, Query(description="Any of these statuses.")
     ] = None,
@@ -59,9 +57,6 @@ async def list_projects(
     priority: Annotated[Priority | None, Query(description="Projects with this axis.")] = None,
     nature: Annotated[ProjectNature | None, Query(description="Kind of project.")] = None,
     q: TitleSearch = None,
-    created_after: CreatedAfter = None,
-    created_before: CreatedBefore = None,
-    updated_since: UpdatedSince = None,
     sort: SortParam = "-created_at",
 ) -> Page[ProjectRead]:
     """Projects visible to the key: admins all, territories their own, operators those that
@@ -75,9 +70,7 @@ async def list_projects(
         priority=priority,
         nature=nature,
         q=q,
-        created_after=created_after,
-        created_before=created_before,
-        updated_since=updated_since,
+        window=window,
     )
     return await page_of(
         session,
@@ -144,12 +137,7 @@ async def get_project_history(
 ) -> Page[AuditEntryRead]:
     """Every recorded change of the project, newest first, with actor and reason."""
     project = await service.get(session, principal, project_id)
-    statement = audit_repository.list_statement(
-        subject_type="project", subject_id=str(project.id), action=None, since=None
-    )
-    return await page_of(
-        session, statement, sort=audit_repository.NEWEST_FIRST, page=page, read=AuditEntryRead
-    )
+    return await history_page(session, "project", project.id, page)
 
 
 def _headers(project_id: uuid.UUID, version: int) -> dict[str, str]:
