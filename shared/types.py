@@ -2,9 +2,10 @@
 
 import math
 import re
+from datetime import UTC
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, StringConstraints
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.fr import siren as stdnum_siren
 from stdnum.fr import siret as stdnum_siret
@@ -125,3 +126,10 @@ def _plain_json(value: dict[str, Any]) -> dict[str, Any]:
 
 JsonObject = Annotated[dict[str, Any], AfterValidator(_plain_json)]
 """A free-form JSON object (a fund's question schema, the answers to it), at most 32 levels deep."""
+
+UtcDatetime = Annotated[
+    AwareDatetime,
+    AfterValidator(lambda moment: moment.astimezone(UTC)),
+    Field(description="An instant (RFC 3339 with an offset), stored and returned in UTC."),
+]
+"""An aware datetime normalised to UTC, so responses echo what reads return."""

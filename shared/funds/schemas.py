@@ -4,12 +4,12 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import AwareDatetime, Field, HttpUrl, model_validator
+from pydantic import Field, HttpUrl, model_validator
 
 from shared.funds.models import AidForm, FundKind, FundStatus
 from shared.funds.questions import check_question_schema
 from shared.schemas import InputSchema, Schema, refuse_null
-from shared.types import AmountCents, JsonObject, LongText, ShortText, Slug
+from shared.types import AmountCents, JsonObject, LongText, ShortText, Slug, UtcDatetime
 
 QUESTION_SCHEMA_EXAMPLE: dict[str, Any] = {
     "type": "object",
@@ -62,8 +62,8 @@ class FundCreate(_FundFields):
         default=None,
         description="Cap on one application's award (cents); null: no cap.",
     )
-    opens_at: AwareDatetime | None = Field(default=None, examples=["2026-01-15T00:00:00+01:00"])
-    closes_at: AwareDatetime | None = Field(default=None, examples=["2027-06-30T23:59:59+02:00"])
+    opens_at: UtcDatetime | None = Field(default=None, examples=["2026-01-15T00:00:00+01:00"])
+    closes_at: UtcDatetime | None = Field(default=None, examples=["2027-06-30T23:59:59+02:00"])
     aid_forms: list[AidForm] = Field(default_factory=list, examples=[["subsidy"]])
     regional_preselection: bool = Field(
         default=False,
@@ -88,8 +88,8 @@ class FundUpdate(_FundFields):
     envelope_cents: AmountCents | None = None
     regional_share_cents: AmountCents | None = None
     max_award_cents: AmountCents | None = None
-    opens_at: AwareDatetime | None = None
-    closes_at: AwareDatetime | None = None
+    opens_at: UtcDatetime | None = None
+    closes_at: UtcDatetime | None = None
     aid_forms: list[AidForm] | None = None
     regional_preselection: bool | None = None
     source_url: HttpUrl | None = None
