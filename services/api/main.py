@@ -11,6 +11,7 @@ from services.api.applications.router import router as applications_router
 from services.api.audit.router import router as audit_router
 from services.api.auth.router import router as auth_router
 from services.api.docs import install_docs
+from services.api.eligibility.router import router as eligibility_router
 from services.api.funds.router import router as funds_router
 from services.api.geography.router import router as geography_router
 from services.api.middleware import BodyGuardMiddleware, RequestContextMiddleware
@@ -32,6 +33,7 @@ ROUTERS = (
     funds_router,
     projects_router,
     applications_router,
+    eligibility_router,
     auth_router,
     audit_router,
     system_router,

@@ -52,6 +52,10 @@ TAGS = [
         "name": "applications",
         "description": "Applications to funds: drafts, completeness, submission, lifecycle.",
     },
+    {
+        "name": "eligibility",
+        "description": "Assessments of applications against their fund's ruleset, and simulations.",
+    },
     {"name": "api-keys", "description": "API keys and the caller's identity."},
     {"name": "audit", "description": "The audit log of every change."},
     {"name": "system", "description": "Health, readiness and metrics."},

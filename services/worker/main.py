@@ -32,6 +32,12 @@ def cron_jobs(settings: Settings) -> list[CronJob]:
         ),
         cron(events.relay_outbox, name="outbox.relay", second=set(range(0, 60, 10)), unique=True),
         cron(
+            applications.relay_unscored,
+            name="eligibility.relay_unscored",
+            second={0, 30},
+            unique=True,
+        ),
+        cron(
             applications.expire_drafts, name="applications.expire_drafts", second={5}, unique=True
         ),
         cron(

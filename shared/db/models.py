@@ -4,6 +4,7 @@ from shared.applications.models import Application
 from shared.audit.models import AuditEntry
 from shared.auth.models import ApiKey
 from shared.db.base import Base
+from shared.eligibility.models import Assessment, RulesetVersion
 from shared.events.models import Event
 from shared.funds.models import Fund
 from shared.geography.models import Commune, Department, Epci, Region
@@ -15,6 +16,7 @@ from shared.territories.models import Territory, TerritoryContact, TerritoryEpci
 __all__ = [
     "ApiKey",
     "Application",
+    "Assessment",
     "AuditEntry",
     "Base",
     "Commune",
@@ -26,6 +28,7 @@ __all__ = [
     "Operator",
     "Project",
     "Region",
+    "RulesetVersion",
     "Territory",
     "TerritoryContact",
     "TerritoryEpci",

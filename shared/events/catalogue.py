@@ -22,6 +22,7 @@ class EventType(StrEnum):
     APPLICATION_SUBMITTED = "application.submitted"
     APPLICATION_WITHDRAWN = "application.withdrawn"
     APPLICATION_EXPIRED = "application.expired"
+    APPLICATION_SCORED = "application.scored"
 
 
 class ProjectEventData(Schema):
@@ -57,6 +58,18 @@ class ApplicationEventData(Schema):
     eligible_expense_base_cents: int | None
 
 
+class ApplicationScoredData(ApplicationEventData):
+    """`data` of `application.scored`: the screening verdict and its ruleset version."""
+
+    outcome: str = Field(examples=["eligible"])
+    total_points: float = Field(examples=[62.5])
+    ruleset_version: int = Field(examples=[1])
+    missing_input_count: int = Field(
+        description="How many inputs must be completed before the verdict is decided.",
+        examples=[0],
+    )
+
+
 PAYLOADS: dict[EventType, type[Schema]] = {
     EventType.PROJECT_SUBMITTED: ProjectEventData,
     EventType.PROJECT_UPDATED: ProjectEventData,
@@ -64,5 +77,6 @@ PAYLOADS: dict[EventType, type[Schema]] = {
     EventType.APPLICATION_SUBMITTED: ApplicationEventData,
     EventType.APPLICATION_WITHDRAWN: ApplicationEventData,
     EventType.APPLICATION_EXPIRED: ApplicationEventData,
+    EventType.APPLICATION_SCORED: ApplicationScoredData,
 }
 """The payload model of each event type."""

@@ -9,6 +9,8 @@ from sqlalchemy import FromClause, Table, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.eligibility import service as eligibility_service
+from shared.eligibility.models import RulesetVersion
 from shared.funds.models import Fund
 from shared.geography.models import Commune, Department, Epci, Region
 from shared.operators.models import Operator
@@ -118,7 +120,8 @@ async def seed_geography(session: AsyncSession, progress: Progress | None = None
 
 
 async def seed_programme(session: AsyncSession, progress: Progress | None = None) -> SeedSummary:
-    """Create the national and regional operators and the funds that are missing.
+    """Create the national and regional operators, the funds and their shipped rulesets
+    that are missing.
 
     Existing rows are left untouched: an admin's later edits survive a re-seed.
     """
@@ -148,7 +151,12 @@ async def seed_programme(session: AsyncSession, progress: Progress | None = None
     summary.created["funds"] = await _insert_missing(session, Fund, funds)
     if progress:
         progress("funds", len(funds), len(funds))
-    for name, table in (("operators", Operator.__table__), ("funds", Fund.__table__)):
+    summary.created["ruleset_versions"] = await eligibility_service.seed_rulesets(session)
+    for name, table in (
+        ("operators", Operator.__table__),
+        ("funds", Fund.__table__),
+        ("ruleset_versions", RulesetVersion.__table__),
+    ):
         summary.present[name] = await _count(session, table)
     return summary
 

@@ -80,11 +80,12 @@ class TestSeedIsIdempotent:
         assert await _ids_by_code(session, Operator) == operator_ids
         assert await _ids_by_code(session, Fund) == fund_ids
         assert geography.created == dict.fromkeys(CSV_ROWS, 0)
-        assert programme_summary.created == {"operators": 0, "funds": 0}
+        assert programme_summary.created == {"operators": 0, "funds": 0, "ruleset_versions": 0}
         assert geography.present == {name: rows for name, (_, rows) in CSV_ROWS.items()}
         assert programme_summary.present == {
             "operators": len(operator_ids),
             "funds": len(fund_ids),
+            "ruleset_versions": 4,
         }
 
     async def test_programme_seed_run_twice_creates_nothing_the_second_time(
@@ -97,8 +98,8 @@ class TestSeedIsIdempotent:
         second = await seed_programme(session)
         await session.commit()
 
-        assert first.created == {"operators": 24, "funds": 5}
-        assert second.created == {"operators": 0, "funds": 0}
+        assert first.created == {"operators": 24, "funds": 5, "ruleset_versions": 4}
+        assert second.created == {"operators": 0, "funds": 0, "ruleset_versions": 0}
         assert await _table_contents(session) == snapshot
 
 
@@ -183,7 +184,7 @@ class TestReseedKeepsEdits:
 
         session.expunge_all()
         reloaded = await _fund(session, "fonds-friches")
-        assert summary.created == {"operators": 0, "funds": 0}
+        assert summary.created == {"operators": 0, "funds": 0, "ruleset_versions": 0}
         assert reloaded.id == fund_id
         assert (
             reloaded.name,
@@ -220,7 +221,7 @@ class TestReseedKeepsEdits:
         await session.commit()
 
         after = await _ids_by_code(session, Fund)
-        assert summary.created == {"operators": 0, "funds": 1}
+        assert summary.created == {"operators": 0, "funds": 1, "ruleset_versions": 1}
         assert set(after) == set(before)
         assert isinstance(after["fonds-vert-ti"], uuid.UUID)
         assert after["fonds-vert-ti"] != before["fonds-vert-ti"]

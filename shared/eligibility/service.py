@@ -1,0 +1,291 @@
+"""Rulesets per fund and the scoring of submitted applications.
+
+`score` runs in the caller's transaction: status moves, the immutable assessment, the
+audit entries and the `application.scored` outbox event commit together or not at all.
+"""
+
+import logging
+import uuid
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.applications import service as application_service
+from shared.applications.enums import ApplicationStatus
+from shared.applications.models import Application
+from shared.applications.states import APPLICATION_MACHINE, RESCORABLE
+from shared.applications.submission import APPLICATION_URL, score_job
+from shared.audit import service as audit_service
+from shared.auth.principal import SYSTEM
+from shared.eligibility import repository
+from shared.eligibility.errors import RulesetPublished
+from shared.eligibility.facts import build_context
+from shared.eligibility.models import Assessment, AssessmentOutcome, RulesetStatus, RulesetVersion
+from shared.eligibility.rules import (
+    Outcome,
+    Ruleset,
+    evaluate_ruleset,
+)
+from shared.eligibility.rules.rulesets import SHIPPED_RULESETS
+from shared.events import service as event_service
+from shared.events.catalogue import ApplicationScoredData, EventType
+from shared.funds.models import Fund
+from shared.jobs import JobRequest
+from shared.states import Actor
+from shared.territories.models import Territory
+
+logger = logging.getLogger("tidi.eligibility")
+_PUBLISHED: dict[uuid.UUID, Ruleset] = {}
+"""Published versions never change, so their parsed rulesets are kept by version id."""
+_PUBLISHED_CACHE_SIZE = 64
+_CENT = Decimal("0.01")
+_MARK = {
+    AssessmentOutcome.ELIGIBLE: "mark_eligible",
+    AssessmentOutcome.INELIGIBLE: "mark_ineligible",
+    AssessmentOutcome.UNDETERMINED: "mark_undetermined",
+}
+
+
+async def seed_rulesets(session: AsyncSession) -> int:
+    """Store each shipped ruleset as a published version of its fund, if missing.
+
+    Funds that do not exist yet are skipped; existing versions are never touched.
+    Returns how many versions were created.
+    """
+    created = 0
+    for (fund_code, version), ruleset in SHIPPED_RULESETS.items():
+        fund_id = await session.scalar(select(Fund.id).where(Fund.code == fund_code))
+        if fund_id is None:
+            continue
+        existing = await session.scalar(
+            select(RulesetVersion.id).where(
+                RulesetVersion.fund_id == fund_id, RulesetVersion.version == version
+            )
+        )
+        if existing is not None:
+            continue
+        session.add(
+            RulesetVersion(
+                id=uuid.uuid4(),
+                fund_id=fund_id,
+                version=version,
+                status=RulesetStatus.PUBLISHED,
+                definition=ruleset.model_dump(mode="json"),
+                published_at=datetime.now(UTC),
+            )
+        )
+        created += 1
+    await session.flush()
+    return created
+
+
+async def current_ruleset(session: AsyncSession, fund_id: uuid.UUID) -> RulesetVersion | None:
+    """The fund's latest published ruleset version, or None."""
+    return await repository.latest_published(session, fund_id)
+
+
+def ruleset_of(version: RulesetVersion) -> Ruleset:
+    """The validated ruleset stored in a version (published ones are parsed once)."""
+    if version.status is not RulesetStatus.PUBLISHED:
+        return Ruleset.model_validate(version.definition)
+    ruleset = _PUBLISHED.get(version.id)
+    if ruleset is None:
+        ruleset = Ruleset.model_validate(version.definition)
+        if len(_PUBLISHED) >= _PUBLISHED_CACHE_SIZE:
+            _PUBLISHED.pop(next(iter(_PUBLISHED)))
+        _PUBLISHED[version.id] = ruleset
+    return ruleset
+
+
+def revise_draft(version: RulesetVersion, ruleset: Ruleset) -> RulesetVersion:
+    """Replace a draft's definition; a published version is immutable."""
+    if version.status is RulesetStatus.PUBLISHED:
+        raise RulesetPublished(
+            f"version {version.version} is published and cannot change; create a new version"
+        )
+    version.definition = ruleset.model_dump(mode="json")
+    return version
+
+
+async def score(
+    session: AsyncSession, application_id: uuid.UUID, *, now: datetime | None = None
+) -> Assessment | None:
+    """Assess a submitted application under its fund's current ruleset (idempotent).
+
+    Returns the assessment, the existing one if this submission was already assessed
+    under that version, or None when nothing could be assessed (unknown application,
+    fund without a published ruleset, status past screening, engine failure).
+    """
+    application = await repository.lock_application(session, application_id)
+    if application is None:
+        logger.warning("scoring skipped: no such application", extra=_ids(application_id))
+        return None
+    version = await current_ruleset(session, application.fund_id)
+    if version is None:
+        logger.warning(
+            "scoring deferred: the fund has no published ruleset", extra=_ids(application_id)
+        )
+        return None
+    existing = await repository.find_assessment(
+        session, application.id, version.id, application.submission_no
+    )
+    if existing is not None:
+        return existing
+    if application.status not in RESCORABLE:
+        logger.info("scoring skipped", extra={**_ids(application_id), "status": application.status})
+        return None
+    return await _screen(session, application, version, now=now)
+
+
+async def unscored_jobs(session: AsyncSession, *, older_than: timedelta) -> list[JobRequest]:
+    """Scoring jobs of applications left in `submitted` for longer than `older_than`.
+
+    The job ids are those enqueued at submission, so a job still queued is not run twice.
+    """
+    cutoff = datetime.now(UTC) - older_than
+    return [score_job(a) for a in await repository.submitted_before(session, cutoff)]
+
+
+async def _screen(
+    session: AsyncSession,
+    application: Application,
+    version: RulesetVersion,
+    *,
+    now: datetime | None,
+) -> Assessment | None:
+    """Move to screening, evaluate, store the verdict; screening_error if the engine fails."""
+    before = application.status
+    await _move(session, application, "screen", changes={"ruleset_version": version.version})
+    try:
+        outcome = await _evaluate(session, application, version, now=now)
+    except Exception as exc:
+        logger.exception("scoring failed", extra=_ids(application.id))
+        await _move(
+            session,
+            application,
+            "mark_screening_error",
+            changes={"ruleset_version": version.version},
+            reason=f"{type(exc).__name__}: {exc}"[:2000],
+        )
+        return None
+    assessment = _assessment(application, version, outcome)
+    session.add(assessment)
+    await session.flush()
+    await _move(
+        session,
+        application,
+        _MARK[assessment.outcome],
+        changes={"assessment_id": str(assessment.id), "ruleset_version": version.version},
+    )
+    await _announce(session, application, assessment, version, previous=before)
+    return assessment
+
+
+async def _evaluate(
+    session: AsyncSession,
+    application: Application,
+    version: RulesetVersion,
+    *,
+    now: datetime | None,
+) -> Outcome:
+    territory = (
+        await session.get(Territory, application.territory_id)
+        if application.territory_id is not None
+        else None
+    )
+    context = build_context(
+        application=application_service.to_read(application).model_dump(),
+        project=application.project_snapshot or {},
+        fund=application.fund,
+        territory=territory,
+        submitted_at=application.submitted_at or now,
+    )
+    return evaluate_ruleset(ruleset_of(version), context)
+
+
+def _assessment(application: Application, version: RulesetVersion, outcome: Outcome) -> Assessment:
+    return Assessment(
+        id=uuid.uuid4(),
+        application_id=application.id,
+        ruleset_version_id=version.id,
+        submission_no=application.submission_no,
+        outcome=AssessmentOutcome(outcome.verdict.value),
+        total_points=points(outcome.total),
+        max_points=outcome.max_total,
+        results=[result.as_json() for result in outcome.criteria],
+        missing_inputs=list(outcome.missing),
+    )
+
+
+def points(total: float) -> Decimal:
+    """Points as an exact decimal with two places."""
+    return Decimal(str(total)).quantize(_CENT)
+
+
+async def _move(
+    session: AsyncSession,
+    application: Application,
+    action: str,
+    *,
+    changes: dict[str, Any],
+    reason: str | None = None,
+) -> None:
+    step = APPLICATION_MACHINE.check(application.status, action, Actor.SYSTEM)
+    previous = application.status
+    application.status = step.target
+    application.updated_at = func.now()
+    await session.flush()
+    await audit_service.record(
+        session,
+        SYSTEM,
+        action=f"application.{action}",
+        subject_type="application",
+        subject_id=application.id,
+        changes={"status": {"from": previous.value, "to": step.target.value}, **changes},
+        reason=reason,
+    )
+
+
+async def _announce(
+    session: AsyncSession,
+    application: Application,
+    assessment: Assessment,
+    version: RulesetVersion,
+    *,
+    previous: ApplicationStatus,
+) -> None:
+    await event_service.record_event(
+        session,
+        EventType.APPLICATION_SCORED,
+        ApplicationScoredData(
+            id=application.id,
+            url=APPLICATION_URL.format(id=application.id),
+            status=application.status.value,
+            previous_status=previous.value,
+            occurred_at=application.updated_at,
+            sequence=application.version,
+            project_id=application.project_id,
+            fund_code=application.fund.code,
+            territory_id=application.territory_id,
+            region_code=application.region_code,
+            requested_amount_cents=application.requested_amount_cents,
+            eligible_expense_base_cents=application.eligible_expense_base_cents,
+            outcome=assessment.outcome.value,
+            total_points=float(assessment.total_points),
+            ruleset_version=version.version,
+            missing_input_count=len(assessment.missing_inputs),
+        ),
+        subject_type="application",
+        subject_id=application.id,
+        sequence=application.version,
+        fund_id=application.fund_id,
+        operator_id=application.operator_id,
+        territory_id=application.territory_id,
+    )
+
+
+def _ids(application_id: uuid.UUID) -> dict[str, str]:
+    return {"application_id": str(application_id)}

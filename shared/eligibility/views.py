@@ -1,0 +1,116 @@
+"""Reading assessments and simulating one: the views of the eligibility service."""
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.applications import service as application_service
+from shared.auth.principal import Principal
+from shared.eligibility import repository
+from shared.eligibility.errors import RulesetNotFound
+from shared.eligibility.facts import build_context
+from shared.eligibility.models import Assessment, RulesetVersion
+from shared.eligibility.rules import CriterionKind, CriterionStatus, Outcome, evaluate_ruleset
+from shared.eligibility.schemas import AssessmentRead, OutcomeRead, SimulationInput
+from shared.eligibility.service import current_ruleset, points, ruleset_of
+from shared.funds import service as fund_service
+from shared.geography.models import Commune
+from shared.projects.schemas import HolderRead, ProjectCreate
+from shared.territories.errors import UnknownReference
+from shared.territories.models import Territory
+
+
+async def assessments(
+    session: AsyncSession, principal: Principal, application_id: uuid.UUID
+) -> list[AssessmentRead]:
+    """The assessments of an application the principal may see, latest first."""
+    application = await application_service.get(session, principal, application_id)
+    return [
+        to_read(assessment, version, application.fund.code)
+        for assessment, version in await repository.assessments_of(session, application.id)
+    ]
+
+
+async def simulate(session: AsyncSession, fund_code: str, data: SimulationInput) -> OutcomeRead:
+    """Evaluate the fund's current ruleset on inputs that are not stored."""
+    fund = await fund_service.get(session, fund_code)
+    version = await current_ruleset(session, fund.id)
+    if version is None:
+        raise RulesetNotFound(f"{fund.code} has no published ruleset")
+    territory = (
+        await session.get(Territory, data.project.territory_id)
+        if data.project.territory_id is not None
+        else None
+    )
+    application = data.application.model_dump()
+    application["applicant_siren"] = data.application.applicant_siren or data.project.holder.siren
+    context = build_context(
+        application=application,
+        project=await _simulated_project(session, data.project),
+        fund=fund,
+        territory=territory,
+        submitted_at=data.submitted_at or datetime.now(UTC),
+    )
+    outcome = evaluate_ruleset(ruleset_of(version), context)
+    return OutcomeRead.model_validate(_outcome_fields(outcome, fund.code))
+
+
+def to_read(assessment: Assessment, version: RulesetVersion, fund_code: str) -> AssessmentRead:
+    """The API view of a stored assessment."""
+    criteria = assessment.results
+    return AssessmentRead.model_validate(
+        {
+            "id": assessment.id,
+            "application_id": assessment.application_id,
+            "submission_no": assessment.submission_no,
+            "created_at": assessment.created_at,
+            "fund_code": fund_code,
+            "ruleset_version": version.version,
+            "outcome": assessment.outcome,
+            "total_points": float(assessment.total_points),
+            "max_points": assessment.max_points,
+            "missing_inputs": assessment.missing_inputs,
+            "failed_gates": _gates(criteria, CriterionStatus.FAIL),
+            "unknown_gates": _gates(criteria, CriterionStatus.UNKNOWN),
+            "criteria": criteria,
+        }
+    )
+
+
+def _outcome_fields(outcome: Outcome, fund_code: str) -> dict[str, Any]:
+    return {
+        "fund_code": fund_code,
+        "ruleset_version": outcome.ruleset_version,
+        "outcome": outcome.verdict.value,
+        "total_points": float(points(outcome.total)),
+        "max_points": outcome.max_total,
+        "missing_inputs": list(outcome.missing),
+        "failed_gates": list(outcome.failed_gates),
+        "unknown_gates": list(outcome.unknown_gates),
+        "criteria": [result.as_json() for result in outcome.criteria],
+    }
+
+
+def _gates(criteria: list[dict[str, Any]], status: CriterionStatus) -> list[str]:
+    return [c["id"] for c in criteria if c["kind"] == CriterionKind.GATE and c["status"] == status]
+
+
+async def _simulated_project(session: AsyncSession, project: ProjectCreate) -> dict[str, Any]:
+    """The project as a submission would snapshot it (the site's region from its commune)."""
+    region_code = None
+    if project.site.commune_insee is not None:
+        commune = await session.get(Commune, project.site.commune_insee)
+        if commune is None:
+            raise UnknownReference(
+                f"no commune with INSEE code {project.site.commune_insee}",
+                pointer="/body/project/site/commune_insee",
+            )
+        region_code = commune.region_code
+    holder = HolderRead.model_validate(project.holder.model_dump())
+    return {
+        **project.model_dump(exclude={"holder", "site"}),
+        "holder": holder.model_dump(),
+        "site": {**project.site.model_dump(), "region_code": region_code},
+    }

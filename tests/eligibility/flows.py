@@ -1,0 +1,52 @@
+"""Submitting applications through the API for the scoring tests."""
+
+from typing import Any
+
+from tests.fixtures.flows import Portal
+
+FRICHE_ANSWERS = {
+    "friche_vacant_or_degraded": True,
+    "former_use": "industrial",
+    "economic_deficit_cents": 2_000_000_000,
+    "end_use": "economic",
+    "area_ha": 4,
+}
+"""Answers that make the fonds-friches gates pass with the default application."""
+
+ACCELERATION_REGISTRY_GAPS = ["holder.admin_status", "site.admin_status", "zonings"]
+"""What the acceleration fund reads and tidi does not hold: registry statuses and zonings."""
+
+REGISTERED_SITE = {"siret": "73282932000074", "commune_insee": "56178"}
+
+
+def documented_project(**overrides: Any) -> dict[str, Any]:
+    """Project overrides giving every fact the API carries (legal form, difficulty, SIRET)."""
+    return {
+        "holder": {
+            "siren": "732829320",
+            "name": "Fonderies de Bretagne",
+            "kind": "company",
+            "legal_form_code": "5710",
+            "naf_code": "24.53Z",
+            "headcount": 180,
+            "turnover_cents": 4_200_000_000,
+            "balance_sheet_cents": 3_100_000_000,
+            "in_difficulty": False,
+        },
+        "site": REGISTERED_SITE,
+        **overrides,
+    }
+
+
+async def submitted(
+    portal: Portal, project: dict[str, Any] | None = None, **overrides: Any
+) -> dict[str, Any]:
+    """A new active project (with these overrides) and a complete application, submitted."""
+    project = await portal.active_project(**(project or {}))
+    draft = await portal.draft_application(project, **overrides)
+    return await portal.act(draft, "applications", "submit")
+
+
+def friche_application(**answers: Any) -> dict[str, Any]:
+    """Overrides of the default application body for the fonds-friches."""
+    return {"fund_code": "fonds-friches", "answers": {**FRICHE_ANSWERS, **answers}}
