@@ -131,7 +131,11 @@ def if_match(
         str | None,
         Header(
             alias="If-Match",
-            description="The ETag of the version you read; required on updates.",
+            pattern=r'^(W/)?"?[0-9]{1,18}"?$',
+            description=(
+                'The ETag of the version you read (`"3"`). Required: without it the '
+                "update is refused with 428, with a stale one with 412."
+            ),
         ),
     ] = None,
 ) -> int | None:

@@ -234,6 +234,19 @@ def _complete_parameters(schema: dict[str, Any]) -> None:
             if parameter["in"] == "query" and _is_array(parameter["schema"]):
                 parameter.setdefault("style", "form")
                 parameter.setdefault("explode", True)
+            if (parameter["in"], parameter["name"]) == ("header", "If-Match"):
+                # Optional in the signature so that a missing header is a 428, as RFC 6585
+                # says, rather than a validation error; every caller must send it.
+                parameter["required"] = True
+                parameter["schema"] = _without_null(parameter["schema"])
+
+
+def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
+    branches = [b for b in schema.get("anyOf", []) if b.get("type") != "null"]
+    if len(branches) == 1:
+        rest = {k: v for k, v in schema.items() if k != "anyOf"}
+        return {**branches[0], **rest}
+    return schema
 
 
 def _is_array(schema: dict[str, Any]) -> bool:

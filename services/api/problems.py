@@ -1,6 +1,7 @@
 """Every error as RFC 9457 `application/problem+json`, and its OpenAPI description."""
 
 import logging
+import re
 from http import HTTPStatus
 from typing import Any, cast
 
@@ -10,6 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from shared.context import request_id_var
 from shared.errors import PROBLEM_BASE, TidiError
@@ -133,14 +135,25 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"no route matches {request.url.path}"
+    headers = dict(exc.headers or {})
     if exc.status_code == 405:
         detail = f"{request.method} is not allowed on {request.url.path}"
-    return problem_response(
-        exc.status_code,
-        detail,
-        instance=request.url.path,
-        headers=dict(exc.headers or {}),
-    )
+        headers["Allow"] = ", ".join(allowed_methods(request))
+    return problem_response(exc.status_code, detail, instance=request.url.path, headers=headers)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method the OpenAPI document declares on the request's path (for `Allow`)."""
+    app = request.app
+    table: list[tuple[re.Pattern[str], set[str]]] | None = getattr(app.state, "allow_table", None)
+    if table is None:
+        table = [
+            (compile_path(path)[0], {method.upper() for method in operations})
+            for path, operations in app.openapi().get("paths", {}).items()
+        ]
+        app.state.allow_table = table
+    methods = set().union(*(m for regex, m in table if regex.match(request.url.path)))
+    return sorted(methods)
 
 
 async def _stale_data(request: Request, _exc: Exception) -> JSONResponse:

@@ -20,6 +20,7 @@ SORTS = {
     "updated_at": SortKey("updated_at", ((Project.updated_at, False), (Project.id, False))),
     "-updated_at": SortKey("-updated_at", ((Project.updated_at, True), (Project.id, True))),
     "title": SortKey("title", ((Project.title, False), (Project.id, False))),
+    "-title": SortKey("-title", ((Project.title, True), (Project.id, True))),
 }
 
 

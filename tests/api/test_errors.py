@@ -691,7 +691,7 @@ class TestCursor:
 
 class TestPreconditions:
     @pytest.mark.parametrize("header", ["*", "abc", '"v2"', 'W/"x"'])
-    async def test_unusable_if_match_is_412(
+    async def test_if_match_that_is_not_an_etag_is_422(
         self,
         client: httpx.AsyncClient,
         admin_key: Key,
@@ -705,7 +705,8 @@ class TestPreconditions:
             json={"description": "x"},
             headers={**auth(admin_key.secret), "If-Match": header},
         )
-        assert_problem(response, 412)
+        assert_problem(response, 422)
+        assert response.json()["errors"][0]["pointer"] == "/header/If-Match"
         await _unchanged(sessionmaker, rows)
 
 

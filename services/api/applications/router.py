@@ -84,7 +84,7 @@ async def list_applications(
     summary="Create an application",
     status_code=201,
     response_model=ApplicationRead,
-    responses=problems(409),
+    responses=problems(404, 409),
 )
 async def create_application(
     principal: AdminOrTerritory,
