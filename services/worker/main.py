@@ -73,6 +73,8 @@ def worker_options(settings: Settings) -> dict[str, Any]:
         "queue_name": settings.WORKER_QUEUE_NAME,
         "ctx": {"settings": settings},
         "max_jobs": 50,
+        # arq polls the queue every 0.5 s by default: half a second of latency per job.
+        "poll_delay": 0.05,
         "job_timeout": 300,
         "keep_result": 3600,
     }
@@ -94,5 +96,6 @@ class WorkerSettings:
         RedisSettings.from_dsn(_settings.redis_url()) if _settings.REDIS_URL else RedisSettings()
     )
     max_jobs = 50
+    poll_delay = 0.05
     job_timeout = 300
     keep_result = 3600

@@ -39,7 +39,9 @@ async def arq_pool(engine: AsyncEngine, test_settings: Settings) -> AsyncIterato
 
 
 async def run_burst(settings: Settings) -> Worker:
-    worker = Worker(**worker_options(settings), burst=True, poll_delay=0, handle_signals=False)
+    worker = Worker(
+        **(worker_options(settings) | {"poll_delay": 0}), burst=True, handle_signals=False
+    )
     try:
         await worker.main()
     finally:

@@ -37,7 +37,9 @@ async def arq_pool(engine: AsyncEngine, test_settings: Settings) -> AsyncIterato
 
 
 def burst_worker(settings: Settings) -> Worker:
-    return Worker(**worker_options(settings), burst=True, poll_delay=0, handle_signals=False)
+    return Worker(
+        **(worker_options(settings) | {"poll_delay": 0}), burst=True, handle_signals=False
+    )
 
 
 async def run_burst(settings: Settings) -> Worker:
