@@ -75,7 +75,10 @@ def worker_options(settings: Settings) -> dict[str, Any]:
         "max_jobs": 50,
         # arq polls the queue every 0.5 s by default: half a second of latency per job.
         "poll_delay": 0.05,
-        "job_timeout": 300,
+        # Every job is short. The timeout also bounds how long the job of a worker that died
+        # stays "in progress" (arq keeps that mark for the longest timeout + 10 s) before
+        # another worker runs it again.
+        "job_timeout": 60,
         "keep_result": 3600,
     }
 
@@ -97,5 +100,5 @@ class WorkerSettings:
     )
     max_jobs = 50
     poll_delay = 0.05
-    job_timeout = 300
+    job_timeout = 60
     keep_result = 3600

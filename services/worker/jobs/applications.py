@@ -65,11 +65,14 @@ async def relay_unscored(ctx: dict[str, Any]) -> int:
     """Re-enqueue the scoring of submissions still waiting (crash after commit, lost Redis)."""
     async with job_session(ctx) as session:
         jobs = await eligibility_service.unscored_jobs(session, older_than=UNSCORED_GRACE)
+    enqueued = 0
     for job in jobs:
-        await ctx["redis"].enqueue_job(job.name, _job_id=job.job_id, **job.kwargs)
-    if jobs:
-        logger.warning("unscored applications re-enqueued", extra={"count": len(jobs)})
-    return len(jobs)
+        # None: arq still holds this job id (queued, running, or its record not expired).
+        if await ctx["redis"].enqueue_job(job.name, _job_id=job.job_id, **job.kwargs):
+            enqueued += 1
+    if enqueued:
+        logger.warning("unscored applications re-enqueued", extra={"count": enqueued})
+    return enqueued
 
 
 async def expire_drafts(ctx: dict[str, Any]) -> int:
