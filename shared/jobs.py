@@ -1,7 +1,10 @@
 """Jobs deferred until the transaction that asked for them commits."""
 
+import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -10,11 +13,49 @@ _DEFERRED = "tidi.deferred_jobs"
 
 @dataclass(frozen=True)
 class JobRequest:
-    """An arq job to enqueue after commit; `job_id` makes a repeated enqueue a no-op."""
+    """An arq job to enqueue after commit; `job_id` makes a repeated enqueue a no-op.
+
+    `queue` names a secondary queue by its suffix (`webhooks` →
+    `<WORKER_QUEUE_NAME>:webhooks`); None is the main queue. `defer_until` delays it.
+    """
 
     name: str
     job_id: str
     kwargs: dict[str, Any] = field(default_factory=dict)
+    queue: str | None = None
+    defer_until: datetime | None = None
+
+
+class JobQueue(Protocol):
+    """What enqueuing needs of an arq pool (kept structural: shared never imports arq)."""
+
+    async def enqueue_job(self, function: str, *args: Any, **kwargs: Any) -> Any:
+        """Enqueue one job (arq's signature)."""
+
+
+def queue_name(base: str, queue: str | None) -> str:
+    """The Redis queue a job goes to: the main queue or `<base>:<suffix>`."""
+    return base if queue is None else f"{base}:{queue}"
+
+
+async def enqueue_all(
+    pool: JobQueue, jobs: Sequence[JobRequest], *, base_queue: str
+) -> list[BaseException | None]:
+    """Enqueue `jobs` concurrently; per job, the exception it raised or None."""
+    results = await asyncio.gather(
+        *(
+            pool.enqueue_job(
+                job.name,
+                _job_id=job.job_id,
+                _queue_name=queue_name(base_queue, job.queue),
+                _defer_until=job.defer_until,
+                **job.kwargs,
+            )
+            for job in jobs
+        ),
+        return_exceptions=True,
+    )
+    return [result if isinstance(result, BaseException) else None for result in results]
 
 
 def defer_job(session: AsyncSession, job: JobRequest) -> None:

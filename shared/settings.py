@@ -9,6 +9,23 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_SECRET = "development-only-secret-change-me"  # noqa: S105
+DEFAULT_RETRY_SCHEDULE: tuple[float, ...] = (
+    0,
+    5,
+    30,
+    120,
+    600,
+    1800,
+    3600,
+    7200,
+    14400,
+    28800,
+    43200,
+    86400,
+    86400,
+    86400,
+)
+"""Seconds before each of the 14 attempts of a webhook delivery (about 4 days in all)."""
 
 
 class Environment(StrEnum):
@@ -59,6 +76,36 @@ class Settings(BaseSettings):
     # --- worker
     WORKER_HEARTBEAT_SECONDS: Annotated[int, Field(ge=1, le=3600)] = 30
     WORKER_QUEUE_NAME: str = "tidi:queue"
+
+    # --- webhooks (the delivery policy; tests compress the durations)
+    WEBHOOK_ALLOW_HOSTS: list[str] = Field(
+        default_factory=list,
+        description="Hosts accepted whatever they resolve to (local development, tests).",
+    )
+    WEBHOOK_ALLOW_HTTP_HOSTS: list[str] = Field(
+        default_factory=list, description="Hosts that may be reached over plain http."
+    )
+    WEBHOOK_RETRY_SCHEDULE_SECONDS: list[Annotated[float, Field(ge=0)]] = Field(
+        default_factory=lambda: list(DEFAULT_RETRY_SCHEDULE),
+        min_length=1,
+        description="Delay before each attempt (the first is normally 0).",
+    )
+    WEBHOOK_THROTTLED_MINIMUM_SECONDS: Annotated[float, Field(ge=0)] = 60
+    WEBHOOK_CONNECT_TIMEOUT_SECONDS: Annotated[float, Field(gt=0, le=30)] = 3
+    WEBHOOK_DEFAULT_TIMEOUT_SECONDS: Annotated[int, Field(ge=1, le=30)] = 15
+    WEBHOOK_MAX_IN_FLIGHT: Annotated[int, Field(ge=1, le=64)] = 4
+    WEBHOOK_LEASE_SECONDS: Annotated[float, Field(gt=0)] = 45
+    WEBHOOK_SWEEP_GRACE_SECONDS: Annotated[float, Field(ge=0)] = 10
+    WEBHOOK_LANE_BUDGET_SECONDS: Annotated[float, Field(gt=0)] = 20
+    WEBHOOK_ROTATION_GRACE_SECONDS: Annotated[float, Field(ge=0)] = 72 * 3600
+    WEBHOOK_DEGRADED_AFTER: Annotated[int, Field(ge=1)] = 5
+    WEBHOOK_CIRCUIT_AFTER: Annotated[int, Field(ge=1)] = 20
+    WEBHOOK_CIRCUIT_MIN_SPAN_SECONDS: Annotated[float, Field(ge=0)] = 600
+    WEBHOOK_DISABLE_AFTER_SECONDS: Annotated[float, Field(gt=0)] = 5 * 86400
+    WEBHOOK_PROBE_INITIAL_SECONDS: Annotated[float, Field(gt=0)] = 60
+    WEBHOOK_PROBE_MAX_SECONDS: Annotated[float, Field(gt=0)] = 3600
+    EVENT_PAYLOAD_RETENTION_DAYS: Annotated[int, Field(ge=7, le=90)] = 30
+    WEBHOOK_ATTEMPT_RETENTION_DAYS: Annotated[int, Field(ge=1, le=365)] = 90
 
     @model_validator(mode="after")
     def _refuse_development_secrets_in_production(self) -> "Settings":

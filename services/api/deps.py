@@ -1,6 +1,5 @@
 """Request dependencies: the session (commit, then enqueue), who may call, paging, If-Match."""
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -15,7 +14,7 @@ from shared.auth.errors import MissingApiKey, RoleNotAllowed
 from shared.auth.models import Role
 from shared.auth.principal import Principal
 from shared.concurrency import parse_if_match
-from shared.jobs import JobRequest, take_deferred_jobs
+from shared.jobs import JobRequest, enqueue_all, take_deferred_jobs
 
 logger = logging.getLogger("tidi.api")
 
@@ -39,15 +38,12 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 async def enqueue_jobs(request: Request, jobs: list[JobRequest]) -> None:
-    """Enqueue committed work; a Redis outage is logged, the outbox relay catches up."""
-    pool = request.app.state.arq
-    results = await asyncio.gather(
-        *(pool.enqueue_job(job.name, _job_id=job.job_id, **job.kwargs) for job in jobs),
-        return_exceptions=True,
-    )
-    for job, result in zip(jobs, results, strict=True):
-        if isinstance(result, Exception):
-            logger.warning("enqueue failed; the relay will retry", extra={"job_id": job.job_id})
+    """Enqueue committed work; a Redis outage is logged, the sweepers and relays catch up."""
+    settings = request.app.state.settings
+    errors = await enqueue_all(request.app.state.arq, jobs, base_queue=settings.WORKER_QUEUE_NAME)
+    for job, error in zip(jobs, errors, strict=True):
+        if error is not None:
+            logger.warning("enqueue failed; a relay will retry", extra={"job_id": job.job_id})
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
@@ -97,6 +93,8 @@ def public() -> None:
 AnyRole = Annotated[Principal, Depends(Authorize(*Role))]
 AdminOnly = Annotated[Principal, Depends(Authorize(Role.ADMIN))]
 AdminOrTerritory = Annotated[Principal, Depends(Authorize(Role.ADMIN, Role.TERRITORY))]
+AdminOrOperator = Annotated[Principal, Depends(Authorize(Role.ADMIN, Role.OPERATOR))]
+"""Who manages webhook endpoints (operators: their own)."""
 RecordReader = Annotated[Principal, Depends(Authorize(Role.ADMIN, Role.TERRITORY, Role.OPERATOR))]
 """Who may read projects and applications (each within its tenant; observers see none)."""
 Public = Depends(public)

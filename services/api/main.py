@@ -12,6 +12,7 @@ from services.api.audit.router import router as audit_router
 from services.api.auth.router import router as auth_router
 from services.api.docs import install_docs
 from services.api.eligibility.router import router as eligibility_router
+from services.api.events.router import router as events_router
 from services.api.funds.router import router as funds_router
 from services.api.geography.router import router as geography_router
 from services.api.middleware import BodyGuardMiddleware, RequestContextMiddleware
@@ -22,6 +23,9 @@ from services.api.projects.router import router as projects_router
 from services.api.routing import operation_id
 from services.api.system.router import router as system_router
 from services.api.territories.router import router as territories_router
+from services.api.webhooks.catalogue import install_webhook_catalogue
+from services.api.webhooks.router import router as webhooks_router
+from services.api.webhooks.routing_rules import router as routing_rules_router
 from shared.db.engine import create_engine, create_sessionmaker
 from shared.logging import configure_logging
 from shared.settings import Settings, get_settings
@@ -34,6 +38,9 @@ ROUTERS = (
     projects_router,
     applications_router,
     eligibility_router,
+    webhooks_router,
+    routing_rules_router,
+    events_router,
     auth_router,
     audit_router,
     system_router,
@@ -73,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     install_docs(app)
+    install_webhook_catalogue(app)
     install_openapi(app)
     app.add_middleware(BodyGuardMiddleware, max_body_bytes=settings.MAX_BODY_BYTES)
     app.add_middleware(RequestContextMiddleware)

@@ -1,6 +1,7 @@
 """The OpenAPI document: metadata, tags, the shared Problem schema, headers and examples."""
 
 import copy
+import json
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -28,6 +29,9 @@ and score applications, and partner operators are notified by signed webhooks.
   header; a retry with the same key replays the first response
   (`Idempotent-Replayed: true`) instead of creating twice.
 * **Money** is in integer euro cents.
+* **Webhooks** follow [Standard Webhooks](https://www.standardwebhooks.com): verify them
+  with its libraries and your endpoint's `whsec_` secret; the catalogue of events is in the
+  `webhooks` section of this document, and `GET /v1/events` serves the same envelopes.
 """
 
 TAGS = [
@@ -57,6 +61,18 @@ TAGS = [
         "description": "Assessments of applications against their fund's ruleset, and simulations.",
     },
     {"name": "api-keys", "description": "API keys and the caller's identity."},
+    {
+        "name": "webhooks",
+        "description": (
+            "Webhook endpoints of partner operators (Standard Webhooks signatures), their "
+            "deliveries, attempts, statistics, replay, and the routing rules of project "
+            "events. The event catalogue is in this document's `webhooks` section."
+        ),
+    },
+    {
+        "name": "events",
+        "description": "The events API: the webhook envelopes, in order, for polling.",
+    },
     {"name": "audit", "description": "The audit log of every change."},
     {"name": "system", "description": "Health, readiness and metrics."},
 ]
@@ -147,6 +163,7 @@ def install_openapi(app: FastAPI) -> None:
             summary="Territoires d'industrie: projects, applications, scoring, webhooks.",
             description=DESCRIPTION,
             routes=app.routes,
+            webhooks=app.webhooks.routes,
             tags=TAGS,
             contact={
                 "name": "Programme Territoires d'industrie",
@@ -166,10 +183,59 @@ def install_openapi(app: FastAPI) -> None:
         schema["components"]["headers"] = copy.deepcopy(HEADERS)
         _complete_parameters(schema)
         _add_body_examples(schema)
+        _require_discriminators(schema)
+        _describe_webhooks(schema)
         app.openapi_schema = schema
         return schema
 
     app.openapi = build  # type: ignore[method-assign]
+
+
+def _require_discriminators(schema: dict[str, Any]) -> None:
+    """List each discriminator property in `required` of every schema it maps to.
+
+    Pydantic leaves a tag with a default out of `required`, but a tagged union cannot be
+    read without its tag: the API refuses a value without it, and so does the document.
+    """
+    components = schema["components"]["schemas"]
+
+    def visit(node: Any) -> None:
+        if isinstance(node, dict):
+            discriminator = node.get("discriminator")
+            if isinstance(discriminator, dict) and "mapping" in discriminator:
+                prop = discriminator["propertyName"]
+                for ref in set(discriminator["mapping"].values()):
+                    target = components.get(ref.rsplit("/", 1)[-1])
+                    if target is not None and prop in target.get("properties", {}):
+                        required = target.setdefault("required", [])
+                        if prop not in required:
+                            required.insert(0, prop)
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for value in node:
+                visit(value)
+
+    visit(schema)
+
+
+def _describe_webhooks(schema: dict[str, Any]) -> None:
+    """Webhooks are requests tidi sends: the receiver needs no API key (it checks the
+    signature) and tidi reads no problem document back, only the status."""
+    for item in schema.get("webhooks", {}).values():
+        for operation in item.values():
+            operation["security"] = []
+            operation["x-roles"] = ["anonymous"]
+            for status in [s for s in operation.get("responses", {}) if s.startswith("4")]:
+                del operation["responses"][status]
+            for response in operation.get("responses", {}).values():
+                response.pop("content", None)  # any 2xx acknowledges; the body is ignored
+    components = schema["components"]["schemas"]
+    for name in ("HTTPValidationError", "ValidationError"):
+        others = {k: v for k, v in components.items() if k != name}
+        text = json.dumps([schema.get("paths"), schema.get("webhooks"), others])
+        if f"#/components/schemas/{name}" not in text:
+            components.pop(name, None)
 
 
 def _operations(schema: dict[str, Any]) -> Iterator[dict[str, Any]]:

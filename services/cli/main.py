@@ -28,6 +28,7 @@ from services.cli.embedded import EmbeddedServers, start_embedded
 from shared.auth.models import Role
 from shared.settings import Settings, get_settings
 from shared.territories.importer import ImportSummary
+from shared.zonings.importer import ZoningImportSummary
 
 app = typer.Typer(
     help="tidi — Territoires d'industrie: projects, funds, scoring, webhooks.",
@@ -101,7 +102,7 @@ def migrate(
 
 @seed_app.callback(invoke_without_command=True)
 def seed(ctx: typer.Context) -> None:
-    """Seed geography, operators, funds and the demo territories (idempotent)."""
+    """Seed geography, operators, funds, the demo territories and zonings (idempotent)."""
     if ctx.invoked_subcommand is not None:
         return
     settings = _settings()
@@ -141,9 +142,47 @@ def seed_territories(
     )
 
 
+@seed_app.command("zonings")
+def seed_zonings(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            exists=True,
+            dir_okay=False,
+            help="CSV: kind,commune_insee,code,valid_from,valid_to,vintage,source,scope[,member]",
+        ),
+    ],
+) -> None:
+    """Import zonings from a CSV file: every line valid, or nothing imported.
+
+    Each (kind, vintage) list of the file replaces what that vintage said before; `scope`
+    (france, departments, communes) says where the list is complete.
+    """
+    from shared.zonings.importer import ZoningImportFailed
+
+    settings = _settings()
+    servers = _embedded_if_needed(settings)
+    try:
+        summary = _run_async(_import_zonings(_settings(), file))
+    except ZoningImportFailed as failure:
+        for error in failure.errors:
+            console.print(f"{file.name}: {error}", style="red", markup=False, soft_wrap=True)
+        console.print(f"[bold red]{failure.detail}[/]")
+        raise typer.Exit(1) from None
+    finally:
+        servers.stop()
+    console.print(
+        f"{file.name}: {summary.created} list(s) created, {summary.replaced} replaced, "
+        f"{summary.unchanged} unchanged; {summary.memberships} membership row(s).",
+        style="green",
+        markup=False,
+        soft_wrap=True,
+    )
+
+
 def _migrate_and_seed(settings: Settings) -> None:
     from shared.db.migrate import upgrade
-    from shared.reference.files import DEMO_TERRITORIES, data_path
+    from shared.reference.files import DEMO_TERRITORIES, DEMO_ZONINGS, data_path
 
     upgrade(settings.database_url())
     console.print("[green]Database migrated.[/]")
@@ -159,6 +198,11 @@ def _migrate_and_seed(settings: Settings) -> None:
     console.print(
         f"Demo territories: {demo.created} created, {demo.updated} updated, "
         f"{demo.unchanged} unchanged."
+    )
+    zonings = _run_async(_import_zonings(settings, data_path(DEMO_ZONINGS)))
+    console.print(
+        f"Demo zonings: {zonings.created} list(s) created, {zonings.replaced} replaced, "
+        f"{zonings.unchanged} unchanged."
     )
 
 
@@ -200,6 +244,21 @@ async def _import_territories(settings: Settings, file: Path) -> ImportSummary:
     try:
         async with create_sessionmaker(engine)() as session:
             summary = await import_territories(session, SYSTEM, file)
+            await session.commit()
+            return summary
+    finally:
+        await engine.dispose()
+
+
+async def _import_zonings(settings: Settings, file: Path) -> ZoningImportSummary:
+    from shared.auth.principal import SYSTEM
+    from shared.db.engine import create_engine, create_sessionmaker
+    from shared.zonings.importer import import_zonings
+
+    engine = create_engine(settings)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            summary = await import_zonings(session, SYSTEM, file)
             await session.commit()
             return summary
     finally:
@@ -363,23 +422,23 @@ def serve(
 def worker(
     burst: Annotated[bool, typer.Option(help="Exit when the queue is empty.")] = False,
 ) -> None:
-    """Run an arq worker (DATABASE_URL and REDIS_URL must be set)."""
-    from arq.worker import Worker
+    """Run the arq workers: jobs and crons, webhook first attempts, webhook retries.
 
-    from services.worker.main import worker_options
+    DATABASE_URL and REDIS_URL must be set.
+    """
+    from services.worker.runner import serve_workers
     from shared.logging import configure_logging
 
     settings = _settings()
     configure_logging(settings.LOG_LEVEL, json=settings.LOG_JSON)
-    Worker(**worker_options(settings), burst=burst).run()
+    serve_workers(settings, burst=burst)
 
 
 async def _serve_and_work(settings: Settings, *, with_worker: bool) -> None:
     import uvicorn
-    from arq.worker import Worker
 
     from services.api.main import create_app
-    from services.worker.main import worker_options
+    from services.worker.runner import build_workers, close_workers, run_workers
     from shared.logging import configure_logging
 
     configure_logging(settings.LOG_LEVEL, json=settings.LOG_JSON)
@@ -394,15 +453,14 @@ async def _serve_and_work(settings: Settings, *, with_worker: bool) -> None:
         )
     )
     tasks = [asyncio.create_task(server.serve(), name="api")]
-    job_worker = Worker(**worker_options(settings), handle_signals=False) if with_worker else None
-    if job_worker is not None:
-        tasks.append(asyncio.create_task(job_worker.async_run(), name="worker"))
+    workers = build_workers(settings) if with_worker else []
+    if workers:
+        tasks.append(asyncio.create_task(run_workers(workers), name="worker"))
     try:
         await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
     finally:
         server.should_exit = True
-        if job_worker is not None:
-            await job_worker.close()
+        await close_workers(workers)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

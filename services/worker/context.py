@@ -7,7 +7,7 @@ from typing import Any, TypedDict
 from arq import ArqRedis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from shared.jobs import take_deferred_jobs
+from shared.jobs import enqueue_all, take_deferred_jobs
 from shared.settings import Settings
 
 
@@ -32,5 +32,7 @@ async def job_session(
         except BaseException:
             await session.rollback()
             raise
-    for job in take_deferred_jobs(session):
-        await ctx["redis"].enqueue_job(job.name, _job_id=job.job_id, **job.kwargs)
+    jobs = take_deferred_jobs(session)
+    if jobs:
+        settings: Settings = ctx["settings"]
+        await enqueue_all(ctx["redis"], jobs, base_queue=settings.WORKER_QUEUE_NAME)

@@ -7,14 +7,30 @@ from arq.connections import RedisSettings
 from arq.cron import CronJob
 from arq.worker import Function
 
-from services.worker.jobs import applications, events, system
+from services.worker.jobs import applications, system, webhooks
 from shared.db.engine import create_engine, create_sessionmaker
+from shared.jobs import queue_name
 from shared.settings import Settings, get_settings
+from shared.webhooks.fanout import DELIVER_JOB, FIRST_ATTEMPT_QUEUE, RETRY_QUEUE
+from shared.webhooks.recovery import RECOVER_JOB
+from shared.webhooks.sweeper import PROBE_JOB
+
+# A delivery job's outcome lives in PostgreSQL: nothing to keep in Redis, and a job id
+# `{delivery_id}:{attempt}` must be enqueueable again by the sweeper once it has run.
+WEBHOOK_FUNCTIONS: list[Function] = [
+    func(webhooks.deliver, name=DELIVER_JOB, max_tries=3, keep_result=0),
+    func(webhooks.probe, name=PROBE_JOB, max_tries=1, keep_result=0),
+]
 
 FUNCTIONS: list[Function] = [
     func(system.ping, name="system.ping", max_tries=3),
-    func(events.dispatch_event, name="events.dispatch_event", max_tries=10),
+    func(webhooks.recover, name=RECOVER_JOB, max_tries=5),
     func(applications.score_application, name="eligibility.score_application", max_tries=5),
+    func(
+        "services.worker.jobs.eligibility.rescore_fund",
+        name="eligibility.rescore_fund",
+        max_tries=5,
+    ),
 ]
 
 
@@ -30,7 +46,13 @@ def cron_jobs(settings: Settings) -> list[CronJob]:
             unique=True,
             run_at_startup=True,
         ),
-        cron(events.relay_outbox, name="outbox.relay", second=set(range(0, 60, 10)), unique=True),
+        cron(
+            webhooks.sweep_deliveries,
+            name="webhooks.sweep",
+            second=set(range(0, 60, 5)),
+            unique=True,
+        ),
+        cron(webhooks.retention, name="webhooks.retention", minute={23}, second={0}, unique=True),
         cron(
             applications.relay_unscored,
             name="eligibility.relay_unscored",
@@ -60,6 +82,56 @@ async def on_startup(ctx: dict[str, Any]) -> None:
 async def on_shutdown(ctx: dict[str, Any]) -> None:
     """Release the database pool."""
     await ctx["engine"].dispose()
+
+
+async def on_webhook_startup(ctx: dict[str, Any]) -> None:
+    """The two webhook workers of a process share one context: build it once."""
+    ctx["users"] = ctx.get("users", 0) + 1
+    if "engine" not in ctx:
+        settings: Settings = ctx.setdefault("settings", get_settings())
+        ctx["engine"] = create_engine(settings, pool_size=10)
+        ctx["sessionmaker"] = create_sessionmaker(ctx["engine"])
+        await webhooks.startup(ctx)
+
+
+async def on_webhook_shutdown(ctx: dict[str, Any]) -> None:
+    """The last webhook worker to stop closes the HTTP client and the pool."""
+    ctx["users"] -= 1
+    if ctx["users"] == 0:
+        await webhooks.shutdown(ctx)
+        await ctx.pop("engine").dispose()
+
+
+def webhook_worker_options(
+    settings: Settings, ctx: dict[str, Any], *, queue: str, max_jobs: int
+) -> dict[str, Any]:
+    """Keyword arguments of the `arq.Worker` of one webhook queue (`ctx` shared by both)."""
+    return {
+        "functions": WEBHOOK_FUNCTIONS,
+        "on_startup": on_webhook_startup,
+        "on_shutdown": on_webhook_shutdown,
+        "redis_settings": RedisSettings.from_dsn(settings.redis_url()),
+        "queue_name": queue_name(settings.WORKER_QUEUE_NAME, queue),
+        "ctx": ctx,
+        "max_jobs": max_jobs,
+        "poll_delay": 0.05,
+        "job_timeout": 60,
+        "keep_result": 0,
+    }
+
+
+def all_worker_options(settings: Settings) -> list[dict[str, Any]]:
+    """The workers of one `tidi worker` process: main queue, first attempts, retries.
+
+    First attempts and retries have their own queues and job slots, so a backlog of
+    retries never delays fresh events.
+    """
+    shared: dict[str, Any] = {"settings": settings}
+    return [
+        worker_options(settings),
+        webhook_worker_options(settings, shared, queue=FIRST_ATTEMPT_QUEUE, max_jobs=100),
+        webhook_worker_options(settings, shared, queue=RETRY_QUEUE, max_jobs=40),
+    ]
 
 
 def worker_options(settings: Settings) -> dict[str, Any]:

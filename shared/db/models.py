@@ -12,6 +12,14 @@ from shared.idempotency.models import IdempotencyRecord
 from shared.operators.models import Operator
 from shared.projects.models import Project
 from shared.territories.models import Territory, TerritoryContact, TerritoryEpci
+from shared.webhooks.models import (
+    RoutingRule,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookRecovery,
+)
+from shared.zonings.models import ZoningCoverage, ZoningMembership
 
 __all__ = [
     "ApiKey",
@@ -28,8 +36,15 @@ __all__ = [
     "Operator",
     "Project",
     "Region",
+    "RoutingRule",
     "RulesetVersion",
     "Territory",
     "TerritoryContact",
     "TerritoryEpci",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookRecovery",
+    "ZoningCoverage",
+    "ZoningMembership",
 ]

@@ -1,21 +1,32 @@
 """Build the engine's evaluation context from what the API stores.
 
-Only facts tidi holds are given: registry facts it does not carry (administrative statuses,
-an accepted exit from difficulty) stay unknown, so the engine lists them as missing. The
-site's NAF code falls back to the holder's (the establishment usually shares its company's
-activity). The site's zonings stay unknown: tidi holds no zoning data, and the engine takes
-a known zoning list as complete, so listing only TI would assert that the site is outside
-every AFR, QPV or FRR zone and could turn an undetermined state-aid ceiling into a false
-failure. The project's Territoire d'industrie is given as `territory`.
+Only facts tidi holds are given; the others stay unknown, so the engine lists them as
+missing:
+
+- Registry statuses (`holder.admin_status`, `site.admin_status`): tidi does not reach the
+  SIRENE register. They are the holder's declaration, counted only when the holder attests
+  them (`holder.registry_attested`); otherwise unknown. An accepted exit from difficulty is
+  never given.
+- The site's NAF code falls back to the holder's (the establishment usually shares its
+  company's activity).
+- Zonings: `load_context` reads them for the site's commune at the submission date (see
+  `shared.zonings.service`): each kind is true, false (its data covers the commune) or
+  unknown (not covered), and the vintages used travel in `zonings.vintage`. Without them
+  (`build_context(zonings=None)`) no zoning is known.
+
+The project's Territoire d'industrie is given as `territory`.
 """
 
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from shared.eligibility.rules import EvaluationContext
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.eligibility.rules import EvaluationContext, ZoningFacts
 from shared.funds.models import Fund
 from shared.territories.models import Territory
+from shared.zonings import service as zoning_service
 
 _PROJECT_FIELDS = (
     "title",
@@ -38,12 +49,17 @@ def build_context(
     fund: Fund,
     territory: Territory | None,
     submitted_at: datetime | None,
+    zonings: ZoningFacts | None = None,
 ) -> EvaluationContext:
-    """The context of one application: its inputs and its project's (JSON-like mappings)."""
+    """The context of one application: its inputs and its project's (JSON-like mappings),
+    with the site's zonings when known.
+    """
     holder = dict(project.get("holder") or {})
     site = dict(project.get("site") or {})
     if site.get("naf_code") is None and holder.get("naf_code") is not None:
         site["naf_code"] = holder["naf_code"]
+    if holder.get("registry_attested") is not True:
+        holder["admin_status"] = site["admin_status"] = None
     return EvaluationContext.model_validate(
         {
             "application": dict(application),
@@ -53,9 +69,35 @@ def build_context(
             "territory": _territory(territory),
             "fund": {"code": fund.code, "window_closes_at": fund.closes_at},
             "answers": dict(application.get("answers") or {}),
-            "zonings": None,
+            "zonings": zonings,
             "submitted_at": submitted_at,
         }
+    )
+
+
+async def load_context(
+    session: AsyncSession,
+    *,
+    application: Mapping[str, Any],
+    project: Mapping[str, Any],
+    fund: Fund,
+    territory: Territory | None,
+    submitted_at: datetime | None,
+) -> EvaluationContext:
+    """`build_context`, with the zonings of the site's commune at the submission date."""
+    site = project.get("site") or {}
+    zonings = (
+        await zoning_service.site_zonings(session, site.get("commune_insee"), submitted_at)
+        if submitted_at is not None
+        else None
+    )
+    return build_context(
+        application=application,
+        project=project,
+        fund=fund,
+        territory=territory,
+        submitted_at=submitted_at,
+        zonings=zonings,
     )
 
 

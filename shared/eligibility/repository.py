@@ -1,16 +1,21 @@
-"""Eligibility queries: ruleset versions, assessments, applications awaiting a score."""
+"""Eligibility queries: ruleset versions, assessments, rescoring targets and the ranking."""
 
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, RowMapping, Select, func, or_, select
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from shared.applications.enums import ApplicationStatus
 from shared.applications.models import Application
+from shared.db.pagination import SortKey, after_clause, decode_cursor, encode_cursor
 from shared.eligibility.models import Assessment, RulesetStatus, RulesetVersion
+from shared.projects.models import Project
+from shared.territories.models import Territory
 
 
 async def latest_published(session: AsyncSession, fund_id: uuid.UUID) -> RulesetVersion | None:
@@ -79,3 +84,232 @@ async def submitted_before(
         .limit(limit)
     )
     return result.all()
+
+
+# --- ruleset versions ------------------------------------------------------------------
+async def versions_of(session: AsyncSession, fund_id: uuid.UUID) -> Sequence[RulesetVersion]:
+    """A fund's ruleset versions, latest first."""
+    result = await session.scalars(
+        select(RulesetVersion)
+        .where(RulesetVersion.fund_id == fund_id)
+        .order_by(RulesetVersion.version.desc())
+    )
+    return result.all()
+
+
+async def get_version(
+    session: AsyncSession, fund_id: uuid.UUID, number: int, *, for_update: bool = False
+) -> RulesetVersion | None:
+    """One version of a fund's ruleset by number (locked until the end of the transaction)."""
+    statement = select(RulesetVersion).where(
+        RulesetVersion.fund_id == fund_id, RulesetVersion.version == number
+    )
+    if for_update:
+        statement = statement.with_for_update()
+    return await session.scalar(statement)
+
+
+async def next_version_number(session: AsyncSession, fund_id: uuid.UUID) -> int:
+    """One more than the fund's highest ruleset version (1 for the first)."""
+    highest = await session.scalar(
+        select(func.max(RulesetVersion.version)).where(RulesetVersion.fund_id == fund_id)
+    )
+    return int(highest or 0) + 1
+
+
+# --- applications screened by a fund's ruleset ------------------------------------------
+def submitted_of_fund(fund_id: uuid.UUID) -> Select[Application]:
+    """The fund's submitted applications that are not back in draft, by id, with their fund."""
+    return (
+        select(Application)
+        .options(joinedload(Application.fund))
+        .where(
+            Application.fund_id == fund_id,
+            Application.submitted_at.is_not(None),
+            Application.status != ApplicationStatus.DRAFT,
+        )
+        .order_by(Application.id)
+    )
+
+
+def _assessed_under(version_id: uuid.UUID) -> ColumnElement[bool]:
+    """The application's current submission has an assessment under this version."""
+    return (
+        select(Assessment.id)
+        .where(
+            Assessment.application_id == Application.id,
+            Assessment.ruleset_version_id == version_id,
+            Assessment.submission_no == Application.submission_no,
+        )
+        .exists()
+    )
+
+
+async def rescore_candidates(
+    session: AsyncSession,
+    version: RulesetVersion,
+    statuses: Sequence[ApplicationStatus],
+    *,
+    after: uuid.UUID | None,
+    limit: int,
+    inclusive: bool = False,
+    before: uuid.UUID | None = None,
+) -> Sequence[Application]:
+    """The next applications by id in (`after`, `before`) not yet assessed under `version`,
+    locked (`inclusive`: from `after` on).
+
+    Rows are locked in id order, as every batch does, so concurrent batches never deadlock.
+    """
+    statement = (
+        select(Application)
+        .options(joinedload(Application.fund))
+        .where(
+            Application.fund_id == version.fund_id,
+            Application.submitted_at.is_not(None),
+            Application.status.in_(statuses),
+            ~_assessed_under(version.id),
+        )
+        .order_by(Application.id)
+        .limit(limit)
+        .with_for_update(of=Application)
+    )
+    if after is not None:
+        statement = statement.where(
+            Application.id >= after if inclusive else Application.id > after
+        )
+    if before is not None:
+        statement = statement.where(Application.id < before)
+    return (await session.scalars(statement)).all()
+
+
+async def territories_of(
+    session: AsyncSession, applications: Sequence[Application]
+) -> Sequence[Territory]:
+    """The territories of these applications, in one query."""
+    ids = {a.territory_id for a in applications if a.territory_id is not None}
+    if not ids:
+        return []
+    return (await session.scalars(select(Territory).where(Territory.id.in_(ids)))).all()
+
+
+async def assessed_ids(
+    session: AsyncSession, version_id: uuid.UUID, applications: Sequence[Application]
+) -> set[uuid.UUID]:
+    """Which of these applications' current submissions are assessed under the version."""
+    if not applications:
+        return set()
+    pairs = [(a.id, a.submission_no) for a in applications]
+    rows = await session.execute(
+        select(Assessment.application_id, Assessment.submission_no).where(
+            Assessment.ruleset_version_id == version_id,
+            Assessment.application_id.in_([a.id for a in applications]),
+        )
+    )
+    assessed = {(row[0], row[1]) for row in rows}
+    return {app_id for app_id, no in pairs if (app_id, no) in assessed}
+
+
+async def rescore_counts(
+    session: AsyncSession, version: RulesetVersion, statuses: Sequence[ApplicationStatus]
+) -> tuple[int, int, int]:
+    """(total, done, failed) of the rescoring under `version`, counted in one query.
+
+    The target is the fund's submitted applications in a rescored status or already assessed
+    under the version (an application pre-selected since still counts as done).
+    """
+    assessed = _assessed_under(version.id)
+    row = (
+        await session.execute(
+            select(
+                func.count(),
+                func.count().filter(assessed),
+                func.count().filter(
+                    ~assessed, Application.status == ApplicationStatus.SCREENING_ERROR
+                ),
+            ).where(
+                Application.fund_id == version.fund_id,
+                Application.submitted_at.is_not(None),
+                or_(Application.status.in_(statuses), assessed),
+            )
+        )
+    ).one()
+    return int(row[0]), int(row[1]), int(row[2])
+
+
+# --- ranking -----------------------------------------------------------------------------
+def _latest_assessments(fund_id: uuid.UUID, operator_id: uuid.UUID | None) -> Any:
+    """The latest assessment of each eligible application's current submission."""
+    statement = (
+        select(
+            Assessment.application_id,
+            Assessment.id.label("assessment_id"),
+            Assessment.total_points,
+            Assessment.max_points,
+            RulesetVersion.version.label("ruleset_version"),
+        )
+        .join(Application, Application.id == Assessment.application_id)
+        .join(RulesetVersion, RulesetVersion.id == Assessment.ruleset_version_id)
+        .where(
+            Application.fund_id == fund_id,
+            Application.status == ApplicationStatus.ELIGIBLE,
+            Assessment.submission_no == Application.submission_no,
+        )
+        .ext(distinct_on(Assessment.application_id))
+        .order_by(Assessment.application_id, Assessment.created_at.desc(), Assessment.id.desc())
+    )
+    if operator_id is not None:
+        statement = statement.where(Application.operator_id == operator_id)
+    return statement.subquery("latest")
+
+
+async def ranking_page(
+    session: AsyncSession,
+    fund_id: uuid.UUID,
+    *,
+    operator_id: uuid.UUID | None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[RowMapping], str | None]:
+    """One page of the fund's eligible applications by decreasing points.
+
+    Ties are broken by submission time, then id, so the order is total and stable.
+    `operator_id` restricts the rows to that operator's applications (tenancy in SQL).
+    """
+    latest = _latest_assessments(fund_id, operator_id)
+    sort = SortKey(
+        "ranking",
+        (
+            (latest.c.total_points, True),
+            (Application.submitted_at, False),
+            (Application.id, False),
+        ),
+    )
+    statement = (
+        select(
+            Application.id.label("application_id"),
+            Application.project_id,
+            Project.title.label("project_title"),
+            Application.territory_id,
+            Application.region_code,
+            Application.requested_amount_cents,
+            Application.submitted_at,
+            latest.c.assessment_id,
+            latest.c.ruleset_version,
+            latest.c.total_points,
+            latest.c.max_points,
+        )
+        .join(latest, latest.c.application_id == Application.id)
+        .join(Project, Project.id == Application.project_id)
+    )
+    if cursor:
+        statement = statement.where(after_clause(sort, decode_cursor(sort, cursor)))
+    order = [column.desc() if descending else column.asc() for column, descending in sort.columns]
+    rows = list((await session.execute(statement.order_by(*order).limit(limit + 1))).mappings())
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = encode_cursor(
+            sort, [last["total_points"], last["submitted_at"], last["application_id"]]
+        )
+    return rows, next_cursor

@@ -22,7 +22,7 @@ from shared.audit import service as audit_service
 from shared.auth.principal import SYSTEM
 from shared.eligibility import repository
 from shared.eligibility.errors import RulesetPublished
-from shared.eligibility.facts import build_context
+from shared.eligibility.facts import load_context
 from shared.eligibility.models import Assessment, AssessmentOutcome, RulesetStatus, RulesetVersion
 from shared.eligibility.rules import (
     Outcome,
@@ -137,7 +137,7 @@ async def score(
     if application.status not in RESCORABLE:
         logger.info("scoring skipped", extra={**_ids(application_id), "status": application.status})
         return None
-    return await _screen(session, application, version, now=now)
+    return await screen(session, application, version, now=now)
 
 
 async def unscored_jobs(session: AsyncSession, *, older_than: timedelta) -> list[JobRequest]:
@@ -149,18 +149,21 @@ async def unscored_jobs(session: AsyncSession, *, older_than: timedelta) -> list
     return [score_job(a) for a in await repository.submitted_before(session, cutoff)]
 
 
-async def _screen(
+async def screen(
     session: AsyncSession,
     application: Application,
     version: RulesetVersion,
     *,
-    now: datetime | None,
+    now: datetime | None = None,
 ) -> Assessment | None:
-    """Move to screening, evaluate, store the verdict; screening_error if the engine fails."""
+    """Move a locked, rescorable application to screening, evaluate it under `version`,
+    store the verdict and move it to its outcome with the `application.scored` event;
+    `screening_error` (and None) if the engine fails.
+    """
     before = application.status
     await _move(session, application, "screen", changes={"ruleset_version": version.version})
     try:
-        outcome = await _evaluate(session, application, version, now=now)
+        outcome = await evaluate_application(session, application, version, now=now)
     except Exception as exc:
         logger.exception("scoring failed", extra=_ids(application.id))
         await _move(
@@ -171,7 +174,7 @@ async def _screen(
             reason=f"{type(exc).__name__}: {exc}"[:2000],
         )
         return None
-    assessment = _assessment(application, version, outcome)
+    assessment = new_assessment(application, version, outcome)
     session.add(assessment)
     await session.flush()
     await _move(
@@ -184,29 +187,49 @@ async def _screen(
     return assessment
 
 
-async def _evaluate(
+async def evaluate_application(
     session: AsyncSession,
     application: Application,
     version: RulesetVersion,
     *,
-    now: datetime | None,
+    now: datetime | None = None,
 ) -> Outcome:
+    """The engine's outcome for a stored application under `version` (nothing written)."""
+    return await evaluate_with(session, application, ruleset_of(version), now=now)
+
+
+async def evaluate_with(
+    session: AsyncSession,
+    application: Application,
+    ruleset: Ruleset,
+    *,
+    now: datetime | None = None,
+) -> Outcome:
+    """The engine's outcome for a stored application under any ruleset (nothing written).
+
+    The context is the one every assessment uses: the application, its project snapshot,
+    its fund and its territory, at its submission date.
+    """
     territory = (
         await session.get(Territory, application.territory_id)
         if application.territory_id is not None
         else None
     )
-    context = build_context(
+    context = await load_context(
+        session,
         application=application_service.to_read(application).model_dump(),
         project=application.project_snapshot or {},
         fund=application.fund,
         territory=territory,
         submitted_at=application.submitted_at or now,
     )
-    return evaluate_ruleset(ruleset_of(version), context)
+    return evaluate_ruleset(ruleset, context)
 
 
-def _assessment(application: Application, version: RulesetVersion, outcome: Outcome) -> Assessment:
+def new_assessment(
+    application: Application, version: RulesetVersion, outcome: Outcome
+) -> Assessment:
+    """The immutable assessment of the application's current submission (not yet added)."""
     return Assessment(
         id=uuid.uuid4(),
         application_id=application.id,

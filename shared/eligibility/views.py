@@ -1,4 +1,4 @@
-"""Reading assessments and simulating one: the views of the eligibility service."""
+"""Reading assessments, ruleset versions and rankings, and simulating an assessment."""
 
 import uuid
 from datetime import UTC, datetime
@@ -7,17 +7,30 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.applications import service as application_service
+from shared.applications.models import Application
+from shared.auth.models import Role
 from shared.auth.principal import Principal
 from shared.eligibility import repository
 from shared.eligibility.errors import RulesetNotFound
-from shared.eligibility.facts import build_context
+from shared.eligibility.facts import load_context
 from shared.eligibility.models import Assessment, RulesetVersion
 from shared.eligibility.rules import CriterionKind, CriterionStatus, Outcome, evaluate_ruleset
-from shared.eligibility.schemas import AssessmentRead, OutcomeRead, SimulationInput
+from shared.eligibility.schemas import (
+    AssessmentRead,
+    OutcomeRead,
+    RankedApplication,
+    RescoreResult,
+    RulesetVersionRead,
+    RulesetVersionSummary,
+    SimulationInput,
+)
 from shared.eligibility.service import current_ruleset, points, ruleset_of
+from shared.funds import repository as fund_repository
 from shared.funds import service as fund_service
+from shared.funds.errors import FundNotFound
 from shared.geography.models import Commune
 from shared.projects.schemas import HolderRead, ProjectCreate
+from shared.schemas import Page
 from shared.territories.errors import UnknownReference
 from shared.territories.models import Territory
 
@@ -46,7 +59,8 @@ async def simulate(session: AsyncSession, fund_code: str, data: SimulationInput)
     )
     application = data.application.model_dump()
     application["applicant_siren"] = data.application.applicant_siren or data.project.holder.siren
-    context = build_context(
+    context = await load_context(
+        session,
         application=application,
         project=await _simulated_project(session, data.project),
         fund=fund,
@@ -54,7 +68,7 @@ async def simulate(session: AsyncSession, fund_code: str, data: SimulationInput)
         submitted_at=data.submitted_at or datetime.now(UTC),
     )
     outcome = evaluate_ruleset(ruleset_of(version), context)
-    return OutcomeRead.model_validate(_outcome_fields(outcome, fund.code))
+    return OutcomeRead.model_validate(outcome_fields(outcome, fund.code))
 
 
 def to_read(assessment: Assessment, version: RulesetVersion, fund_code: str) -> AssessmentRead:
@@ -79,7 +93,8 @@ def to_read(assessment: Assessment, version: RulesetVersion, fund_code: str) -> 
     )
 
 
-def _outcome_fields(outcome: Outcome, fund_code: str) -> dict[str, Any]:
+def outcome_fields(outcome: Outcome, fund_code: str) -> dict[str, Any]:
+    """The fields of `OutcomeRead` for an engine outcome."""
     return {
         "fund_code": fund_code,
         "ruleset_version": outcome.ruleset_version,
@@ -114,3 +129,67 @@ async def _simulated_project(session: AsyncSession, project: ProjectCreate) -> d
         "holder": holder.model_dump(),
         "site": {**project.site.model_dump(), "region_code": region_code},
     }
+
+
+def version_read(version: RulesetVersion, fund_code: str) -> RulesetVersionRead:
+    """The API view of a ruleset version with its definition."""
+    return RulesetVersionRead.model_validate(
+        {**_version_fields(version, fund_code), "definition": version.definition}
+    )
+
+
+def version_summary(version: RulesetVersion, fund_code: str) -> RulesetVersionSummary:
+    """The API view of a ruleset version without its definition."""
+    return RulesetVersionSummary.model_validate(_version_fields(version, fund_code))
+
+
+def _version_fields(version: RulesetVersion, fund_code: str) -> dict[str, Any]:
+    return {
+        "id": version.id,
+        "fund_code": fund_code,
+        "version": version.version,
+        "status": version.status,
+        "created_at": version.created_at,
+        "updated_at": version.updated_at,
+        "published_at": version.published_at,
+    }
+
+
+async def rescore_result(
+    session: AsyncSession, application: Application, assessment: Assessment | None
+) -> RescoreResult:
+    """The API view of an application rescored on request."""
+    read = None
+    if assessment is not None:
+        version = await session.get_one(RulesetVersion, assessment.ruleset_version_id)
+        read = to_read(assessment, version, application.fund.code)
+    return RescoreResult(
+        application_id=application.id,
+        status=application.status,
+        version=application.version,
+        assessment=read,
+    )
+
+
+async def ranking(
+    session: AsyncSession,
+    principal: Principal,
+    fund_code: str,
+    *,
+    limit: int,
+    cursor: str | None,
+) -> Page[RankedApplication]:
+    """The fund's eligible applications by decreasing points (operators: their own funds)."""
+    fund = await fund_repository.get_by_code(session, fund_code)
+    if fund is None or (
+        principal.role is Role.OPERATOR and fund.operator_id != principal.operator_id
+    ):
+        raise FundNotFound(f"no fund with code {fund_code!r}")
+    operator_id = principal.operator_id if principal.role is Role.OPERATOR else None
+    rows, next_cursor = await repository.ranking_page(
+        session, fund.id, operator_id=operator_id, limit=limit, cursor=cursor
+    )
+    return Page[RankedApplication](
+        items=[RankedApplication.model_validate(dict(row)) for row in rows],
+        next_cursor=next_cursor,
+    )

@@ -23,6 +23,12 @@ class EventType(StrEnum):
     APPLICATION_WITHDRAWN = "application.withdrawn"
     APPLICATION_EXPIRED = "application.expired"
     APPLICATION_SCORED = "application.scored"
+    FUND_RULESET_PUBLISHED = "fund.ruleset_published"
+    ENDPOINT_PING = "endpoint.ping"
+    ENDPOINT_DEGRADED = "endpoint.degraded"
+    ENDPOINT_CIRCUIT_OPENED = "endpoint.circuit_opened"
+    ENDPOINT_DISABLED = "endpoint.disabled"
+    ENDPOINT_RECOVERED = "endpoint.recovered"
 
 
 class ProjectEventData(Schema):
@@ -70,6 +76,45 @@ class ApplicationScoredData(ApplicationEventData):
     )
 
 
+class FundRulesetPublishedData(Schema):
+    """`data` of `fund.ruleset_published`: a new ruleset version now screens the fund."""
+
+    id: uuid.UUID = Field(description="The fund's id.")
+    url: str = Field(examples=["https://tidi.example/v1/funds/fonds-acceleration"])
+    fund_code: str = Field(examples=["fonds-acceleration"])
+    occurred_at: datetime
+    sequence: int = Field(description="Monotonic per fund; drop lower ones.")
+    ruleset_version: int = Field(examples=[2])
+    previous_version: int | None = Field(default=None, examples=[1])
+
+
+class EndpointPingData(Schema):
+    """`data` of `endpoint.ping`: a test message sent on request to one endpoint."""
+
+    id: uuid.UUID = Field(description="The endpoint's id.")
+    url: str = Field(examples=["https://tidi.example/v1/webhook-endpoints/7d0e…"])
+    occurred_at: datetime
+    sequence: int = Field(description="Monotonic per endpoint.")
+    message: str = Field(examples=["Test message from tidi"])
+
+
+class EndpointHealthData(Schema):
+    """`data` of the endpoint health warnings (`endpoint.degraded`, `.circuit_opened`, ...).
+
+    They reach the endpoint's owner through the events API and the admin views, never by
+    webhook (the endpoint is the one failing).
+    """
+
+    id: uuid.UUID = Field(description="The endpoint's id.")
+    url: str = Field(examples=["https://tidi.example/v1/webhook-endpoints/7d0e…"])
+    occurred_at: datetime
+    sequence: int = Field(description="Monotonic per endpoint.")
+    state: str = Field(examples=["circuit_open"])
+    previous_state: str = Field(examples=["degraded"])
+    consecutive_failures: int = Field(examples=[20])
+    disabled_reason: str | None = Field(default=None, examples=["gone"])
+
+
 PAYLOADS: dict[EventType, type[Schema]] = {
     EventType.PROJECT_SUBMITTED: ProjectEventData,
     EventType.PROJECT_UPDATED: ProjectEventData,
@@ -78,5 +123,11 @@ PAYLOADS: dict[EventType, type[Schema]] = {
     EventType.APPLICATION_WITHDRAWN: ApplicationEventData,
     EventType.APPLICATION_EXPIRED: ApplicationEventData,
     EventType.APPLICATION_SCORED: ApplicationScoredData,
+    EventType.FUND_RULESET_PUBLISHED: FundRulesetPublishedData,
+    EventType.ENDPOINT_PING: EndpointPingData,
+    EventType.ENDPOINT_DEGRADED: EndpointHealthData,
+    EventType.ENDPOINT_CIRCUIT_OPENED: EndpointHealthData,
+    EventType.ENDPOINT_DISABLED: EndpointHealthData,
+    EventType.ENDPOINT_RECOVERED: EndpointHealthData,
 }
 """The payload model of each event type."""

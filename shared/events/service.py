@@ -1,18 +1,16 @@
-"""Recording outbox events in the caller's transaction, and deferring their dispatch."""
+"""Recording outbox events, and their webhook deliveries, in the caller's transaction."""
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.context import request_id_var
 from shared.events.catalogue import PAYLOADS, EventType
-from shared.events.models import Event
-from shared.jobs import JobRequest, defer_job
+from shared.jobs import defer_job
 from shared.schemas import Schema
-
-DISPATCH_JOB = "events.dispatch_event"
+from shared.webhooks.fanout import NewEvent, write_event
 
 
 async def record_event(
@@ -26,34 +24,40 @@ async def record_event(
     fund_id: uuid.UUID | None = None,
     operator_id: uuid.UUID | None = None,
     territory_id: uuid.UUID | None = None,
+    route_tags: Sequence[str] = (),
+    fanout: bool = True,
+    only_endpoint: uuid.UUID | None = None,
 ) -> uuid.UUID:
-    """Write an event to the outbox (committed with the change, never alone); its id.
+    """Write an event and one delivery per subscribed endpoint (committed with the change).
 
-    After commit the adapter enqueues its dispatch; the outbox relay re-enqueues
-    any event left undispatched, so a crash or a Redis loss loses nothing.
+    `operator_id` is the operator the event belongs to (an application's fund operator);
+    `route_tags` (`priority:decarbonation`...) add the operators whose routing rules match.
+    After commit the adapter enqueues the first attempts; the webhook sweeper re-enqueues
+    any delivery whose job was lost, so a crash or a Redis loss loses nothing.
     """
     expected = PAYLOADS[event_type]
     if not isinstance(data, expected):
         raise TypeError(f"{event_type} carries {expected.__name__}, not {type(data).__name__}")
     event_id = uuid.uuid4()
-    # A plain INSERT: the event is never read back in this transaction.
-    await session.execute(
-        insert(Event).values(
+    jobs = await write_event(
+        session,
+        NewEvent(
             id=event_id,
             type=event_type.value,
             subject_type=subject_type,
             subject_id=subject_id,
             sequence=sequence,
             occurred_at=getattr(data, "occurred_at", None) or datetime.now(UTC),
+            data=data.model_dump(mode="json"),
             fund_id=fund_id,
             operator_id=operator_id,
             territory_id=territory_id,
-            data=data.model_dump(mode="json"),
             request_id=request_id_var.get(),
-        )
+        ),
+        route_tags=route_tags,
+        fanout=fanout,
+        only_endpoint=only_endpoint,
     )
-    defer_job(
-        session,
-        JobRequest(DISPATCH_JOB, job_id=f"dispatch:{event_id}", kwargs={"event_id": str(event_id)}),
-    )
+    for job in jobs:
+        defer_job(session, job)
     return event_id

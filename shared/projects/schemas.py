@@ -2,7 +2,7 @@
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import EmailStr, Field, StringConstraints, computed_field, model_validator
 
@@ -28,6 +28,10 @@ LegalFormCode = Annotated[
     StringConstraints(pattern=r"^[0-9]{4}$"),
     Field(description="INSEE legal category (catégorie juridique, 4 digits).", examples=["5710"]),
 ]
+HolderAdminStatus = Literal["A", "C"]
+"""SIRENE `etat_administratif` of a legal unit: A active, C ceased."""
+SiteAdminStatus = Literal["A", "F"]
+"""SIRENE `etat_administratif` of an establishment: A active, F closed."""
 Headcount = Annotated[int, Field(ge=0, le=10_000_000, description="Staff (effectif).")]
 Jobs = Annotated[int, Field(ge=0, le=1_000_000)]
 
@@ -46,6 +50,25 @@ class Holder(InputSchema):
     in_difficulty: bool | None = Field(
         default=None, description="Company in difficulty (EU definition); null if not declared."
     )
+    admin_status: HolderAdminStatus | None = Field(
+        default=None,
+        description="Administrative status of the legal unit in the SIRENE register as "
+        "declared by the holder (A active, C ceased); tidi does not query the register. "
+        "Counts only with `registry_attested`.",
+        examples=["A"],
+    )
+    registry_attested: bool | None = Field(
+        default=None,
+        description="The holder attests that the administrative statuses declared for itself "
+        "and for the site's establishment are those of the SIRENE register today.",
+        examples=[True],
+    )
+
+    @model_validator(mode="after")
+    def _status_is_attested(self) -> Self:
+        if self.admin_status is not None and self.registry_attested is not True:
+            raise ValueError("a declared admin_status needs registry_attested set to true")
+        return self
 
 
 class HolderRead(Schema):
@@ -60,6 +83,20 @@ class HolderRead(Schema):
     turnover_cents: int | None
     balance_sheet_cents: int | None
     in_difficulty: bool | None
+    admin_status: HolderAdminStatus | None = Field(
+        default=None, description="Declared SIRENE status of the legal unit (A, C)."
+    )
+    registry_attested: bool | None = Field(
+        default=None, description="Whether the holder attested the declared statuses."
+    )
+
+    @model_validator(mode="after")
+    def _only_attested_status(self) -> Self:
+        # The input schema refuses a status without the attestation; a document without
+        # it (older or hand-made) reads as no declared status.
+        if self.registry_attested is not True:
+            self.admin_status = None
+        return self
 
     @computed_field(description="EU size (small/medium/large) for aid intensities.")  # type: ignore[prop-decorator]
     @property
@@ -79,6 +116,13 @@ class Site(InputSchema):
 
     siret: Siret | None = None
     commune_insee: InseeCommuneCode | None = None
+    admin_status: SiteAdminStatus | None = Field(
+        default=None,
+        description="Administrative status of the establishment (SIRET) in the SIRENE "
+        "register as declared by the holder (A active, F closed); counts only when the "
+        "holder's `registry_attested` is true.",
+        examples=["A"],
+    )
 
     @model_validator(mode="after")
     def _one_of(self) -> Self:
@@ -93,6 +137,9 @@ class SiteRead(Schema):
     siret: str | None
     commune_insee: str | None = Field(examples=["56178"])
     region_code: str | None = Field(examples=["53"])
+    admin_status: SiteAdminStatus | None = Field(
+        default=None, description="Declared SIRENE status of the establishment (A, F)."
+    )
 
 
 class Relocation(InputSchema):

@@ -201,6 +201,10 @@ async def _announce(
         subject_id=project.id,
         sequence=project.version,
         territory_id=project.territory_id,
+        route_tags=[
+            f"nature:{project.nature.value}",
+            *(f"priority:{priority.value}" for priority in project.priorities),
+        ],
     )
 
 

@@ -6,6 +6,7 @@ from importlib import resources
 from pathlib import Path
 
 DEMO_TERRITORIES = "territories-demo.csv"
+DEMO_ZONINGS = "zonings-demo.csv"
 
 
 def data_path(name: str) -> Path:

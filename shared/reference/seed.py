@@ -9,13 +9,15 @@ from sqlalchemy import FromClause, Table, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.auth.principal import SYSTEM
 from shared.eligibility import service as eligibility_service
 from shared.eligibility.models import RulesetVersion
 from shared.funds.models import Fund
 from shared.geography.models import Commune, Department, Epci, Region
 from shared.operators.models import Operator
 from shared.reference import programme
-from shared.reference.files import count_rows, data_path, read_rows
+from shared.reference.files import DEMO_ZONINGS, count_rows, data_path, read_rows
+from shared.zonings.importer import ZoningImportSummary, import_zonings
 
 Progress = Callable[[str, int, int], None]
 """Called as progress(step, done_in_step, total_in_step)."""
@@ -159,6 +161,11 @@ async def seed_programme(session: AsyncSession, progress: Progress | None = None
     ):
         summary.present[name] = await _count(session, table)
     return summary
+
+
+async def seed_demo_zonings(session: AsyncSession) -> ZoningImportSummary:
+    """Import the shipped demo zonings (`zonings-demo.csv`); a re-run changes nothing."""
+    return await import_zonings(session, SYSTEM, data_path(DEMO_ZONINGS))
 
 
 async def _insert_missing(

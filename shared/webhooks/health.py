@@ -31,6 +31,7 @@ class DisabledReason(StrEnum):
 
     GONE = "gone"
     FAILING = "failing"
+    OWNER = "owner"
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import httpcore
 import httpx
+from httpcore._utils import is_socket_readable
 
 from shared.errors import Unprocessable
 
@@ -484,7 +485,7 @@ class GuardedNetworkBackend(httpcore.AsyncNetworkBackend):
         error: httpcore.ConnectError | None = None
         for address in vetted.addresses:
             try:
-                return await self._inner.connect_tcp(
+                stream = await self._inner.connect_tcp(
                     address,
                     port,
                     timeout=timeout,
@@ -493,6 +494,8 @@ class GuardedNetworkBackend(httpcore.AsyncNetworkBackend):
                 )
             except httpcore.ConnectError as exc:
                 error = exc
+            else:
+                return _SocketCachingStream(stream)
         if error is None:
             raise ResolutionError(host, "no address")
         raise error
@@ -517,6 +520,49 @@ class GuardedNetworkBackend(httpcore.AsyncNetworkBackend):
             seconds: How long.
         """
         await self._inner.sleep(seconds)
+
+
+class _SocketCachingStream(httpcore.AsyncNetworkStream):
+    """A stream answering httpcore's `is_readable` checks from a cached socket.
+
+    The connection pool asks every idle connection whether it has expired before each
+    request; through AnyIO each question rebuilds the socket's attribute table (an import
+    and two system calls). The socket never changes, so it is looked up once.
+    """
+
+    def __init__(self, inner: httpcore.AsyncNetworkStream) -> None:
+        self._inner = inner
+        self._socket = inner.get_extra_info("socket")
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:  # noqa: ASYNC109
+        """Read from the inner stream."""
+        return await self._inner.read(max_bytes, timeout)
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:  # noqa: ASYNC109
+        """Write to the inner stream."""
+        await self._inner.write(buffer, timeout)
+
+    async def aclose(self) -> None:
+        """Close the inner stream."""
+        await self._inner.aclose()
+
+    async def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109
+    ) -> httpcore.AsyncNetworkStream:
+        """Upgrade the inner stream; the TLS stream gets the same caching."""
+        upgraded = await self._inner.start_tls(ssl_context, server_hostname, timeout)
+        return _SocketCachingStream(upgraded)
+
+    def get_extra_info(self, info: str) -> Any:
+        """`socket` and `is_readable` from the cached socket, the rest from the stream."""
+        if info == "socket":
+            return self._socket
+        if info == "is_readable" and self._socket is not None:
+            return is_socket_readable(self._socket)
+        return self._inner.get_extra_info(info)
 
 
 class GuardedTransport(httpx.AsyncHTTPTransport):

@@ -57,7 +57,6 @@ class TestSubmitApplication:
         assert event.sequence == submitted["version"]
         job_keys = {k.decode() async for k in redis.scan_iter("arq:job:*")}
         assert f"arq:job:score:{app_id}:1" in job_keys
-        assert f"arq:job:dispatch:{event.id}" in job_keys
 
     async def test_fault_between_writes_leaves_nothing(
         self,

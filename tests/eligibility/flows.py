@@ -13,7 +13,7 @@ FRICHE_ANSWERS = {
 }
 """Answers that make the fonds-friches gates pass with the default application."""
 
-ACCELERATION_REGISTRY_GAPS = ["holder.admin_status", "site.admin_status", "zonings"]
+ACCELERATION_REGISTRY_GAPS = ["holder.admin_status", "site.admin_status", "zonings.AFR_C"]
 """What the acceleration fund reads and tidi does not hold: registry statuses and zonings."""
 
 REGISTERED_SITE = {"siret": "73282932000074", "commune_insee": "56178"}

@@ -66,7 +66,7 @@ async def scored_state(session: AsyncSession, app_id: str) -> tuple[str, int, in
 
 
 class TestScoringJob:
-    async def test_submission_is_scored_by_the_worker_and_the_event_dispatched(
+    async def test_submission_is_scored_by_the_worker_and_the_event_written(
         self,
         portal: Any,
         territory_key: tuple[Any, Key],
@@ -84,10 +84,12 @@ class TestScoringJob:
         results = {r.job_id: r for r in await arq_pool.all_job_results()}
         score_result = results[f"score:{application['id']}:1"]
         assert (score_result.success, score_result.result) == (True, "eligible")
-        undispatched = await session.scalar(
-            select(func.count()).select_from(Event).where(Event.dispatched_at.is_(None))
+        scored_events = await session.scalar(
+            select(func.count())
+            .select_from(Event)
+            .where(Event.subject_id == application["id"], Event.type == "application.scored")
         )
-        assert undispatched == 0
+        assert scored_events == 1
 
     async def test_the_job_run_twice_assesses_once(
         self,

@@ -5,7 +5,7 @@ the `Outcome`.
 """
 
 from shared.eligibility.rules.aid import AidCeiling, AidRegime, indicative_aid_ceiling
-from shared.eligibility.rules.context import EvaluationContext, ZoningKind
+from shared.eligibility.rules.context import EvaluationContext, ZoningFacts, ZoningKind
 from shared.eligibility.rules.engine import (
     CompiledRuleset,
     CriterionResult,
@@ -35,6 +35,7 @@ __all__ = [
     "Ruleset",
     "Unknown",
     "Verdict",
+    "ZoningFacts",
     "ZoningKind",
     "compile_ruleset",
     "evaluate",

@@ -72,14 +72,19 @@ def _missing_inputs(
     nature: str | None,
     region_code: str | None,
     zonings: Collection[str] | None,
+    unknown_zonings: Collection[str],
     deminimis_cap_cents: int | None,
 ) -> list[str]:
     """The None inputs that could change the ceiling, judged from the known ones (an
     unknown input is taken as possibly anything, so filling these in leaves nothing missing).
     """
     large_possible = eu_size is None or eu_size == EuSize.LARGE
-    afr_c_possible = zonings is None or ZoningKind.AFR_C in zonings
-    afr_a_possible = zonings is None or ZoningKind.AFR_A in zonings
+    afr_c_unknown = zonings is not None and ZoningKind.AFR_C in unknown_zonings
+    afr_a_unknown = zonings is not None and ZoningKind.AFR_A in unknown_zonings
+    afr_c_possible = zonings is None or ZoningKind.AFR_C in zonings or afr_c_unknown
+    afr_a_possible = zonings is None or ZoningKind.AFR_A in zonings or afr_a_unknown
+    afr_c_applies = eu_size != EuSize.LARGE or nature in (None, ProjectNature.CREATION)
+    afr_a_applies = region_code is None or region_code in AFR_A_LARGE_PERCENT
     rate_possible = (
         eu_size is None
         or eu_size in GBER_ART17_PERCENT
@@ -91,6 +96,8 @@ def _missing_inputs(
         "deminimis_cap_cents": deminimis_cap_cents is None,
         "eu_size": eu_size is None,
         "zonings": zonings is None,
+        "zonings.AFR_C": afr_c_unknown and afr_c_applies,
+        "zonings.AFR_A": afr_a_unknown and afr_a_applies,
         "nature": nature is None and large_possible and afr_c_possible,
         "region_code": region_code is None and afr_a_possible,
         "base_cents": base_cents is None and rate_possible,
@@ -124,6 +131,7 @@ def indicative_aid_ceiling(
     nature: str | None,
     region_code: str | None,
     zonings: Collection[str] | None,
+    unknown_zonings: Collection[str] = (),
     deminimis_cap_cents: int | None = DEMINIMIS_CAP_CENTS,
 ) -> AidCeiling:
     """The most favourable of: de minimis (cap minus prior aid over three years), GBER art. 17
@@ -133,11 +141,14 @@ def indicative_aid_ceiling(
     The SME bonus is dropped above 50 M€ of eligible costs. When an input that could change
     the result is None, no amount is given and `missing` names every such input (by argument
     name); inputs that cannot matter are not required (a large firm outside AFR zones needs
-    no expense base).
+    no expense base). `zonings` lists the kinds the site is in; `unknown_zonings` those the
+    zoning data does not cover there (an uncovered AFR kind is missing as `zonings.AFR_C` or
+    `zonings.AFR_A` when it could apply).
     """
     missing: list[str] = []
     inputs = (base_cents, prior_deminimis_cents, eu_size, nature, region_code, zonings)
-    if None in inputs or deminimis_cap_cents is None:
+    afr_unknown = not {ZoningKind.AFR_A, ZoningKind.AFR_C}.isdisjoint(unknown_zonings)
+    if None in inputs or deminimis_cap_cents is None or afr_unknown:
         missing = _missing_inputs(
             base_cents=base_cents,
             prior_deminimis_cents=prior_deminimis_cents,
@@ -145,6 +156,7 @@ def indicative_aid_ceiling(
             nature=nature,
             region_code=region_code,
             zonings=zonings,
+            unknown_zonings=unknown_zonings,
             deminimis_cap_cents=deminimis_cap_cents,
         )
     if (

@@ -206,8 +206,8 @@ class Checker:
         return "number"
 
     def any_zoning(self, node: AnyZoning) -> ValueType:  # noqa: ARG002
-        """Reads the zonings."""
-        self.keys.add("zonings")
+        """Reads the zonings (the kinds the site is in) and their vintage."""
+        self.keys.update({"zonings", "zonings.vintage"})
         return "bool"
 
     def check_code(self, node: ValidSiret | ValidCommune) -> ValueType:
@@ -232,7 +232,9 @@ class Checker:
             (node.deminimis_cap, number),
         ):
             self._expect(arg, expected, "an argument")
-        self.keys.update({"zonings", "aid_ceiling.amount_cents", "aid_ceiling.regime"})
+        self.keys.update(
+            {"zonings", "zonings.vintage", "aid_ceiling.amount_cents", "aid_ceiling.regime"}
+        )
         return "number"
 
 

@@ -37,6 +37,53 @@ class Facts(BaseModel):
     model_config = ConfigDict(frozen=True, from_attributes=True, extra="ignore")
 
 
+ZONINGS_LABEL = "zonages de la commune du site à la date du dépôt"
+"""The label of `zonings` as a whole, named as missing when no zoning is known."""
+
+
+class ZoningFacts(Facts):
+    """Whether the site commune is in each zoning at the application date.
+
+    True: in it; False: the zoning data covers this kind there and lists no membership;
+    None: not covered (unknown). A plain list of kinds is read as complete (every kind
+    known, the listed ones true). `vintage` names the data each answer came from.
+    """
+
+    TI: bool | None = Field(default=None, description="site en Territoire d'industrie")
+    QPV: bool | None = Field(
+        default=None, description="site en quartier prioritaire de la politique de la ville"
+    )
+    FRR: bool | None = Field(
+        default=None, description="site en zone France Ruralités Revitalisation"
+    )
+    FRR_PLUS: bool | None = Field(default=None, description="site en zone FRR+")
+    AFR_A: bool | None = Field(
+        default=None, description="site en zone d'aide à finalité régionale a"
+    )
+    AFR_C: bool | None = Field(
+        default=None, description="site en zone d'aide à finalité régionale c"
+    )
+    ACV: bool | None = Field(default=None, description="site dans une ville Action cœur de ville")
+    PVD: bool | None = Field(default=None, description="site dans une Petite ville de demain")
+    vintage: str | None = Field(default=None, description="millésime des zonages utilisés")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_kinds(cls, data: Any) -> Any:
+        if isinstance(data, (list, tuple, set, frozenset)):
+            listed = {str(kind) for kind in data}
+            return {kind.value: kind.value in listed for kind in ZoningKind}
+        return data
+
+    def member_of(self) -> tuple[str, ...]:
+        """The kinds the site is known to be in, in `ZoningKind` order."""
+        return tuple(kind.value for kind in ZoningKind if getattr(self, kind.value) is True)
+
+    def unknown(self) -> tuple[str, ...]:
+        """The kinds the zoning data does not cover for this site and date."""
+        return tuple(kind.value for kind in ZoningKind if getattr(self, kind.value) is None)
+
+
 class ExpenseFact(Facts):
     """One planned expense line."""
 
@@ -138,7 +185,8 @@ class HolderFacts(Facts):
         default=None, description="preuve de sortie de difficulté acceptée"
     )
     admin_status: str | None = Field(
-        default=None, description="état administratif de l'unité légale (A active, C cessée)"
+        default=None,
+        description="état administratif de l'unité légale (A active, C cessée), déclaré et attesté",
     )
     eu_size: EuSize | None = Field(default=None, description="taille d'entreprise (UE)")
     category: CompanyCategory | None = Field(default=None, description="catégorie d'entreprise")
@@ -163,7 +211,8 @@ class SiteFacts(Facts):
     region_code: str | None = Field(default=None, description="région du site")
     naf_code: str | None = Field(default=None, description="code NAF (APE) de l'établissement")
     admin_status: str | None = Field(
-        default=None, description="état administratif de l'établissement (A actif, F fermé)"
+        default=None,
+        description="état administratif de l'établissement (A actif, F fermé), déclaré et attesté",
     )
 
 
@@ -187,10 +236,11 @@ class EvaluationContext(Facts):
 
     Field names follow the API schemas, so `EvaluationContext.model_validate({"application":
     application_read, "project": snapshot, "holder": snapshot.holder, "site": snapshot.site,
-    "answers": ..., "zonings": [...], "submitted_at": ...}, from_attributes=True)` works;
-    registry facts the API does not carry (administrative statuses, the establishment's NAF
-    code, an accepted exit from difficulty) and the site's zonings at the application date
-    are added by the builder. Amounts are in euro cents; None means unknown.
+    "answers": ..., "zonings": {...}, "submitted_at": ...}, from_attributes=True)` works;
+    facts the API does not carry (the establishment's NAF code, an accepted exit from
+    difficulty) and the site's zonings at the application date are added by the builder.
+    `zonings` None means no zoning is known; otherwise each kind is known or not on its own.
+    Amounts are in euro cents; None means unknown.
     """
 
     application: ApplicationFacts = Field(default_factory=ApplicationFacts)
@@ -202,9 +252,7 @@ class EvaluationContext(Facts):
     answers: dict[str, Any] = Field(
         default_factory=dict, description="réponses aux questions du fonds"
     )
-    zonings: tuple[str, ...] | None = Field(
-        default=None, description="zonages de la commune du site à la date du dépôt"
-    )
+    zonings: ZoningFacts | None = Field(default=None, description=ZONINGS_LABEL)
     submitted_at: datetime | None = Field(default=None, description="date de dépôt")
 
 
@@ -262,6 +310,14 @@ def _known_paths() -> dict[str, PathInfo]:
 
 KNOWN_PATHS: typing.Final = types.MappingProxyType(_known_paths())
 """Every leaf path of the context; `answers.<key>…` paths are also readable (type any)."""
+
+
+def missing_label(path: str) -> str | None:
+    """The French label of a missing input: a readable path, or `zonings` as a whole."""
+    if path == "zonings":
+        return ZONINGS_LABEL
+    info = path_info(path)
+    return None if info is None else info.label
 
 
 def path_info(path: str) -> PathInfo | None:

@@ -6,6 +6,7 @@ from typing import Any
 
 from shared.eligibility.rules import functions
 from shared.eligibility.rules.aid import indicative_aid_ceiling
+from shared.eligibility.rules.context import ZoningFacts
 from shared.eligibility.rules.expressions import (
     AidCeilingOf,
     AnyZoning,
@@ -77,14 +78,40 @@ def sum_expenses(compile_node: CompileFn, node: SumExpenses) -> Compiled:  # noq
     return run
 
 
+def _zoning_unknown(name: str) -> Unknown:
+    return ZONINGS_UNKNOWN if name == "zonings" else Unknown(frozenset((name,)))
+
+
+def _read_zonings(state: State) -> ZoningFacts | None:
+    """The site's zonings, recorded as read: the kinds it is in, and the data's vintage."""
+    zonings = state.context.zonings
+    state.reads["zonings"] = None if zonings is None else zonings.member_of()
+    if zonings is not None and zonings.vintage is not None:
+        state.reads["zonings.vintage"] = zonings.vintage
+    return zonings
+
+
 def any_zoning(compile_node: CompileFn, node: AnyZoning) -> Compiled:  # noqa: ARG001
-    """Whether the site is in one of the zonings; unknown when the zonings are."""
-    kinds = frozenset(node.kinds)
+    """Whether the site is in one of the zonings (Kleene disjunction over the kinds).
+
+    True as soon as one kind is true; false when every kind is known and false; otherwise
+    unknown, naming `zonings` (nothing known) or each kind the zoning data does not cover
+    (`zonings.QPV`).
+    """
+    kinds = tuple(dict.fromkeys(node.kinds))
 
     def run(state: State) -> Any:
-        zonings = state.context.zonings
-        state.reads["zonings"] = zonings
-        return ZONINGS_UNKNOWN if zonings is None else not kinds.isdisjoint(zonings)
+        zonings = _read_zonings(state)
+        if zonings is None:
+            return ZONINGS_UNKNOWN
+        missing = []
+        for kind in kinds:
+            value = getattr(zonings, kind)
+            if value is True:
+                return True
+            if value is None:
+                missing.append(f"zonings.{kind}")
+        return Unknown(frozenset(missing)) if missing else False
 
     return run
 
@@ -142,15 +169,15 @@ def aid_ceiling(compile_node: CompileFn, node: AidCeilingOf) -> Compiled:
     def run(state: State) -> Any:
         base, prior, size = base_of(state), prior_of(state), size_of(state)
         nature, region, cap = nature_of(state), region_of(state), cap_of(state)
-        zonings = state.context.zonings
-        state.reads["zonings"] = zonings
+        zonings = _read_zonings(state)
         ceiling = indicative_aid_ceiling(
             base_cents=None if type(base) is Unknown else base,
             prior_deminimis_cents=None if type(prior) is Unknown else prior,
             eu_size=None if type(size) is Unknown else size,
             nature=None if type(nature) is Unknown else nature,
             region_code=None if type(region) is Unknown else region,
-            zonings=zonings,
+            zonings=None if zonings is None else zonings.member_of(),
+            unknown_zonings=() if zonings is None else zonings.unknown(),
             deminimis_cap_cents=None if type(cap) is Unknown else cap,
         )
         state.aid_ceiling = ceiling
@@ -166,7 +193,12 @@ def aid_ceiling(compile_node: CompileFn, node: AidCeilingOf) -> Compiled:
             "region_code": region,
             "deminimis_cap_cents": cap,
         }
-        return merge_unknown(*(by_name.get(name, ZONINGS_UNKNOWN) for name in ceiling.missing))
+        return merge_unknown(
+            *(
+                by_name[name] if name in by_name else _zoning_unknown(name)
+                for name in ceiling.missing
+            )
+        )
 
     return run
 

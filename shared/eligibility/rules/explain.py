@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 from shared.eligibility.rules.aid import REGIME_LABELS_FR, AidRegime
-from shared.eligibility.rules.context import path_info
+from shared.eligibility.rules.context import missing_label
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_.+]+)\}")
 
@@ -96,8 +96,8 @@ def describe_missing(paths: Iterable[str]) -> str:
     """The French labels of missing inputs, with their paths."""
     labels = []
     for path in paths:
-        info = path_info(path)
-        labels.append(f"{info.label} ({path})" if info is not None else path)
+        label = missing_label(path)
+        labels.append(f"{label} ({path})" if label is not None else path)
     return ", ".join(labels)
 
 

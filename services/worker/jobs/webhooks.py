@@ -1,0 +1,105 @@
+"""Webhook jobs: deliver and probe (webhook queues), sweeper, retention and recovery crons."""
+
+import logging
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from services.worker.context import job_session
+from shared.jobs import JobRequest, enqueue_all
+from shared.settings import Settings
+from shared.webhooks import recovery
+from shared.webhooks.delivery import Deliverer
+from shared.webhooks.policy import DeliveryPolicy
+from shared.webhooks.secrets_box import SecretBox
+from shared.webhooks.ssrf import create_client
+from shared.webhooks.sweeper import apply_retention, sweep
+
+logger = logging.getLogger("tidi.worker")
+
+_DELIVERER = "deliverer"
+
+
+def build_deliverer(ctx: dict[str, Any]) -> Deliverer:
+    """The process's deliverer: one HTTP client and one lane registry for both queues."""
+    settings: Settings = ctx["settings"]
+    policy = DeliveryPolicy.from_settings(settings)
+    client = create_client(
+        allow_hosts=policy.allow_hosts,
+        allow_http_hosts=policy.allow_http_hosts,
+        connect_timeout=policy.connect_timeout,
+        timeout=float(settings.WEBHOOK_DEFAULT_TIMEOUT_SECONDS),
+    )
+
+    async def enqueue(jobs: Sequence[JobRequest]) -> None:
+        await _enqueue(ctx, jobs)
+
+    return Deliverer(ctx["engine"], client, SecretBox.from_settings(settings), policy, enqueue)
+
+
+async def _enqueue(ctx: dict[str, Any], jobs: Sequence[JobRequest]) -> int:
+    settings: Settings = ctx["settings"]
+    errors = await enqueue_all(ctx["redis"], jobs, base_queue=settings.WORKER_QUEUE_NAME)
+    failed = sum(error is not None for error in errors)
+    if failed:
+        logger.warning("enqueue failed; the sweeper will retry", extra={"count": failed})
+    return len(jobs) - failed
+
+
+async def deliver(ctx: dict[str, Any], delivery_id: str, endpoint_id: str, attempt: int) -> int:
+    """Attempt one delivery, then drain the endpoint's due backlog (see `Deliverer.run`)."""
+    deliverer: Deliverer = ctx[_DELIVERER]
+    return await deliverer.run(uuid.UUID(delivery_id), uuid.UUID(endpoint_id), attempt)
+
+
+async def probe(ctx: dict[str, Any], endpoint_id: str) -> int:
+    """Probe an endpoint whose circuit is open."""
+    deliverer: Deliverer = ctx[_DELIVERER]
+    return await deliverer.probe(uuid.UUID(endpoint_id))
+
+
+async def sweep_deliveries(ctx: dict[str, Any]) -> int:
+    """Re-enqueue stranded deliveries and due probes; disable long-failing endpoints."""
+    policy = DeliveryPolicy.from_settings(ctx["settings"])
+    async with job_session(ctx) as session:
+        result = await sweep(session, policy, now=datetime.now(UTC))
+    enqueued = await _enqueue(ctx, result.jobs) if result.jobs else 0
+    if result.jobs:
+        logger.info("webhook sweeper re-enqueued", extra={"count": len(result.jobs)})
+    return enqueued
+
+
+async def retention(ctx: dict[str, Any]) -> dict[str, int]:
+    """Null old payloads (30 days by default) and purge old attempt logs (90 days)."""
+    settings: Settings = ctx["settings"]
+    async with job_session(ctx) as session:
+        done = await apply_retention(
+            session,
+            payload_days=settings.EVENT_PAYLOAD_RETENTION_DAYS,
+            attempt_days=settings.WEBHOOK_ATTEMPT_RETENTION_DAYS,
+        )
+    return {
+        "payloads_nulled": done.payloads_nulled,
+        "deliveries_expired": done.deliveries_expired,
+        "attempts_purged": done.attempts_purged,
+    }
+
+
+async def recover(ctx: dict[str, Any], recovery_id: str) -> int:
+    """Put one batch of a recovery's failed messages back in line; chain the next batch."""
+    async with job_session(ctx) as session:
+        moved = await recovery.run_batch(session, uuid.UUID(recovery_id))
+    return moved
+
+
+async def startup(ctx: dict[str, Any]) -> None:
+    """Per-process resources of the webhook workers."""
+    ctx[_DELIVERER] = build_deliverer(ctx)
+
+
+async def shutdown(ctx: dict[str, Any]) -> None:
+    """Close the shared HTTP client."""
+    deliverer: Deliverer | None = ctx.get(_DELIVERER)
+    if deliverer is not None:
+        await deliverer.aclose()

@@ -1,0 +1,559 @@
+"""Sending deliveries: claim under a lease, sign, POST, record the attempt, schedule the next.
+
+A worker process keeps at most `max_in_flight` *lanes* per endpoint. A lane claims one
+due delivery at a time (oldest event first), sends it and claims the next, until the
+endpoint has nothing due or the lane's time budget is spent; a job arriving while every
+lane of its endpoint is busy leaves its delivery to them. So a slow endpoint holds at most
+`max_in_flight` job slots, its backlog drains in order, and the others are never held up.
+
+Per attempt: one UPDATE claims (lease + attempt count), one statement INSERTs the attempt
+and UPDATEs the delivery; the endpoint row is written only when its health changes.
+"""
+
+import asyncio
+import logging
+import ssl
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
+
+import httpx
+from sqlalchemy import text
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from shared.events.catalogue import EndpointHealthData, EventType
+from shared.events.service import record_event
+from shared.jobs import JobRequest
+from shared.webhooks import health as health_rules
+from shared.webhooks.fanout import RETRY_QUEUE, deliver_job
+from shared.webhooks.health import EndpointHealth, HealthEvent, HealthState
+from shared.webhooks.policy import DeliveryPolicy
+from shared.webhooks.schedule import ErrorClass, Outcome, OutcomeKind, classify, next_attempt_at
+from shared.webhooks.secrets_box import SecretBox
+from shared.webhooks.signing import CONTENT_TYPE, active_secrets, build_body, sign
+from shared.webhooks.ssrf import ResolutionError, SsrfBlockedError
+
+logger = logging.getLogger("tidi.webhooks")
+
+MAX_RESPONSE_READ: Final = 64 * 1024
+"""Bytes of a response body read at most."""
+MAX_RESPONSE_STORED: Final = 16 * 1024
+"""Bytes of it kept in the attempt log."""
+USER_AGENT: Final = "tidi-webhooks/1"
+ENDPOINT_URL: Final = "/v1/webhook-endpoints/{id}"
+
+_RETURNING = """
+RETURNING d.id, d.endpoint_id, d.attempts, d.locked_until, d.event_id, ev.type AS event_type,
+    ev.occurred_at, ev.data, e.operator_id, e.url, e.timeout_seconds, e.max_in_flight,
+    e.secret_ciphertext, e.previous_secret_ciphertext, e.previous_secret_expires_at,
+    e.state::text AS state, e.consecutive_failures, e.failing_since, e.last_failure_at,
+    e.last_success_at, e.probes, e.next_probe_at, e.disabled_reason::text AS disabled_reason
+"""
+_CLAIM_BY_ID = text(
+    """
+UPDATE webhook_deliveries AS d
+SET locked_until = clock_timestamp() + :lease, attempts = d.attempts + 1
+FROM webhook_endpoints AS e, events AS ev
+WHERE d.id = :delivery_id AND d.status = 'pending' AND d.attempts = :attempt - 1
+  AND d.next_attempt_at <= clock_timestamp() + interval '2 seconds'
+  AND (d.locked_until IS NULL OR d.locked_until < clock_timestamp())
+  AND e.id = d.endpoint_id AND e.state IN ('healthy', 'degraded') AND ev.id = d.event_id
+"""
+    + _RETURNING
+)
+_NEXT_DUE = """
+SELECT x.id FROM webhook_deliveries AS x
+WHERE x.endpoint_id = :endpoint_id AND x.status = 'pending'
+  AND x.next_attempt_at <= clock_timestamp()
+  AND (x.locked_until IS NULL OR x.locked_until < clock_timestamp())
+ORDER BY x.position LIMIT 1 FOR UPDATE SKIP LOCKED
+"""
+_CLAIM_NEXT = text(
+    f"""
+UPDATE webhook_deliveries AS d
+SET locked_until = clock_timestamp() + :lease, attempts = d.attempts + 1
+FROM webhook_endpoints AS e, events AS ev
+WHERE d.id = ({_NEXT_DUE})
+  AND e.id = d.endpoint_id AND e.state IN ('healthy', 'degraded') AND ev.id = d.event_id
+"""
+    + _RETURNING
+)
+_CLAIM_PROBE = text(
+    """
+UPDATE webhook_deliveries AS d
+SET locked_until = clock_timestamp() + :lease
+FROM webhook_endpoints AS e, events AS ev
+WHERE d.id = (
+    SELECT x.id FROM webhook_deliveries AS x
+    WHERE x.endpoint_id = :endpoint_id AND x.status = 'pending'
+      AND (x.locked_until IS NULL OR x.locked_until < clock_timestamp())
+    ORDER BY x.position LIMIT 1 FOR UPDATE SKIP LOCKED)
+  AND e.id = d.endpoint_id AND e.state = 'circuit_open'
+  AND (e.next_probe_at IS NULL OR e.next_probe_at <= clock_timestamp())
+  AND ev.id = d.event_id
+"""
+    + _RETURNING
+)
+_FINISH = text(
+    """
+WITH attempt AS (
+    INSERT INTO webhook_attempts (delivery_id, endpoint_id, attempt_no, probe, started_at,
+        duration_ms, status_code, error_class, outcome, response_excerpt)
+    VALUES (:delivery_id, :endpoint_id, :attempt_no, :probe, :started_at, :duration_ms,
+        :status_code, :error_class, :outcome, :response_excerpt)
+)
+UPDATE webhook_deliveries
+SET status = CAST(:status AS delivery_status),
+    next_attempt_at = coalesce(:next_attempt_at, next_attempt_at),
+    locked_until = NULL, last_attempt_at = :started_at, last_status_code = :status_code,
+    last_error = :last_error, delivered_at = :delivered_at
+WHERE id = :delivery_id AND locked_until = :lease_token
+RETURNING id
+"""
+)
+_LOCK_ENDPOINT = text(
+    """
+SELECT state::text AS state, consecutive_failures, failing_since, last_failure_at,
+    last_success_at, probes, next_probe_at, disabled_reason::text AS disabled_reason, operator_id
+FROM webhook_endpoints WHERE id = :id FOR NO KEY UPDATE
+"""
+)
+_WRITE_HEALTH = text(
+    """
+UPDATE webhook_endpoints
+SET state = CAST(CAST(:state AS text) AS endpoint_state),
+    consecutive_failures = :consecutive_failures,
+    failing_since = :failing_since, last_failure_at = :last_failure_at,
+    last_success_at = :last_success_at, probes = :probes, next_probe_at = :next_probe_at,
+    disabled_reason = CAST(:disabled_reason AS endpoint_disabled_reason),
+    health_changed_at = CASE WHEN state::text = CAST(:state AS text) THEN health_changed_at
+        ELSE now() END
+WHERE id = :id
+"""
+)
+_TOUCH_SUCCESS_EVERY: Final = timedelta(seconds=60)
+_CAP = text("SELECT max_in_flight FROM webhook_endpoints WHERE id = :id")
+_CAP_TTL_SECONDS: Final = 30.0
+"""How long a worker trusts the in-flight cap it read (a PATCH takes effect within it)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A delivery this worker holds the lease of, with what sending it needs."""
+
+    row: Row[Any]
+    probe: bool = False
+
+    @property
+    def delivery_id(self) -> uuid.UUID:
+        """The delivery's id."""
+        return uuid.UUID(str(self.row.id))
+
+    @property
+    def attempt_no(self) -> int:
+        """The attempt being made (a probe does not count one)."""
+        return int(self.row.attempts) + (1 if self.probe else 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """What one HTTP attempt gave."""
+
+    started_at: datetime
+    duration_ms: int
+    outcome: Outcome
+    retry_after: str | None = None
+    excerpt: str | None = None
+
+
+@dataclass
+class Lanes:
+    """Per-process count of lanes per endpoint, with wake-up marks (no lost deliveries)."""
+
+    active: dict[uuid.UUID, int] = field(default_factory=dict)
+    wake: set[uuid.UUID] = field(default_factory=set)
+    caps: dict[uuid.UUID, int] = field(default_factory=dict)
+
+    def open(self, endpoint_id: uuid.UUID, default_cap: int) -> bool:
+        """Open a lane if the endpoint has a free one; else mark it to wake a busy lane."""
+        if self.active.get(endpoint_id, 0) >= self.caps.get(endpoint_id, default_cap):
+            self.wake.add(endpoint_id)
+            return False
+        self.active[endpoint_id] = self.active.get(endpoint_id, 0) + 1
+        return True
+
+    def keep_going(self, endpoint_id: uuid.UUID) -> bool:
+        """Called when a lane found nothing due: True if a job asked it to look again."""
+        if endpoint_id in self.wake:
+            self.wake.discard(endpoint_id)
+            return True
+        return False
+
+    def close(self, endpoint_id: uuid.UUID) -> None:
+        """Release a lane."""
+        left = self.active.get(endpoint_id, 1) - 1
+        if left > 0:
+            self.active[endpoint_id] = left
+        else:
+            self.active.pop(endpoint_id, None)
+
+    def in_flight(self, endpoint_id: uuid.UUID) -> int:
+        """Lanes open for the endpoint now."""
+        return self.active.get(endpoint_id, 0)
+
+
+class Deliverer:
+    """Sends deliveries for one worker process (one shared HTTP client, one lane registry)."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        client: httpx.AsyncClient,
+        box: SecretBox,
+        policy: DeliveryPolicy,
+        enqueue: Callable[[Sequence[JobRequest]], Awaitable[object]],
+    ) -> None:
+        """Wire the resources built once per worker process; `enqueue` sends retry jobs."""
+        self._enqueue = enqueue
+        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self._client = client
+        self._box = box
+        self.policy = policy
+        self.lanes = Lanes()
+        self._secrets: OrderedDict[str, str] = OrderedDict()
+        self._cap_checked: dict[uuid.UUID, float] = {}
+        self._closing = False
+
+    async def aclose(self) -> None:
+        """Stop taking deliveries, then close the HTTP client."""
+        self._closing = True
+        await self._client.aclose()
+
+    async def _open_lane(self, endpoint_id: uuid.UUID) -> bool:
+        """Open a lane within the endpoint's in-flight cap (read from the endpoint, cached)."""
+        if self._closing:
+            return False
+        known = self._cap_checked.get(endpoint_id)
+        if known is None or time.monotonic() - known > _CAP_TTL_SECONDS:
+            async with self._autocommit.connect() as connection:
+                cap = await connection.scalar(_CAP, {"id": endpoint_id})
+            if cap is None:
+                return False  # the endpoint was deleted
+            self.lanes.caps[endpoint_id] = int(cap)
+            self._cap_checked[endpoint_id] = time.monotonic()
+        return self.lanes.open(endpoint_id, self.policy.default_in_flight)
+
+    # --- lanes -------------------------------------------------------------------------------
+
+    async def run(self, delivery_id: uuid.UUID, endpoint_id: uuid.UUID, attempt: int) -> int:
+        """The job: attempt this delivery, then drain the endpoint's due backlog in order.
+
+        Returns the number of attempts made (0 when every lane of the endpoint was busy:
+        one of them takes this delivery).
+        """
+        if not await self._open_lane(endpoint_id):
+            return 0
+        try:
+            claimed = await self._claim(_CLAIM_BY_ID, delivery_id=delivery_id, attempt=attempt)
+            return await self._drain(endpoint_id, claimed)
+        finally:
+            self.lanes.close(endpoint_id)
+
+    async def probe(self, endpoint_id: uuid.UUID) -> int:
+        """One probe of an endpoint whose circuit is open; on success, drain its backlog."""
+        if not await self._open_lane(endpoint_id):
+            return 0
+        try:
+            claimed = await self._claim(_CLAIM_PROBE, endpoint_id=endpoint_id, probe=True)
+            if claimed is None:
+                return 0
+            await self._attempt(claimed)
+            return 1 + await self._drain(endpoint_id, None)
+        finally:
+            self.lanes.close(endpoint_id)
+
+    async def _drain(self, endpoint_id: uuid.UUID, claimed: Claimed | None) -> int:
+        sent = 0
+        deadline = time.monotonic() + self.policy.lane_budget
+        while True:
+            if claimed is not None:
+                await self._attempt(claimed)
+                sent += 1
+            if time.monotonic() >= deadline:
+                break
+            claimed = await self._claim(_CLAIM_NEXT, endpoint_id=endpoint_id)
+            if claimed is None and not self.lanes.keep_going(endpoint_id):
+                break
+        return sent
+
+    # --- one attempt ---------------------------------------------------------------------------
+
+    async def _claim(self, statement: Any, *, probe: bool = False, **params: Any) -> Claimed | None:
+        async with self._autocommit.connect() as connection:
+            row = (
+                await connection.execute(statement, {"lease": self.policy.lease, **params})
+            ).first()
+        if row is None:
+            return None
+        self.lanes.caps[uuid.UUID(str(row.endpoint_id))] = int(row.max_in_flight)
+        return Claimed(row, probe=probe)
+
+    async def _attempt(self, claimed: Claimed) -> None:
+        row = claimed.row
+        if row.data is None:  # the payload outlived its retention: nothing left to send
+            attempt = Attempt(
+                datetime.now(UTC), 0, Outcome(OutcomeKind.FAILURE, error_class=None), None, None
+            )
+            await self._finish(claimed, attempt, final_error="payload_expired")
+            return
+        attempt = await self._send(row)
+        await self._finish(claimed, attempt)
+
+    def _signing_secrets(self, row: Row[Any], now: datetime) -> tuple[str, ...]:
+        context = str(row.endpoint_id)
+        current = self._decrypt(row.secret_ciphertext, context)
+        previous = (
+            self._decrypt(row.previous_secret_ciphertext, context)
+            if row.previous_secret_ciphertext
+            else None
+        )
+        return active_secrets(current, previous, row.previous_secret_expires_at, now=now)
+
+    def _decrypt(self, ciphertext: str, context: str) -> str:
+        key = f"{context}:{ciphertext}"
+        secret = self._secrets.get(key)
+        if secret is None:
+            secret = self._box.decrypt(ciphertext, context=context)
+            self._secrets[key] = secret
+            if len(self._secrets) > 1024:
+                self._secrets.popitem(last=False)
+        return secret
+
+    async def _send(self, row: Row[Any]) -> Attempt:
+        now = datetime.now(UTC)
+        body = build_body(row.event_type, row.occurred_at, row.data)
+        headers = sign(
+            self._signing_secrets(row, now), msg_id=str(row.event_id), timestamp=now, body=body
+        )
+        headers["content-type"] = CONTENT_TYPE
+        headers["user-agent"] = USER_AGENT
+        timeout = float(row.timeout_seconds)
+        started = time.perf_counter()
+        status: int | None = None
+        retry_after: str | None = None
+        excerpt: str | None = None
+        error: ErrorClass | None = None
+        try:
+            async with asyncio.timeout(timeout):
+                async with self._client.stream(
+                    "POST",
+                    row.url,
+                    content=body,
+                    headers=headers,
+                    timeout=httpx.Timeout(timeout, connect=self.policy.connect_timeout),
+                ) as response:
+                    status = response.status_code
+                    retry_after = response.headers.get("retry-after")
+                    excerpt = await _read_excerpt(response)
+        except (TimeoutError, httpx.TimeoutException):
+            error = ErrorClass.TIMEOUT
+        except SsrfBlockedError:
+            error = ErrorClass.SSRF_BLOCKED
+        except ResolutionError:
+            error = ErrorClass.DNS
+        except httpx.ConnectError as exc:
+            error = ErrorClass.TLS if _is_tls(exc) else ErrorClass.CONNECT
+        except (httpx.HTTPError, ssl.SSLError, OSError):
+            error = ErrorClass.PROTOCOL
+        duration_ms = round((time.perf_counter() - started) * 1000)
+        outcome = classify(status, None if status is not None else error)
+        return Attempt(now, duration_ms, outcome, retry_after, excerpt)
+
+    async def _finish(
+        self,
+        claimed: Claimed,
+        attempt: Attempt,
+        *,
+        final_error: str | None = None,
+    ) -> None:
+        row = claimed.row
+        outcome = attempt.outcome
+        status, next_at = "pending", None
+        if final_error is not None:
+            status = "failed"
+        elif outcome.is_success:
+            status = "succeeded"
+        elif outcome.kind is OutcomeKind.GONE or claimed.probe:
+            next_at = None  # kept pending, not burnt: sent again once the endpoint is back
+        else:
+            next_at = next_attempt_at(
+                claimed.attempt_no,
+                attempt.started_at,
+                outcome,
+                retry_after=attempt.retry_after,
+                schedule=self.policy.schedule,
+                throttled_minimum=self.policy.throttled_minimum,
+            )
+            status = "pending" if next_at is not None else "failed"
+        error_text = final_error or (outcome.error_class.value if outcome.error_class else None)
+        params = {
+            "delivery_id": claimed.delivery_id,
+            "endpoint_id": row.endpoint_id,
+            "attempt_no": claimed.attempt_no,
+            "probe": claimed.probe,
+            "started_at": attempt.started_at,
+            "duration_ms": attempt.duration_ms,
+            "status_code": outcome.status_code,
+            "error_class": error_text,
+            "outcome": "expired" if final_error else outcome.kind.value,
+            "response_excerpt": attempt.excerpt,
+            "status": status,
+            "next_attempt_at": next_at,
+            "last_error": error_text,
+            "delivered_at": attempt.started_at if status == "succeeded" else None,
+            "lease_token": row.locked_until,
+        }
+        if final_error is None and self._health_changes(row, outcome):
+            # Endpoint row first, then the delivery: the order every writer of both follows
+            # (NO KEY UPDATE: attempts' foreign keys only take KEY SHARE on the endpoint).
+            async with self._sessions() as session, session.begin():
+                current = (await session.execute(_LOCK_ENDPOINT, {"id": row.endpoint_id})).one()
+                await session.execute(_FINISH, params)
+                await self._update_health(session, row, current, outcome, attempt.started_at)
+        else:
+            async with self._autocommit.connect() as connection:
+                await connection.execute(_FINISH, params)
+        if status == "pending" and next_at is not None:
+            retry = deliver_job(
+                claimed.delivery_id,
+                uuid.UUID(str(row.endpoint_id)),
+                attempt=claimed.attempt_no + 1,
+                queue=RETRY_QUEUE,
+                defer_until=next_at,
+            )
+            await self._enqueue([retry])
+
+    @staticmethod
+    def _health_changes(row: Row[Any], outcome: Outcome) -> bool:
+        if not outcome.is_success:
+            return True
+        if row.state != HealthState.HEALTHY or row.consecutive_failures:
+            return True
+        last = row.last_success_at
+        return last is None or datetime.now(UTC) - last >= _TOUCH_SUCCESS_EVERY
+
+    async def _update_health(
+        self,
+        session: AsyncSession,
+        row: Row[Any],
+        current: Row[Any],
+        outcome: Outcome,
+        now: datetime,
+    ) -> None:
+        before = health_of(current)
+        transition = health_rules.record_outcome(before, outcome, now, self.policy.health)
+        after = transition.health
+        await session.execute(
+            _WRITE_HEALTH,
+            {
+                "id": row.endpoint_id,
+                "state": after.state.value,
+                "consecutive_failures": after.consecutive_failures,
+                "failing_since": after.failing_since,
+                "last_failure_at": after.last_failure_at,
+                "last_success_at": after.last_success_at,
+                "probes": after.probes,
+                "next_probe_at": after.next_probe_at,
+                "disabled_reason": after.disabled_reason.value if after.disabled_reason else None,
+            },
+        )
+        if transition.event is not None:
+            await announce_health(
+                session,
+                endpoint_id=uuid.UUID(str(row.endpoint_id)),
+                operator_id=current.operator_id,
+                event=transition.event,
+                before=before,
+                after=after,
+                now=now,
+            )
+
+
+def health_of(row: Row[Any]) -> EndpointHealth:
+    """The health record held in an endpoint row."""
+    return EndpointHealth(
+        state=HealthState(row.state),
+        consecutive_failures=row.consecutive_failures,
+        failing_since=row.failing_since,
+        last_failure_at=row.last_failure_at,
+        last_success_at=row.last_success_at,
+        probes=row.probes,
+        next_probe_at=row.next_probe_at,
+        disabled_reason=(
+            health_rules.DisabledReason(row.disabled_reason) if row.disabled_reason else None
+        ),
+    )
+
+
+async def announce_health(
+    session: AsyncSession,
+    *,
+    endpoint_id: uuid.UUID,
+    operator_id: uuid.UUID,
+    event: HealthEvent,
+    before: EndpointHealth,
+    after: EndpointHealth,
+    now: datetime,
+) -> None:
+    """Record a health warning for the endpoint's owner (events API; never sent by webhook)."""
+    await record_event(
+        session,
+        EventType(event.value),
+        EndpointHealthData(
+            id=endpoint_id,
+            url=ENDPOINT_URL.format(id=endpoint_id),
+            occurred_at=now,
+            sequence=time.time_ns() // 1000,
+            state=after.state.value,
+            previous_state=before.state.value,
+            consecutive_failures=after.consecutive_failures,
+            disabled_reason=after.disabled_reason.value if after.disabled_reason else None,
+        ),
+        subject_type="webhook_endpoint",
+        subject_id=endpoint_id,
+        sequence=time.time_ns() // 1000,
+        operator_id=operator_id,
+        fanout=False,
+    )
+    logger.warning(
+        "webhook endpoint health changed",
+        extra={"endpoint_id": str(endpoint_id), "event": event.value},
+    )
+
+
+async def _read_excerpt(response: httpx.Response) -> str | None:
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_raw():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size >= MAX_RESPONSE_READ:
+            break
+    if not size:
+        return None
+    return b"".join(chunks)[:MAX_RESPONSE_STORED].decode("utf-8", errors="replace")
+
+
+def _is_tls(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False

@@ -1,0 +1,175 @@
+"""Fan-out in the event's own transaction: the event row, its audience, one delivery per endpoint.
+
+One statement writes the event and its deliveries, so they commit or vanish together
+(the transactional outbox); the first attempts are enqueued after commit with job ids
+`{delivery_id}:1`, and the sweeper re-enqueues any the queue lost.
+"""
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+
+from sqlalchemy import bindparam, text
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.types import String, Uuid
+
+from shared.jobs import JobRequest, defer_job
+
+DELIVER_JOB: Final = "webhooks.deliver"
+FIRST_ATTEMPT_QUEUE: Final = "webhooks"
+RETRY_QUEUE: Final = "webhooks-retry"
+ATTEMPTABLE_STATES: Final = ("healthy", "degraded")
+
+_WRITE = text(
+    """
+WITH audience AS (
+    SELECT coalesce(array_agg(DISTINCT op) FILTER (WHERE op IS NOT NULL), '{}') AS ids
+    FROM (
+        SELECT CAST(:operator_id AS uuid) AS op
+        UNION ALL
+        SELECT r.operator_id FROM webhook_routing_rules r
+        WHERE (r.field::text || ':' || r.value) = ANY(:route_tags)
+    ) AS candidates
+), event AS (
+    INSERT INTO events (id, type, subject_type, subject_id, sequence, occurred_at, fund_id,
+                        operator_id, territory_id, data, request_id, audience)
+    SELECT :id, :type, :subject_type, :subject_id, :sequence, :occurred_at, :fund_id,
+           :operator_id, :territory_id, :data, :request_id, audience.ids
+    FROM audience
+    RETURNING id, position, type, fund_id, audience
+), delivery AS (
+    INSERT INTO webhook_deliveries (id, event_id, endpoint_id, position, event_type)
+    SELECT gen_random_uuid(), event.id, endpoint.id, event.position, event.type
+    FROM event JOIN webhook_endpoints AS endpoint ON endpoint.operator_id = ANY(event.audience)
+    WHERE CASE
+        WHEN CAST(:only_endpoint AS uuid) IS NOT NULL THEN endpoint.id = :only_endpoint
+        ELSE :fanout
+            AND (cardinality(endpoint.event_types) = 0 OR event.type = ANY(endpoint.event_types))
+            AND (cardinality(endpoint.fund_codes) = 0 OR EXISTS (
+                SELECT 1 FROM funds WHERE funds.id = event.fund_id
+                AND funds.code = ANY(endpoint.fund_codes)))
+    END
+    RETURNING id, endpoint_id
+)
+SELECT delivery.id, delivery.endpoint_id, endpoint.state::text AS state
+FROM delivery JOIN webhook_endpoints AS endpoint ON endpoint.id = delivery.endpoint_id
+"""
+).bindparams(
+    bindparam("route_tags", type_=ARRAY(String)),
+    bindparam("data", type_=JSONB),
+    bindparam("operator_id", type_=Uuid),
+    bindparam("only_endpoint", type_=Uuid),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """The columns of an event row."""
+
+    id: uuid.UUID
+    type: str
+    subject_type: str
+    subject_id: uuid.UUID
+    sequence: int
+    occurred_at: datetime
+    data: dict[str, Any]
+    fund_id: uuid.UUID | None = None
+    operator_id: uuid.UUID | None = None
+    territory_id: uuid.UUID | None = None
+    request_id: str | None = None
+
+
+def first_attempt_job(delivery_id: uuid.UUID, endpoint_id: uuid.UUID) -> JobRequest:
+    """The job of a delivery's first attempt, on the first-attempt queue."""
+    return deliver_job(delivery_id, endpoint_id, attempt=1, queue=FIRST_ATTEMPT_QUEUE)
+
+
+def deliver_job(
+    delivery_id: uuid.UUID,
+    endpoint_id: uuid.UUID,
+    *,
+    attempt: int,
+    queue: str,
+    defer_until: datetime | None = None,
+) -> JobRequest:
+    """The job of attempt `attempt` of a delivery: id `{delivery_id}:{attempt}`."""
+    return JobRequest(
+        DELIVER_JOB,
+        job_id=f"{delivery_id}:{attempt}",
+        kwargs={
+            "delivery_id": str(delivery_id),
+            "endpoint_id": str(endpoint_id),
+            "attempt": attempt,
+        },
+        queue=queue,
+        defer_until=defer_until,
+    )
+
+
+async def write_event(
+    session: AsyncSession,
+    event: NewEvent,
+    *,
+    route_tags: Sequence[str] = (),
+    fanout: bool = True,
+    only_endpoint: uuid.UUID | None = None,
+) -> list[JobRequest]:
+    """Insert the event and its deliveries (one round trip); the first-attempt jobs.
+
+    The audience is the event's operator plus every operator whose routing rule matches
+    one of `route_tags` (`priority:recrutement`, `nature:relocation`...). Each endpoint of
+    the audience gets a delivery when its event-type and fund filters accept the event;
+    endpoints whose circuit is open or which are disabled get one too (kept, sent later),
+    but no job. `fanout=False` records the event for the pull API only; `only_endpoint`
+    delivers to that endpoint alone, whatever its filters (test pings).
+    """
+    rows = await session.execute(
+        _WRITE,
+        {
+            "id": event.id,
+            "type": event.type,
+            "subject_type": event.subject_type,
+            "subject_id": event.subject_id,
+            "sequence": event.sequence,
+            "occurred_at": event.occurred_at,
+            "fund_id": event.fund_id,
+            "operator_id": event.operator_id,
+            "territory_id": event.territory_id,
+            "data": event.data,
+            "request_id": event.request_id,
+            "route_tags": list(route_tags),
+            "fanout": fanout,
+            "only_endpoint": only_endpoint,
+        },
+    )
+    return [
+        first_attempt_job(delivery_id, endpoint_id)
+        for delivery_id, endpoint_id, state in rows
+        if state in ATTEMPTABLE_STATES
+    ]
+
+
+_KICK = text(
+    """
+SELECT d.id, d.attempts FROM webhook_deliveries AS d
+JOIN webhook_endpoints AS e ON e.id = d.endpoint_id
+WHERE d.endpoint_id = :endpoint_id AND d.status = 'pending'
+  AND e.state IN ('healthy', 'degraded')
+ORDER BY d.position LIMIT (SELECT max_in_flight FROM webhook_endpoints WHERE id = :endpoint_id)
+"""
+)
+
+
+async def kick_lanes(session: AsyncSession, endpoint_id: uuid.UUID) -> None:
+    """Start the lanes of an endpoint whose backlog is due now (re-enabled, recovered).
+
+    One job per lane, for the oldest messages: each lane then drains the rest in order.
+    """
+    for delivery_id, attempts in await session.execute(_KICK, {"endpoint_id": endpoint_id}):
+        defer_job(
+            session,
+            deliver_job(delivery_id, endpoint_id, attempt=attempts + 1, queue=FIRST_ATTEMPT_QUEUE),
+        )

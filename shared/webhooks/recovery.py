@@ -1,0 +1,144 @@
+"""Recovering failed messages of an endpoint over a time range, as batches with progress."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Final
+
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.audit import service as audit_service
+from shared.auth.principal import Principal
+from shared.errors import NotFound, Unprocessable
+from shared.events.models import Event
+from shared.jobs import JobRequest, defer_job
+from shared.webhooks.fanout import kick_lanes
+from shared.webhooks.models import (
+    DeliveryStatus,
+    RecoveryStatus,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookRecovery,
+)
+
+RECOVER_JOB: Final = "webhooks.recover"
+MAX_SPAN: Final = timedelta(days=30)
+MAX_MESSAGES: Final = 50_000
+BATCH: Final = 1_000
+
+_BATCH = text(
+    """
+WITH picked AS (
+    SELECT d.id FROM webhook_deliveries AS d JOIN events AS ev ON ev.id = d.event_id
+    WHERE d.endpoint_id = :endpoint_id AND d.status = 'failed'
+      AND d.created_at >= :since AND d.created_at < :until AND ev.data IS NOT NULL
+    ORDER BY d.position LIMIT :limit FOR UPDATE OF d SKIP LOCKED
+)
+UPDATE webhook_deliveries AS d
+SET status = 'pending', attempts = 0, next_attempt_at = now(), locked_until = NULL
+FROM picked WHERE d.id = picked.id
+"""
+)
+
+
+class RecoveryNotFound(NotFound):
+    """No such recovery on this endpoint."""
+
+    type_slug = "webhook-recovery-not-found"
+
+
+class RecoveryTooLarge(Unprocessable):
+    """The range is too long or holds too many messages."""
+
+    type_slug = "recovery-too-large"
+
+
+def recover_job(recovery_id: uuid.UUID, batch: int) -> JobRequest:
+    """The job of one batch of a recovery."""
+    return JobRequest(
+        RECOVER_JOB,
+        job_id=f"recover:{recovery_id}:{batch}",
+        kwargs={"recovery_id": str(recovery_id)},
+    )
+
+
+async def start(
+    session: AsyncSession,
+    principal: Principal,
+    endpoint: WebhookEndpoint,
+    *,
+    since: datetime,
+    until: datetime | None,
+) -> WebhookRecovery:
+    """Count the failed messages in range and queue the first batch (≤ 30 days, ≤ 50,000)."""
+    end = until or datetime.now(UTC)
+    if end <= since:
+        raise Unprocessable("until must be after since", pointer="/body/until")
+    if end - since > MAX_SPAN:
+        raise RecoveryTooLarge("a recovery covers 30 days at most", pointer="/body/since")
+    total = await session.scalar(
+        select(func.count())
+        .select_from(WebhookDelivery)
+        .join(Event, Event.id == WebhookDelivery.event_id)
+        .where(
+            WebhookDelivery.endpoint_id == endpoint.id,
+            WebhookDelivery.status == DeliveryStatus.FAILED,
+            WebhookDelivery.created_at >= since,
+            WebhookDelivery.created_at < end,
+            Event.data.is_not(None),  # past retention: nothing left to send
+        )
+    )
+    if (total or 0) > MAX_MESSAGES:
+        raise RecoveryTooLarge(
+            f"{total} failed messages in range; recover at most {MAX_MESSAGES} at once"
+        )
+    recovery = WebhookRecovery(
+        id=uuid.uuid4(),
+        endpoint_id=endpoint.id,
+        since=since,
+        until=end,
+        total=total or 0,
+        created_by_key_id=principal.key_id,
+    )
+    if not total:
+        recovery.status = RecoveryStatus.DONE
+        recovery.finished_at = datetime.now(UTC)
+    session.add(recovery)
+    await session.flush()
+    if total:
+        defer_job(session, recover_job(recovery.id, 0))
+    await audit_service.record(
+        session,
+        principal,
+        action="webhook_endpoint.recovery_started",
+        subject_type="webhook_endpoint",
+        subject_id=endpoint.id,
+        changes={"since": since.isoformat(), "until": end.isoformat(), "total": total},
+    )
+    return recovery
+
+
+async def run_batch(session: AsyncSession, recovery_id: uuid.UUID) -> int:
+    """Put one batch back in line (the sweeper sends it), record progress, chain the next."""
+    recovery = await session.get(WebhookRecovery, recovery_id, with_for_update=True)
+    if recovery is None or recovery.status is RecoveryStatus.DONE:
+        return 0
+    moved = (
+        await session.execute(
+            _BATCH,
+            {
+                "endpoint_id": recovery.endpoint_id,
+                "since": recovery.since,
+                "until": recovery.until,
+                "limit": BATCH,
+            },
+        )
+    ).rowcount  # type: ignore[attr-defined]
+    recovery.done = min(recovery.total, recovery.done + moved)
+    if moved < BATCH:
+        recovery.status = RecoveryStatus.DONE
+        recovery.finished_at = datetime.now(UTC)
+    else:
+        defer_job(session, recover_job(recovery.id, recovery.done))
+    await kick_lanes(session, recovery.endpoint_id)
+    return int(moved)

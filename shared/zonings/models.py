@@ -1,0 +1,74 @@
+"""Dated zoning memberships per commune, and the coverage of each imported vintage.
+
+A membership row says a commune is in a zoning from `valid_from` to `valid_to` (exclusive;
+NULL: still in force). A coverage row says a vintage's list of one kind is complete for a
+scope (all of France, some departments, or some communes) over a period: a commune inside a
+covered scope with no membership row is outside that zoning; outside every covered scope,
+the kind is unknown.
+"""
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, Index, String, Text, UniqueConstraint, func
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shared.db.base import Base, UUIDPrimaryKey, pg_enum
+from shared.eligibility.rules.context import ZoningKind
+
+
+class CoverageScope(StrEnum):
+    """Where a vintage's list of one kind is complete."""
+
+    FRANCE = "france"
+    DEPARTMENTS = "departments"
+    COMMUNES = "communes"
+
+
+class ZoningMembership(UUIDPrimaryKey, Base):
+    """A commune in a zoning (`code`: the zone's own code, e.g. a QPV code) over a period."""
+
+    __tablename__ = "zoning_memberships"
+    __table_args__ = (
+        UniqueConstraint(
+            "vintage",
+            "kind",
+            "commune_insee",
+            "code",
+            "valid_from",
+            name="uq_zoning_memberships_entry",
+        ),
+        Index("ix_zoning_memberships_commune_insee_kind", "commune_insee", "kind"),
+        CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="valid_period"),
+    )
+
+    kind: Mapped[ZoningKind] = mapped_column(pg_enum(ZoningKind, "zoning_kind"))
+    code: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    commune_insee: Mapped[str] = mapped_column(String(5))
+    valid_from: Mapped[date]
+    valid_to: Mapped[date | None]
+    vintage: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class ZoningCoverage(UUIDPrimaryKey, Base):
+    """The list of one kind in one vintage is complete for this scope over this period."""
+
+    __tablename__ = "zoning_coverages"
+    __table_args__ = (
+        UniqueConstraint("vintage", "kind"),
+        CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="valid_period"),
+    )
+
+    kind: Mapped[ZoningKind] = mapped_column(pg_enum(ZoningKind, "zoning_kind"))
+    vintage: Mapped[str] = mapped_column(String(64))
+    scope: Mapped[CoverageScope] = mapped_column(pg_enum(CoverageScope, "zoning_coverage_scope"))
+    scope_codes: Mapped[list[str]] = mapped_column(
+        ARRAY(String(5)), default=list, server_default="{}"
+    )
+    valid_from: Mapped[date]
+    valid_to: Mapped[date | None]
+    source: Mapped[str] = mapped_column(Text)
+    imported_at: Mapped[datetime] = mapped_column(server_default=func.now())
