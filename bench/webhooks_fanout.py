@@ -8,6 +8,10 @@ and measures, per (event, endpoint), commit → first request received.
 
     .venv/bin/python bench/webhooks_fanout.py --events 10000 --rate 50 --seconds 20
 
+Fairness: `--slow` adds one more endpoint whose receiver hangs past its 5 s timeout on every
+call; compare the steady-phase latency of the healthy endpoints with and without it
+(`--events 0` skips the throughput phase).
+
 Needs PostgreSQL and Redis (TEST_POSTGRES_URL / TEST_REDIS_URL, default 127.0.0.1). It drops
 and recreates the database `tidi_bench_webhooks` and flushes Redis database 12.
 """
@@ -59,6 +63,8 @@ class Receivers:
         key = (headers[b"webhook-id"].decode(), scope["path"])
         self.first.setdefault(key, time.time())
         self.total += 1
+        if scope["path"] == "/slow":
+            await asyncio.sleep(30)  # past the endpoint's 5 s timeout
         await send({"type": "http.response.start", "status": 204, "headers": []})
         await send({"type": "http.response.body", "body": b""})
 
@@ -77,7 +83,7 @@ def settings(**extra: Any) -> Any:
     )
 
 
-async def prepare(port: int, endpoints: int) -> tuple[Any, Any, Any]:
+async def prepare(port: int, endpoints: int, *, slow: bool) -> tuple[Any, Any, Any]:
     from sqlalchemy import select
 
     from shared.auth.principal import SYSTEM
@@ -101,6 +107,15 @@ async def prepare(port: int, endpoints: int) -> tuple[Any, Any, Any]:
                 session,
                 SYSTEM,
                 EndpointCreate(url=f"http://127.0.0.1:{port}/e{n}", operator_code=code),
+                s,
+            )
+        if slow:
+            await service.create(
+                session,
+                SYSTEM,
+                EndpointCreate(
+                    url=f"http://127.0.0.1:{port}/slow", operator_code=code, timeout_seconds=5
+                ),
                 s,
             )
         await session.commit()
@@ -158,7 +173,11 @@ async def succeeded(sessionmaker: Any) -> int:
     async with sessionmaker() as session:
         return int(
             await session.scalar(
-                text("SELECT count(*) FROM webhook_deliveries WHERE status = 'succeeded'")
+                text(
+                    "SELECT count(*) FROM webhook_deliveries d JOIN webhook_endpoints e "
+                    "ON e.id = d.endpoint_id WHERE d.status = 'succeeded' "
+                    "AND e.url NOT LIKE '%/slow'"
+                )
             )
             or 0
         )
@@ -177,7 +196,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     while not server.started:  # noqa: ASYNC110
         await asyncio.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
-    engine, sessionmaker, fund = await prepare(port, args.endpoints)
+    engine, sessionmaker, fund = await prepare(port, args.endpoints, slow=args.slow)
     pool = await create_pool(RedisSettings.from_dsn(REDIS), default_queue_name=QUEUE)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WEBHOOK", "DATABASE"))}
     env |= {
@@ -199,6 +218,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         await asyncio.sleep(2)
         # Phase 1: throughput.
         total = args.events * args.endpoints
+        burst: dict[str, Any] = {}
         started = time.time()
         for start in range(0, args.events, 200):
             await emit(sessionmaker, fund, pool, min(200, args.events - start))
@@ -207,7 +227,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             if time.time() - started > args.timeout:
                 raise SystemExit(f"timed out; see {log}")
             await asyncio.sleep(0.2)
-        elapsed = time.time() - started
+        elapsed = max(time.time() - started, 1e-9)
         burst = {
             "events": args.events,
             "deliveries": total,
@@ -215,6 +235,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "seconds": round(elapsed, 2),
             "deliveries_per_second": round(total / elapsed, 1),
         }
+        if not args.events:
+            burst = {}
         # Phase 2: commit → first attempt at a steady rate.
         receivers.first.clear()
         commits: list[tuple[str, float]] = []
@@ -243,7 +265,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "p99_ms": round(percentile(latencies, 0.99), 1),
             "max_ms": round(max(latencies), 1),
         }
-        return {"throughput": burst, "commit_to_first_attempt": steady, "requests": receivers.total}
+        return {
+            "slow_endpoint": args.slow,
+            "throughput": burst,
+            "commit_to_first_attempt": steady,
+            "requests": receivers.total,
+        }
     finally:
         worker.terminate()
         worker.wait(timeout=30)
@@ -260,6 +287,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=50.0, help="events/s in phase 2")
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--timeout", type=float, default=600.0)
+    parser.add_argument("--slow", action="store_true", help="add an endpoint that hangs")
     args = parser.parse_args()
     asyncio.run(recreate(DB))
     upgrade(DB_URL)

@@ -24,7 +24,15 @@ class TestSignedDelivery:
         async with serve(Receiver()) as receiver, workers():
             endpoint = await create_endpoint(client, operator_key, receiver.url)
             application = await submitted(portal(key.secret))
-            await wait_until(lambda: len(receiver.received) >= 2)
+
+            async def both_recorded() -> bool:
+                done = await scalar(
+                    sessionmaker,
+                    "SELECT count(*) FROM webhook_deliveries WHERE status = 'succeeded'",
+                )
+                return bool(done == 2)
+
+            await wait_until(both_recorded)
         verifier = Webhook(endpoint["secret"])
         types = []
         for request in receiver.received:
@@ -59,7 +67,17 @@ class TestRetries:
                 client, operator_key, receiver.url, event_types=["application.submitted"]
             )
             await submitted(portal(key.secret))
-            await wait_until(lambda: len(receiver.received) >= 4)
+
+            async def delivered() -> bool:
+                status = await scalar(
+                    sessionmaker,
+                    "SELECT status::text FROM webhook_deliveries WHERE endpoint_id = :id",
+                    id=endpoint["id"],
+                )
+                return bool(status == "succeeded")
+
+            await wait_until(delivered)
+        assert len(receiver.received) == 4
         assert len(set(receiver.ids())) == 1
         gaps = [b.at - a.at for a, b in zip(receiver.received, receiver.received[1:], strict=False)]
         # 503 is throttled: at least max(schedule, 0.3 s) between attempts, with jitter ≤ 20 %.
