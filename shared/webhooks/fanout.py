@@ -22,6 +22,7 @@ DELIVER_JOB: Final = "webhooks.deliver"
 FIRST_ATTEMPT_QUEUE: Final = "webhooks"
 RETRY_QUEUE: Final = "webhooks-retry"
 ATTEMPTABLE_STATES: Final = ("healthy", "degraded")
+_LANES_STARTED: Final = "tidi.webhook_lanes_started"
 
 _WRITE = text(
     """
@@ -54,7 +55,7 @@ WITH audience AS (
     END
     RETURNING id, endpoint_id
 )
-SELECT delivery.id, delivery.endpoint_id, endpoint.state::text AS state
+SELECT delivery.id, delivery.endpoint_id, endpoint.state::text AS state, endpoint.max_in_flight
 FROM delivery JOIN webhook_endpoints AS endpoint ON endpoint.id = delivery.endpoint_id
 """
 ).bindparams(
@@ -145,11 +146,21 @@ async def write_event(
             "only_endpoint": only_endpoint,
         },
     )
-    return [
-        first_attempt_job(delivery_id, endpoint_id)
-        for delivery_id, endpoint_id, state in rows
-        if state in ATTEMPTABLE_STATES
-    ]
+    # One job per lane is enough: a lane drains every due delivery of its endpoint, so a
+    # transaction writing many events (a batch, a rescore) enqueues at most `max_in_flight`
+    # jobs per endpoint; one event per transaction still gets one job per delivery.
+    transaction = id(session.get_transaction())
+    owner, started = session.info.get(_LANES_STARTED, (None, {}))
+    if owner != transaction:  # counts belong to one transaction
+        started = {}
+        session.info[_LANES_STARTED] = (transaction, started)
+    jobs = []
+    for delivery_id, endpoint_id, state, max_in_flight in rows:
+        if state not in ATTEMPTABLE_STATES or started.get(endpoint_id, 0) >= max_in_flight:
+            continue
+        started[endpoint_id] = started.get(endpoint_id, 0) + 1
+        jobs.append(first_attempt_job(delivery_id, endpoint_id))
+    return jobs
 
 
 _KICK = text(
