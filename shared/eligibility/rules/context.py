@@ -8,7 +8,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from shared.applications.enums import ExpenseCategory, TerritoryOpinion
 from shared.projects.enums import ApplicantKind, CompanyCategory, EuSize, Priority, ProjectNature
@@ -41,6 +41,9 @@ ZONINGS_LABEL = "zonages de la commune du site à la date du dépôt"
 """The label of `zonings` as a whole, named as missing when no zoning is known."""
 
 
+_ZONING_KINDS: tuple[str, ...] = tuple(kind.value for kind in ZoningKind)
+
+
 class ZoningFacts(Facts):
     """Whether the site commune is in each zoning at the application date.
 
@@ -66,6 +69,8 @@ class ZoningFacts(Facts):
     ACV: bool | None = Field(default=None, description="site dans une ville Action cœur de ville")
     PVD: bool | None = Field(default=None, description="site dans une Petite ville de demain")
     vintage: str | None = Field(default=None, description="millésime des zonages utilisés")
+    _member_of: tuple[str, ...] = PrivateAttr(default=())
+    _unknown: tuple[str, ...] = PrivateAttr(default=())
 
     @model_validator(mode="before")
     @classmethod
@@ -75,13 +80,19 @@ class ZoningFacts(Facts):
             return {kind.value: kind.value in listed for kind in ZoningKind}
         return data
 
+    def model_post_init(self, context: Any, /) -> None:  # noqa: ARG002 - pydantic hook
+        """Answer `member_of` and `unknown` once: the facts are frozen, rules ask often."""
+        values = [(kind, getattr(self, kind)) for kind in _ZONING_KINDS]
+        self._member_of = tuple(kind for kind, value in values if value is True)
+        self._unknown = tuple(kind for kind, value in values if value is None)
+
     def member_of(self) -> tuple[str, ...]:
         """The kinds the site is known to be in, in `ZoningKind` order."""
-        return tuple(kind.value for kind in ZoningKind if getattr(self, kind.value) is True)
+        return self._member_of
 
     def unknown(self) -> tuple[str, ...]:
         """The kinds the zoning data does not cover for this site and date."""
-        return tuple(kind.value for kind in ZoningKind if getattr(self, kind.value) is None)
+        return self._unknown
 
 
 class ExpenseFact(Facts):
