@@ -115,6 +115,16 @@ class EndpointHealthData(Schema):
     disabled_reason: str | None = Field(default=None, examples=["gone"])
 
 
+OWNER_ONLY_EVENTS: frozenset[EventType] = frozenset(
+    {
+        EventType.ENDPOINT_DEGRADED,
+        EventType.ENDPOINT_CIRCUIT_OPENED,
+        EventType.ENDPOINT_DISABLED,
+        EventType.ENDPOINT_RECOVERED,
+    }
+)
+"""Endpoint health warnings: for the endpoint's owner (events API), never sent by webhook."""
+
 PAYLOADS: dict[EventType, type[Schema]] = {
     EventType.PROJECT_SUBMITTED: ProjectEventData,
     EventType.PROJECT_UPDATED: ProjectEventData,

@@ -10,19 +10,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.auth.models import Role
 from shared.auth.principal import Principal
 from shared.db.pagination import SortKey, decode_cursor, encode_cursor
-from shared.events.catalogue import EventType
+from shared.events.catalogue import OWNER_ONLY_EVENTS, EventType
 from shared.events.envelopes import AnyEnvelope, envelope_of
 from shared.events.models import Event
 from shared.schemas import Schema
 
 BY_POSITION = SortKey("position", ((Event.position, False),))
-OWNER_ONLY = (
-    EventType.ENDPOINT_DEGRADED,
-    EventType.ENDPOINT_CIRCUIT_OPENED,
-    EventType.ENDPOINT_DISABLED,
-    EventType.ENDPOINT_RECOVERED,
-    EventType.ENDPOINT_PING,
-)
+OWNER_ONLY = OWNER_ONLY_EVENTS | {EventType.ENDPOINT_PING}
+"""Not shown to territory keys: endpoint warnings and test pings."""
 
 
 class EventFeedPage(Schema):

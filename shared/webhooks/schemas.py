@@ -6,22 +6,11 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from shared.events.catalogue import EventType
 from shared.projects.enums import Priority, ProjectNature
 from shared.schemas import InputSchema, Schema, refuse_null
 from shared.types import Slug
 from shared.webhooks.health import DisabledReason, HealthState
 from shared.webhooks.models import DeliveryStatus, RecoveryStatus, RouteField
-
-OWNER_ONLY_EVENTS = frozenset(
-    {
-        EventType.ENDPOINT_DEGRADED,
-        EventType.ENDPOINT_CIRCUIT_OPENED,
-        EventType.ENDPOINT_DISABLED,
-        EventType.ENDPOINT_RECOVERED,
-    }
-)
-"""Health warnings: in the events API, never sent by webhook."""
 
 SubscribableEvent = Literal[
     "project.submitted",
@@ -215,12 +204,6 @@ class EndpointStats(Schema):
     latency_p95_ms: float | None
     pending: int
     failed: int
-
-
-class ResendResult(Schema):
-    """A message put back in line."""
-
-    delivery: DeliveryRead
 
 
 class PingResult(Schema):

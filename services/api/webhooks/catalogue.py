@@ -4,8 +4,8 @@ from typing import Any
 
 from fastapi import Body, FastAPI
 
+from shared.events.catalogue import OWNER_ONLY_EVENTS
 from shared.events.envelopes import ENVELOPES
-from shared.webhooks.schemas import OWNER_ONLY_EVENTS
 from shared.webhooks.signing import signature_vectors
 
 _RECEIVING = """Sent as `POST` with the Standard Webhooks headers `webhook-id` (the event id, the
