@@ -162,6 +162,12 @@ async def emit(sessionmaker: Any, fund: Any, pool: Any, count: int) -> list[tupl
     return [(event_id, committed) for event_id in ids]
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux `/proc`)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -220,6 +226,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         total = args.events * args.endpoints
         burst: dict[str, Any] = {}
         started = time.time()
+        cpu_before = cpu_seconds(worker.pid)
         for start in range(0, args.events, 200):
             await emit(sessionmaker, fund, pool, min(200, args.events - start))
         emitted = time.time() - started
@@ -228,12 +235,15 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 raise SystemExit(f"timed out; see {log}")
             await asyncio.sleep(0.2)
         elapsed = max(time.time() - started, 1e-9)
+        worker_cpu = cpu_seconds(worker.pid) - cpu_before
         burst = {
             "events": args.events,
             "deliveries": total,
             "commit_seconds": round(emitted, 2),
             "seconds": round(elapsed, 2),
             "deliveries_per_second": round(total / elapsed, 1),
+            "worker_cpu_seconds": round(worker_cpu, 2),
+            "worker_cpu_ms_per_delivery": round(1000 * worker_cpu / max(total, 1), 3),
         }
         if not args.events:
             burst = {}

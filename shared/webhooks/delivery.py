@@ -6,8 +6,9 @@ endpoint has nothing due or the lane's time budget is spent; a job arriving whil
 lane of its endpoint is busy leaves its delivery to them. So a slow endpoint holds at most
 `max_in_flight` job slots, its backlog drains in order, and the others are never held up.
 
-Per attempt: one UPDATE claims (lease + attempt count), one statement INSERTs the attempt
-and UPDATEs the delivery; the endpoint row is written only when its health changes.
+Per attempt, one round trip to the database (`store.py`): the statement that records an
+attempt also claims the endpoint's next due delivery; the endpoint row is written, in a
+transaction of its own, only when its health changes.
 """
 
 import asyncio
@@ -23,7 +24,6 @@ from typing import Any, Final
 
 import httpx
 from sqlalchemy import text
-from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.events.catalogue import EndpointHealthData, EventType
@@ -37,6 +37,7 @@ from shared.webhooks.schedule import ErrorClass, Outcome, OutcomeKind, classify,
 from shared.webhooks.secrets_box import SecretBox
 from shared.webhooks.signing import CONTENT_TYPE, active_secrets, build_body, sign
 from shared.webhooks.ssrf import ResolutionError, SsrfBlockedError
+from shared.webhooks.store import FINISH, DeliveryRow, DeliveryStore
 
 logger = logging.getLogger("tidi.webhooks")
 
@@ -47,75 +48,7 @@ MAX_RESPONSE_STORED: Final = 16 * 1024
 USER_AGENT: Final = "tidi-webhooks/1"
 ENDPOINT_URL: Final = "/v1/webhook-endpoints/{id}"
 
-_RETURNING = """
-RETURNING d.id, d.endpoint_id, d.attempts, d.locked_until, d.event_id, ev.type AS event_type,
-    ev.occurred_at, ev.data, e.operator_id, e.url, e.timeout_seconds, e.max_in_flight,
-    e.secret_ciphertext, e.previous_secret_ciphertext, e.previous_secret_expires_at,
-    e.state::text AS state, e.consecutive_failures, e.failing_since, e.last_failure_at,
-    e.last_success_at, e.probes, e.next_probe_at, e.disabled_reason::text AS disabled_reason
-"""
-_CLAIM_BY_ID = text(
-    """
-UPDATE webhook_deliveries AS d
-SET locked_until = clock_timestamp() + :lease, attempts = d.attempts + 1
-FROM webhook_endpoints AS e, events AS ev
-WHERE d.id = :delivery_id AND d.status = 'pending' AND d.attempts = :attempt - 1
-  AND d.next_attempt_at <= clock_timestamp() + interval '2 seconds'
-  AND (d.locked_until IS NULL OR d.locked_until < clock_timestamp())
-  AND e.id = d.endpoint_id AND e.state IN ('healthy', 'degraded') AND ev.id = d.event_id
-"""
-    + _RETURNING
-)
-_NEXT_DUE = """
-SELECT x.id FROM webhook_deliveries AS x
-WHERE x.endpoint_id = :endpoint_id AND x.status = 'pending'
-  AND x.next_attempt_at <= clock_timestamp()
-  AND (x.locked_until IS NULL OR x.locked_until < clock_timestamp())
-ORDER BY x.position LIMIT 1 FOR UPDATE SKIP LOCKED
-"""
-_CLAIM_NEXT = text(
-    f"""
-UPDATE webhook_deliveries AS d
-SET locked_until = clock_timestamp() + :lease, attempts = d.attempts + 1
-FROM webhook_endpoints AS e, events AS ev
-WHERE d.id = ({_NEXT_DUE})
-  AND e.id = d.endpoint_id AND e.state IN ('healthy', 'degraded') AND ev.id = d.event_id
-"""
-    + _RETURNING
-)
-_CLAIM_PROBE = text(
-    """
-UPDATE webhook_deliveries AS d
-SET locked_until = clock_timestamp() + :lease
-FROM webhook_endpoints AS e, events AS ev
-WHERE d.id = (
-    SELECT x.id FROM webhook_deliveries AS x
-    WHERE x.endpoint_id = :endpoint_id AND x.status = 'pending'
-      AND (x.locked_until IS NULL OR x.locked_until < clock_timestamp())
-    ORDER BY x.position LIMIT 1 FOR UPDATE SKIP LOCKED)
-  AND e.id = d.endpoint_id AND e.state = 'circuit_open'
-  AND (e.next_probe_at IS NULL OR e.next_probe_at <= clock_timestamp())
-  AND ev.id = d.event_id
-"""
-    + _RETURNING
-)
-_FINISH = text(
-    """
-WITH attempt AS (
-    INSERT INTO webhook_attempts (delivery_id, endpoint_id, attempt_no, probe, started_at,
-        duration_ms, status_code, error_class, outcome, response_excerpt)
-    VALUES (:delivery_id, :endpoint_id, :attempt_no, :probe, :started_at, :duration_ms,
-        :status_code, :error_class, :outcome, :response_excerpt)
-)
-UPDATE webhook_deliveries
-SET status = CAST(:status AS delivery_status),
-    next_attempt_at = coalesce(:next_attempt_at, next_attempt_at),
-    locked_until = NULL, last_attempt_at = :started_at, last_status_code = :status_code,
-    last_error = :last_error, delivered_at = :delivered_at
-WHERE id = :delivery_id AND locked_until = :lease_token
-RETURNING id
-"""
-)
+_FINISH = text(FINISH)
 _LOCK_ENDPOINT = text(
     """
 SELECT state::text AS state, consecutive_failures, failing_since, last_failure_at,
@@ -137,7 +70,6 @@ WHERE id = :id
 """
 )
 _TOUCH_SUCCESS_EVERY: Final = timedelta(seconds=60)
-_CAP = text("SELECT max_in_flight FROM webhook_endpoints WHERE id = :id")
 _CAP_TTL_SECONDS: Final = 30.0
 """How long a worker trusts the in-flight cap it read (a PATCH takes effect within it)."""
 
@@ -146,13 +78,13 @@ _CAP_TTL_SECONDS: Final = 30.0
 class Claimed:
     """A delivery this worker holds the lease of, with what sending it needs."""
 
-    row: Row[Any]
+    row: DeliveryRow
     probe: bool = False
 
     @property
     def delivery_id(self) -> uuid.UUID:
         """The delivery's id."""
-        return uuid.UUID(str(self.row.id))
+        return self.row.id
 
     @property
     def attempt_no(self) -> int:
@@ -213,14 +145,18 @@ class Deliverer:
     def __init__(
         self,
         engine: AsyncEngine,
+        store: DeliveryStore,
         client: httpx.AsyncClient,
         box: SecretBox,
         policy: DeliveryPolicy,
         enqueue: Callable[[Sequence[JobRequest]], Awaitable[object]],
     ) -> None:
-        """Wire the resources built once per worker process; `enqueue` sends retry jobs."""
+        """Wire the resources built once per worker process; `enqueue` sends retry jobs.
+
+        `store` carries the per-attempt statements; `engine` the rare health transactions.
+        """
         self._enqueue = enqueue
-        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._store = store
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self._client = client
         self._box = box
@@ -231,9 +167,10 @@ class Deliverer:
         self._closing = False
 
     async def aclose(self) -> None:
-        """Stop taking deliveries, then close the HTTP client."""
+        """Stop taking deliveries, then close the HTTP client and the statement pool."""
         self._closing = True
         await self._client.aclose()
+        await self._store.close()
 
     async def _open_lane(self, endpoint_id: uuid.UUID) -> bool:
         """Open a lane within the endpoint's in-flight cap (read from the endpoint, cached)."""
@@ -241,8 +178,7 @@ class Deliverer:
             return False
         known = self._cap_checked.get(endpoint_id)
         if known is None or time.monotonic() - known > _CAP_TTL_SECONDS:
-            async with self._autocommit.connect() as connection:
-                cap = await connection.scalar(_CAP, {"id": endpoint_id})
+            cap = await self._store.cap(endpoint_id)
             if cap is None:
                 return False  # the endpoint was deleted
             self.lanes.caps[endpoint_id] = int(cap)
@@ -260,8 +196,8 @@ class Deliverer:
         if not await self._open_lane(endpoint_id):
             return 0
         try:
-            claimed = await self._claim(_CLAIM_BY_ID, delivery_id=delivery_id, attempt=attempt)
-            return await self._drain(endpoint_id, claimed)
+            row = await self._store.claim(delivery_id, attempt, self.policy.lease)
+            return await self._drain(endpoint_id, self._held(row))
         finally:
             self.lanes.close(endpoint_id)
 
@@ -270,52 +206,56 @@ class Deliverer:
         if not await self._open_lane(endpoint_id):
             return 0
         try:
-            claimed = await self._claim(_CLAIM_PROBE, endpoint_id=endpoint_id, probe=True)
-            if claimed is None:
+            row = await self._store.claim_probe(endpoint_id, self.policy.lease)
+            if row is None:
                 return 0
-            await self._attempt(claimed)
+            await self._attempt(Claimed(row, probe=True), chain=False)
             return 1 + await self._drain(endpoint_id, None)
         finally:
             self.lanes.close(endpoint_id)
 
     async def _drain(self, endpoint_id: uuid.UUID, claimed: Claimed | None) -> int:
+        """Send `claimed`, then the endpoint's due deliveries oldest first, within the budget."""
         sent = 0
         deadline = time.monotonic() + self.policy.lane_budget
+        looked = False  # True right after a claim found nothing due
         while True:
-            if claimed is not None:
-                await self._attempt(claimed)
-                sent += 1
-            if time.monotonic() >= deadline:
+            if claimed is None:
+                if looked and not self.lanes.keep_going(endpoint_id):
+                    break
+                if time.monotonic() >= deadline:
+                    break
+                claimed = self._held(await self._store.claim_next(endpoint_id, self.policy.lease))
+                looked = True
+                continue
+            chain = time.monotonic() < deadline
+            claimed = await self._attempt(claimed, chain=chain)
+            sent += 1
+            if not chain:
                 break
-            claimed = await self._claim(_CLAIM_NEXT, endpoint_id=endpoint_id)
-            if claimed is None and not self.lanes.keep_going(endpoint_id):
-                break
+            looked = True
         return sent
+
+    def _held(self, row: DeliveryRow | None) -> Claimed | None:
+        if row is None:
+            return None
+        self.lanes.caps[row.endpoint_id] = row.max_in_flight
+        return Claimed(row)
 
     # --- one attempt ---------------------------------------------------------------------------
 
-    async def _claim(self, statement: Any, *, probe: bool = False, **params: Any) -> Claimed | None:
-        async with self._autocommit.connect() as connection:
-            row = (
-                await connection.execute(statement, {"lease": self.policy.lease, **params})
-            ).first()
-        if row is None:
-            return None
-        self.lanes.caps[uuid.UUID(str(row.endpoint_id))] = int(row.max_in_flight)
-        return Claimed(row, probe=probe)
-
-    async def _attempt(self, claimed: Claimed) -> None:
+    async def _attempt(self, claimed: Claimed, *, chain: bool) -> Claimed | None:
+        """Send one claimed delivery and record it; with `chain`, return the next one claimed."""
         row = claimed.row
         if row.data is None:  # the payload outlived its retention: nothing left to send
             attempt = Attempt(
                 datetime.now(UTC), 0, Outcome(OutcomeKind.FAILURE, error_class=None), None, None
             )
-            await self._finish(claimed, attempt, final_error="payload_expired")
-            return
+            return await self._finish(claimed, attempt, chain=chain, final_error="payload_expired")
         attempt = await self._send(row)
-        await self._finish(claimed, attempt)
+        return await self._finish(claimed, attempt, chain=chain)
 
-    def _signing_secrets(self, row: Row[Any], now: datetime) -> tuple[str, ...]:
+    def _signing_secrets(self, row: Any, now: datetime) -> tuple[str, ...]:
         context = str(row.endpoint_id)
         current = self._decrypt(row.secret_ciphertext, context)
         previous = (
@@ -335,7 +275,7 @@ class Deliverer:
                 self._secrets.popitem(last=False)
         return secret
 
-    async def _send(self, row: Row[Any]) -> Attempt:
+    async def _send(self, row: Any) -> Attempt:
         now = datetime.now(UTC)
         body = build_body(row.event_type, row.occurred_at, row.data)
         headers = sign(
@@ -380,8 +320,9 @@ class Deliverer:
         claimed: Claimed,
         attempt: Attempt,
         *,
+        chain: bool,
         final_error: str | None = None,
-    ) -> None:
+    ) -> Claimed | None:
         row = claimed.row
         outcome = attempt.outcome
         status, next_at = "pending", None
@@ -426,21 +367,25 @@ class Deliverer:
                 current = (await session.execute(_LOCK_ENDPOINT, {"id": row.endpoint_id})).one()
                 await session.execute(_FINISH, params)
                 await self._update_health(session, row, current, outcome, attempt.started_at)
+            following = (
+                await self._store.claim_next(row.endpoint_id, self.policy.lease) if chain else None
+            )
         else:
-            async with self._autocommit.connect() as connection:
-                await connection.execute(_FINISH, params)
+            lease = self.policy.lease if chain else None
+            following = await self._store.finish(params, claim_next_lease=lease)
         if status == "pending" and next_at is not None:
             retry = deliver_job(
                 claimed.delivery_id,
-                uuid.UUID(str(row.endpoint_id)),
+                row.endpoint_id,
                 attempt=claimed.attempt_no + 1,
                 queue=RETRY_QUEUE,
                 defer_until=next_at,
             )
             await self._enqueue([retry])
+        return self._held(following)
 
     @staticmethod
-    def _health_changes(row: Row[Any], outcome: Outcome) -> bool:
+    def _health_changes(row: Any, outcome: Outcome) -> bool:
         if not outcome.is_success:
             return True
         if row.state != HealthState.HEALTHY or row.consecutive_failures:
@@ -451,8 +396,8 @@ class Deliverer:
     async def _update_health(
         self,
         session: AsyncSession,
-        row: Row[Any],
-        current: Row[Any],
+        row: Any,
+        current: Any,
         outcome: Outcome,
         now: datetime,
     ) -> None:
@@ -485,7 +430,7 @@ class Deliverer:
             )
 
 
-def health_of(row: Row[Any]) -> EndpointHealth:
+def health_of(row: Any) -> EndpointHealth:
     """The health record held in an endpoint row."""
     return EndpointHealth(
         state=HealthState(row.state),

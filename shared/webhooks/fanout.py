@@ -149,9 +149,11 @@ async def write_event(
     # One job per lane is enough: a lane drains every due delivery of its endpoint, so a
     # transaction writing many events (a batch, a rescore) enqueues at most `max_in_flight`
     # jobs per endpoint; one event per transaction still gets one job per delivery.
-    transaction = id(session.get_transaction())
+    # The ORM transaction itself (AsyncSession.get_transaction() returns a fresh proxy each
+    # time, whose id can change while the transaction is the same).
+    transaction = session.sync_session.get_transaction()
     owner, started = session.info.get(_LANES_STARTED, (None, {}))
-    if owner != transaction:  # counts belong to one transaction
+    if owner is not transaction:  # counts belong to one transaction
         started = {}
         session.info[_LANES_STARTED] = (transaction, started)
     jobs = []

@@ -11,9 +11,9 @@ from urllib.parse import urlsplit
 
 import httpcore
 import httpx
-from httpcore._utils import is_socket_readable
 
 from shared.errors import Unprocessable
+from shared.webhooks.streams import AsyncioBackend
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], Awaitable[Sequence[str]]]
@@ -442,11 +442,11 @@ class GuardedNetworkBackend(httpcore.AsyncNetworkBackend):
 
         Args:
             allow_hosts: Hosts accepted whatever they resolve to.
-            inner: The backend that opens sockets (default: httpcore's AnyIO backend).
+            inner: The backend that opens sockets (default: `AsyncioBackend`).
             resolver: Name resolution (default: `system_resolve`).
         """
         self._allow_hosts = tuple(allow_hosts)
-        self._inner = inner or httpcore.AnyIOBackend()
+        self._inner = inner or AsyncioBackend()
         self._resolver = resolver
 
     async def connect_tcp(
@@ -495,7 +495,7 @@ class GuardedNetworkBackend(httpcore.AsyncNetworkBackend):
             except httpcore.ConnectError as exc:
                 error = exc
             else:
-                return _SocketCachingStream(stream)
+                return stream
         if error is None:
             raise ResolutionError(host, "no address")
         raise error
@@ -522,47 +522,46 @@ class GuardedNetworkBackend(httpcore.AsyncNetworkBackend):
         await self._inner.sleep(seconds)
 
 
-class _SocketCachingStream(httpcore.AsyncNetworkStream):
-    """A stream answering httpcore's `is_readable` checks from a cached socket.
+class PoolPerUrl:
+    """One httpcore connection pool per URL (an endpoint's address), made on first use.
 
-    The connection pool asks every idle connection whether it has expired before each
-    request; through AnyIO each question rebuilds the socket's attribute table (an import
-    and two system calls). The socket never changes, so it is looked up once.
+    Before each request httpcore's pool checks every connection it holds, some checks
+    quadratic in their number, so one pool shared by every endpoint costs each request a
+    scan of all of their connections. Keyed by URL, a pool holds one endpoint's few lanes
+    (endpoints sharing a URL share a pool). Limits apply per URL; webhook URLs are few.
     """
 
-    def __init__(self, inner: httpcore.AsyncNetworkStream) -> None:
-        self._inner = inner
-        self._socket = inner.get_extra_info("socket")
+    def __init__(self, make_pool: Callable[[], httpcore.AsyncConnectionPool]) -> None:
+        """Pools come from `make_pool` (same settings for every URL)."""
+        self._make_pool = make_pool
+        self._pools: dict[tuple[bytes, bytes, int | None, bytes], httpcore.AsyncConnectionPool] = {}
 
-    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:  # noqa: ASYNC109
-        """Read from the inner stream."""
-        return await self._inner.read(max_bytes, timeout)
-
-    async def write(self, buffer: bytes, timeout: float | None = None) -> None:  # noqa: ASYNC109
-        """Write to the inner stream."""
-        await self._inner.write(buffer, timeout)
+    async def handle_async_request(self, request: httpcore.Request) -> httpcore.Response:
+        """Send through the pool of the request's URL."""
+        url = request.url
+        key = (url.scheme, url.host, url.port, url.target)
+        pool = self._pools.get(key)
+        if pool is None:
+            pool = self._pools[key] = self._make_pool()
+        return await pool.handle_async_request(request)
 
     async def aclose(self) -> None:
-        """Close the inner stream."""
-        await self._inner.aclose()
+        """Close every pool."""
+        pools, self._pools = list(self._pools.values()), {}
+        for pool in pools:
+            await pool.aclose()
 
-    async def start_tls(
-        self,
-        ssl_context: ssl.SSLContext,
-        server_hostname: str | None = None,
-        timeout: float | None = None,  # noqa: ASYNC109
-    ) -> httpcore.AsyncNetworkStream:
-        """Upgrade the inner stream; the TLS stream gets the same caching."""
-        upgraded = await self._inner.start_tls(ssl_context, server_hostname, timeout)
-        return _SocketCachingStream(upgraded)
+    async def __aenter__(self) -> "PoolPerUrl":
+        """Nothing to open: pools are made on first use."""
+        return self
 
-    def get_extra_info(self, info: str) -> Any:
-        """`socket` and `is_readable` from the cached socket, the rest from the stream."""
-        if info == "socket":
-            return self._socket
-        if info == "is_readable" and self._socket is not None:
-            return is_socket_readable(self._socket)
-        return self._inner.get_extra_info(info)
+    async def __aexit__(self, *exc_info: object) -> None:
+        """Close every pool."""
+        await self.aclose()
+
+
+_VETTED_URLS_KEPT: Final = 4096
+"""URLs a transport remembers as vetted (then it starts over)."""
 
 
 class GuardedTransport(httpx.AsyncHTTPTransport):
@@ -590,24 +589,29 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
             allow_http_hosts: Hosts that may be reached over plain http.
             verify: TLS verification: True (certifi's CA bundle), or an SSL context.
             limits: Connection pool limits.
-            network_backend: Socket opener under the guard (default: AnyIO).
+            network_backend: Socket opener under the guard (default: `AsyncioBackend`).
             resolver: Name resolution (default: `system_resolve`).
         """
         self._allow_hosts = tuple(allow_hosts)
         self._allow_http_hosts = tuple(allow_http_hosts)
+        self._vetted_urls: set[str] = set()  # `check_url` is pure: each URL is vetted once
         ssl_context = httpx.create_ssl_context(verify=verify, trust_env=False)
         super().__init__(verify=ssl_context, trust_env=False, limits=limits)
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=ssl_context,
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            http1=True,
-            http2=False,
-            retries=0,
-            network_backend=GuardedNetworkBackend(
-                allow_hosts=self._allow_hosts, inner=network_backend, resolver=resolver
-            ),
+        backend = GuardedNetworkBackend(
+            allow_hosts=self._allow_hosts, inner=network_backend, resolver=resolver
+        )
+        # Not an httpcore pool, but the same interface: all httpx's transport calls on it.
+        self._pool = PoolPerUrl(  # type: ignore[assignment]
+            lambda: httpcore.AsyncConnectionPool(
+                ssl_context=ssl_context,
+                max_connections=limits.max_connections,
+                max_keepalive_connections=limits.max_keepalive_connections,
+                keepalive_expiry=limits.keepalive_expiry,
+                http1=True,
+                http2=False,
+                retries=0,
+                network_backend=backend,
+            )
         )
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -623,11 +627,12 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
             SsrfBlockedError: The URL or its resolved address is refused.
             ResolutionError: The host does not resolve.
         """
-        check_url(
-            str(request.url),
-            allow_hosts=self._allow_hosts,
-            allow_http_hosts=self._allow_http_hosts,
-        )
+        url = str(request.url)
+        if url not in self._vetted_urls:
+            check_url(url, allow_hosts=self._allow_hosts, allow_http_hosts=self._allow_http_hosts)
+            if len(self._vetted_urls) >= _VETTED_URLS_KEPT:
+                self._vetted_urls.clear()
+            self._vetted_urls.add(url)
         return await super().handle_async_request(request)
 
 
@@ -655,7 +660,7 @@ def create_client(
         timeout: Read, write and pool timeouts, in seconds.
         verify: TLS verification (True or a context).
         limits: Connection pool limits.
-        network_backend: Socket opener under the guard (default: AnyIO).
+        network_backend: Socket opener under the guard (default: `AsyncioBackend`).
         resolver: Name resolution (default: `system_resolve`).
 
     Returns:

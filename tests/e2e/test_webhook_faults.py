@@ -60,9 +60,16 @@ async def bpifrance_key(make_key: Any) -> Any:
     return await make_key("operator", operator_code="bpifrance")
 
 
-async def emit(sessionmaker: Any, settings: Settings, count: int, batch: int = 100) -> list[str]:
+async def emit(
+    sessionmaker: Any,
+    settings: Settings,
+    count: int,
+    batch: int = 100,
+    jobs: list[Any] | None = None,
+) -> list[str]:
     """`count` application events of the acceleration fund, committed in batches, their
-    first attempts enqueued after each commit (as the API does); the event ids."""
+    first attempts enqueued after each commit (as the API does, and added to `jobs`);
+    the event ids."""
     pool = await create_pool(
         RedisSettings.from_dsn(settings.redis_url()),
         default_queue_name=settings.WORKER_QUEUE_NAME,
@@ -100,9 +107,10 @@ async def emit(sessionmaker: Any, settings: Settings, count: int, batch: int = 1
                     )
                     ids.append(str(event_id))
                 await session.commit()
-            await enqueue_all(
-                pool, take_deferred_jobs(session), base_queue=settings.WORKER_QUEUE_NAME
-            )
+            started = take_deferred_jobs(session)
+            if jobs is not None:
+                jobs.extend(started)
+            await enqueue_all(pool, started, base_queue=settings.WORKER_QUEUE_NAME)
     finally:
         await pool.aclose()
     return ids

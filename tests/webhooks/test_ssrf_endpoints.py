@@ -3,11 +3,11 @@
 from collections.abc import Callable
 from typing import Any
 
-import httpcore
 import pytest
 from sqlalchemy import text
 
 from shared.webhooks import ssrf
+from shared.webhooks.streams import AsyncioBackend
 from tests.eligibility.flows import submitted
 from tests.fixtures.api import auth
 from tests.fixtures.builders import Key
@@ -130,13 +130,13 @@ async def test_delivery_refuses_a_name_that_now_resolves_to_a_private_address(
     rebound = fake_resolver({PUBLIC_NAME: ["10.0.0.7"]})
     monkeypatch.setattr(ssrf, "system_resolve", rebound)
     connects: list[str] = []
-    real_connect = httpcore.AnyIOBackend.connect_tcp
+    real_connect = AsyncioBackend.connect_tcp
 
     async def spy_connect(self: Any, host: str, port: int, **kw: Any) -> Any:
         connects.append(host)
         return await real_connect(self, host, port, **kw)
 
-    monkeypatch.setattr(httpcore.AnyIOBackend, "connect_tcp", spy_connect)
+    monkeypatch.setattr(AsyncioBackend, "connect_tcp", spy_connect)
 
     async def attempted() -> bool:
         count = await scalar(

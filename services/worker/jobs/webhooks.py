@@ -14,6 +14,7 @@ from shared.webhooks.delivery import Deliverer
 from shared.webhooks.policy import DeliveryPolicy
 from shared.webhooks.secrets_box import SecretBox
 from shared.webhooks.ssrf import create_client
+from shared.webhooks.store import DeliveryStore
 from shared.webhooks.sweeper import apply_retention, sweep
 
 logger = logging.getLogger("tidi.worker")
@@ -21,9 +22,13 @@ logger = logging.getLogger("tidi.worker")
 _DELIVERER = "deliverer"
 
 
-def build_deliverer(ctx: dict[str, Any]) -> Deliverer:
-    """The process's deliverer: one HTTP client and one lane registry for both queues."""
+async def build_deliverer(ctx: dict[str, Any]) -> Deliverer:
+    """The process's deliverer: one HTTP client, one statement pool, one lane registry."""
     settings: Settings = ctx["settings"]
+    store = await DeliveryStore.connect(
+        settings.database_url(),
+        max_size=settings.DATABASE_POOL_SIZE + settings.DATABASE_MAX_OVERFLOW,
+    )
     policy = DeliveryPolicy.from_settings(settings)
     client = create_client(
         allow_hosts=policy.allow_hosts,
@@ -35,7 +40,9 @@ def build_deliverer(ctx: dict[str, Any]) -> Deliverer:
     async def enqueue(jobs: Sequence[JobRequest]) -> None:
         await _enqueue(ctx, jobs)
 
-    return Deliverer(ctx["engine"], client, SecretBox.from_settings(settings), policy, enqueue)
+    return Deliverer(
+        ctx["engine"], store, client, SecretBox.from_settings(settings), policy, enqueue
+    )
 
 
 async def _enqueue(ctx: dict[str, Any], jobs: Sequence[JobRequest]) -> int:
@@ -95,11 +102,11 @@ async def recover(ctx: dict[str, Any], recovery_id: str) -> int:
 
 async def startup(ctx: dict[str, Any]) -> None:
     """Per-process resources of the webhook workers."""
-    ctx[_DELIVERER] = build_deliverer(ctx)
+    ctx[_DELIVERER] = await build_deliverer(ctx)
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
-    """Close the shared HTTP client."""
+    """Close the shared HTTP client and the statement pool."""
     deliverer: Deliverer | None = ctx.get(_DELIVERER)
     if deliverer is not None:
         await deliverer.aclose()
