@@ -168,6 +168,13 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def machine_ticks() -> tuple[int, int]:
+    """(busy, total) CPU ticks of the whole machine so far (Linux `/proc/stat`)."""
+    ticks = [int(t) for t in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = ticks[3] + ticks[4]  # idle + iowait
+    return sum(ticks) - idle, sum(ticks)
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -227,6 +234,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         burst: dict[str, Any] = {}
         started = time.time()
         cpu_before = cpu_seconds(worker.pid)
+        own_before, machine_before = time.process_time(), machine_ticks()
         for start in range(0, args.events, 200):
             await emit(sessionmaker, fund, pool, min(200, args.events - start))
         emitted = time.time() - started
@@ -236,6 +244,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             await asyncio.sleep(0.2)
         elapsed = max(time.time() - started, 1e-9)
         worker_cpu = cpu_seconds(worker.pid) - cpu_before
+        own_cpu = time.process_time() - own_before
+        busy, total_ticks = (a - b for a, b in zip(machine_ticks(), machine_before, strict=True))
         burst = {
             "events": args.events,
             "deliveries": total,
@@ -244,6 +254,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "deliveries_per_second": round(total / elapsed, 1),
             "worker_cpu_seconds": round(worker_cpu, 2),
             "worker_cpu_ms_per_delivery": round(1000 * worker_cpu / max(total, 1), 3),
+            "receivers_and_producer_cpu_ms_per_delivery": round(1000 * own_cpu / max(total, 1), 3),
+            "machine_busy": round(busy / max(total_ticks, 1), 3),
         }
         if not args.events:
             burst = {}

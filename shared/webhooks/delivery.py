@@ -30,7 +30,7 @@ from shared.events.catalogue import EndpointHealthData, EventType
 from shared.events.service import record_event
 from shared.jobs import JobRequest
 from shared.webhooks import health as health_rules
-from shared.webhooks.fanout import RETRY_QUEUE, deliver_job
+from shared.webhooks.fanout import FIRST_ATTEMPT_QUEUE, RETRY_QUEUE, deliver_job
 from shared.webhooks.health import EndpointHealth, HealthEvent, HealthState
 from shared.webhooks.policy import DeliveryPolicy
 from shared.webhooks.schedule import ErrorClass, Outcome, OutcomeKind, classify, next_attempt_at
@@ -105,19 +105,56 @@ class Attempt:
 
 @dataclass
 class Lanes:
-    """Per-process count of lanes per endpoint, with wake-up marks (no lost deliveries)."""
+    """Per-process lanes per endpoint: how many are open, and the requests they have out.
 
+    An endpoint gets one lane; another opens (up to its cap) only while every open lane has
+    a request out for longer than `split_after`: a fast endpoint is drained by one lane (so
+    a crash can catch at most one of its requests between send and record), a slow one by
+    up to `max_in_flight`. A job that finds no lane to open leaves a wake-up mark, so the
+    busy lane looks again before it stops (no delivery is left behind).
+    """
+
+    split_after: float = 0.1
     active: dict[uuid.UUID, int] = field(default_factory=dict)
     wake: set[uuid.UUID] = field(default_factory=set)
     caps: dict[uuid.UUID, int] = field(default_factory=dict)
+    sending: dict[uuid.UUID, dict[int, float]] = field(default_factory=dict)
 
     def open(self, endpoint_id: uuid.UUID, default_cap: int) -> bool:
-        """Open a lane if the endpoint has a free one; else mark it to wake a busy lane."""
-        if self.active.get(endpoint_id, 0) >= self.caps.get(endpoint_id, default_cap):
-            self.wake.add(endpoint_id)
+        """Open a lane if the endpoint needs one; else mark it to wake a busy lane."""
+        open_now = self.active.get(endpoint_id, 0)
+        if open_now == 0 or (
+            open_now < self.caps.get(endpoint_id, default_cap) and self.stalled(endpoint_id)
+        ):
+            self.active[endpoint_id] = open_now + 1
+            return True
+        self.wake.add(endpoint_id)
+        return False
+
+    def grow(self, endpoint_id: uuid.UUID, default_cap: int) -> bool:
+        """Open one more lane if the endpoint's cap allows (a lane saw a slow answer)."""
+        open_now = self.active.get(endpoint_id, 0)
+        if open_now >= self.caps.get(endpoint_id, default_cap):
             return False
-        self.active[endpoint_id] = self.active.get(endpoint_id, 0) + 1
+        self.active[endpoint_id] = open_now + 1
         return True
+
+    def stalled(self, endpoint_id: uuid.UUID) -> bool:
+        """Whether every open lane of the endpoint has waited `split_after` on its request."""
+        started = self.sending.get(endpoint_id, {})
+        cutoff = time.monotonic() - self.split_after
+        waiting = sum(1 for at in started.values() if at <= cutoff)
+        return waiting >= self.active.get(endpoint_id, 0) > 0
+
+    def sent(self, endpoint_id: uuid.UUID, token: int, started: float | None) -> None:
+        """Note a lane's request going out (`started`) or answered (None)."""
+        out = self.sending.setdefault(endpoint_id, {})
+        if started is not None:
+            out[token] = started
+            return
+        out.pop(token, None)
+        if not out:
+            del self.sending[endpoint_id]
 
     def keep_going(self, endpoint_id: uuid.UUID) -> bool:
         """Called when a lane found nothing due: True if a job asked it to look again."""
@@ -161,14 +198,18 @@ class Deliverer:
         self._client = client
         self._box = box
         self.policy = policy
-        self.lanes = Lanes()
+        self.lanes = Lanes(split_after=policy.lane_split_after)
         self._secrets: OrderedDict[str, str] = OrderedDict()
         self._cap_checked: dict[uuid.UUID, float] = {}
         self._closing = False
+        self._extra_lanes: set[asyncio.Task[None]] = set()
 
     async def aclose(self) -> None:
         """Stop taking deliveries, then close the HTTP client and the statement pool."""
         self._closing = True
+        for task in list(self._extra_lanes):
+            task.cancel()
+        await asyncio.gather(*self._extra_lanes, return_exceptions=True)
         await self._client.aclose()
         await self._store.close()
 
@@ -215,26 +256,60 @@ class Deliverer:
             self.lanes.close(endpoint_id)
 
     async def _drain(self, endpoint_id: uuid.UUID, claimed: Claimed | None) -> int:
-        """Send `claimed`, then the endpoint's due deliveries oldest first, within the budget."""
+        """Send `claimed`, then the endpoint's due deliveries oldest first, within the budget.
+
+        A slow answer with more due opens another lane (up to the cap); when the budget is
+        spent with deliveries still due, a new job takes over (arq job slots are freed).
+        """
         sent = 0
         deadline = time.monotonic() + self.policy.lane_budget
         looked = False  # True right after a claim found nothing due
         while True:
             if claimed is None:
                 if looked and not self.lanes.keep_going(endpoint_id):
-                    break
+                    return sent
                 if time.monotonic() >= deadline:
                     break
                 claimed = self._held(await self._store.claim_next(endpoint_id, self.policy.lease))
                 looked = True
                 continue
             chain = time.monotonic() < deadline
-            claimed = await self._attempt(claimed, chain=chain)
+            claimed, waited = await self._attempt(claimed, chain=chain)
             sent += 1
             if not chain:
                 break
             looked = True
+            if claimed is not None and waited >= self.lanes.split_after:
+                self._add_lane(endpoint_id)
+        await self._hand_over(endpoint_id)
         return sent
+
+    def _add_lane(self, endpoint_id: uuid.UUID) -> None:
+        if self._closing or not self.lanes.grow(endpoint_id, self.policy.default_in_flight):
+            return
+        task = asyncio.create_task(self._extra_lane(endpoint_id))
+        self._extra_lanes.add(task)
+        task.add_done_callback(self._extra_lanes.discard)
+
+    async def _extra_lane(self, endpoint_id: uuid.UUID) -> None:
+        try:
+            await self._drain(endpoint_id, None)
+        except Exception:
+            # Its claimed delivery, if any, is taken again once the lease expires.
+            logger.exception("webhook lane failed", extra={"endpoint_id": str(endpoint_id)})
+        finally:
+            self.lanes.close(endpoint_id)
+
+    async def _hand_over(self, endpoint_id: uuid.UUID) -> None:
+        """The lane's budget is spent: if a delivery is due, a fresh job continues."""
+        due = await self._store.next_due(endpoint_id)
+        if due is None:
+            return
+        delivery_id, attempts = due
+        queue = RETRY_QUEUE if attempts else FIRST_ATTEMPT_QUEUE
+        await self._enqueue(
+            [deliver_job(delivery_id, endpoint_id, attempt=attempts + 1, queue=queue)]
+        )
 
     def _held(self, row: DeliveryRow | None) -> Claimed | None:
         if row is None:
@@ -244,16 +319,30 @@ class Deliverer:
 
     # --- one attempt ---------------------------------------------------------------------------
 
-    async def _attempt(self, claimed: Claimed, *, chain: bool) -> Claimed | None:
-        """Send one claimed delivery and record it; with `chain`, return the next one claimed."""
+    async def _attempt(self, claimed: Claimed, *, chain: bool) -> tuple[Claimed | None, float]:
+        """Send one claimed delivery and record it; with `chain`, the next one claimed.
+
+        Returns:
+            (the delivery claimed next or None, seconds the request waited for its answer).
+        """
         row = claimed.row
         if row.data is None:  # the payload outlived its retention: nothing left to send
             attempt = Attempt(
                 datetime.now(UTC), 0, Outcome(OutcomeKind.FAILURE, error_class=None), None, None
             )
-            return await self._finish(claimed, attempt, chain=chain, final_error="payload_expired")
-        attempt = await self._send(row)
-        return await self._finish(claimed, attempt, chain=chain)
+            following = await self._finish(
+                claimed, attempt, chain=chain, final_error="payload_expired"
+            )
+            return following, 0.0
+        token = id(asyncio.current_task())
+        started = time.monotonic()
+        self.lanes.sent(row.endpoint_id, token, started)
+        try:
+            attempt = await self._send(row)
+        finally:
+            self.lanes.sent(row.endpoint_id, token, None)
+        waited = time.monotonic() - started
+        return await self._finish(claimed, attempt, chain=chain), waited
 
     def _signing_secrets(self, row: Any, now: datetime) -> tuple[str, ...]:
         context = str(row.endpoint_id)

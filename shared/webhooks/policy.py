@@ -21,6 +21,8 @@ class DeliveryPolicy:
     default_in_flight: int
     rotation_grace: timedelta
     health: HealthPolicy
+    lane_split_after: float = 0.1
+    """Seconds every lane of an endpoint must wait on a request before another opens."""
     allow_hosts: tuple[str, ...] = ()
     allow_http_hosts: tuple[str, ...] = ()
 

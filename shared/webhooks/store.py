@@ -104,6 +104,15 @@ SELECT * FROM claimed
 
 CAP: Final = "SELECT max_in_flight FROM webhook_endpoints WHERE id = :endpoint_id"
 
+NEXT_DUE: Final = """
+SELECT x.id, x.attempts FROM webhook_deliveries AS x
+WHERE x.endpoint_id = :endpoint_id AND x.status = 'pending'
+  AND x.next_attempt_at <= clock_timestamp()
+  AND (x.locked_until IS NULL OR x.locked_until < clock_timestamp())
+ORDER BY x.position LIMIT 1
+"""
+"""The endpoint's oldest due delivery and its attempts so far (read only, nothing locked)."""
+
 _NO_ID: Final = uuid.UUID(int=0)
 """A `:skip_id` matching no delivery."""
 
@@ -203,6 +212,7 @@ class DeliveryStore:
         self._finish = _Statement(FINISH)
         self._finish_and_claim = _Statement(FINISH_AND_CLAIM_NEXT)
         self._cap = _Statement(CAP)
+        self._next_due = _Statement(NEXT_DUE)
 
     @classmethod
     async def connect(cls, database_url: str, *, max_size: int) -> "DeliveryStore":
@@ -236,6 +246,13 @@ class DeliveryStore:
             self._cap.sql, *self._cap.arguments({"endpoint_id": endpoint_id})
         )
         return None if value is None else int(value)
+
+    async def next_due(self, endpoint_id: uuid.UUID) -> tuple[uuid.UUID, int] | None:
+        """The endpoint's oldest due delivery (id, attempts so far), without claiming it."""
+        record = await self._pool.fetchrow(
+            self._next_due.sql, *self._next_due.arguments({"endpoint_id": endpoint_id})
+        )
+        return None if record is None else (uuid.UUID(str(record["id"])), int(record["attempts"]))
 
     async def claim(
         self, delivery_id: uuid.UUID, attempt: int, lease: timedelta

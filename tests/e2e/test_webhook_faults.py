@@ -192,10 +192,12 @@ class TestWorkerKilledMidFanOut:
             seen = Counter(receiver.ids())
             assert set(seen) == expected
             duplicates += sum(count - 1 for count in seen.values())
-        # At least once is asserted; the duplicate rate (target ≤ 0.1 %) is measured and
-        # reported with the test, not asserted: it depends on the machine's load at the kill.
         record_property("duplicates", duplicates)
         record_property("killed_after_requests", killed_at)
+        # A duplicate is a request the receiver got whose attempt the killed worker had not
+        # recorded yet. Fast endpoints are drained by one lane each, so the kill catches at
+        # most about one request per endpoint: ≤ 0.1 % of the 3,000 pairs.
+        assert duplicates <= len(expected) * len(receivers) // 1000
 
 
 class TestRedisFlushedMidRun:
