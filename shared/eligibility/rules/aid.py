@@ -44,12 +44,24 @@ AFR_SME_BONUS_MAX_BASE_CENTS = 5_000_000_000
 """The SME bonus applies to eligible costs up to 50 M€ [25]."""
 
 
+_AFR_KINDS = frozenset({ZoningKind.AFR_A, ZoningKind.AFR_C})
+# Enum members read once: looking one up on its class costs more than the tests below.
+_LARGE, _CREATION = EuSize.LARGE, ProjectNature.CREATION
+_AFR_A, _AFR_C = ZoningKind.AFR_A, ZoningKind.AFR_C
+_DE_MINIMIS, _ART17_SME = AidRegime.DE_MINIMIS, AidRegime.GBER_ART17_SME
+_ART14_AFR_C, _ART14_AFR_A = AidRegime.GBER_ART14_AFR_C, AidRegime.GBER_ART14_AFR_A
+
+
 class AidCandidate(NamedTuple):
     """One applicable regime, the percentage applied (None for de minimis) and the amount."""
 
     regime: AidRegime
     amount_cents: int
     percent: int | None = None
+
+
+_new = tuple.__new__
+"""Builds a record from all its fields, without the keyword handling of its constructor."""
 
 
 class AidCeiling(NamedTuple):
@@ -78,17 +90,17 @@ def _missing_inputs(
     """The None inputs that could change the ceiling, judged from the known ones (an
     unknown input is taken as possibly anything, so filling these in leaves nothing missing).
     """
-    large_possible = eu_size is None or eu_size == EuSize.LARGE
-    afr_c_unknown = zonings is not None and ZoningKind.AFR_C in unknown_zonings
-    afr_a_unknown = zonings is not None and ZoningKind.AFR_A in unknown_zonings
-    afr_c_possible = zonings is None or ZoningKind.AFR_C in zonings or afr_c_unknown
-    afr_a_possible = zonings is None or ZoningKind.AFR_A in zonings or afr_a_unknown
-    afr_c_applies = eu_size != EuSize.LARGE or nature in (None, ProjectNature.CREATION)
+    large_possible = eu_size is None or eu_size == _LARGE
+    afr_c_unknown = zonings is not None and _AFR_C in unknown_zonings
+    afr_a_unknown = zonings is not None and _AFR_A in unknown_zonings
+    afr_c_possible = zonings is None or _AFR_C in zonings or afr_c_unknown
+    afr_a_possible = zonings is None or _AFR_A in zonings or afr_a_unknown
+    afr_c_applies = eu_size != _LARGE or nature in (None, _CREATION)
     afr_a_applies = region_code is None or region_code in AFR_A_LARGE_PERCENT
     rate_possible = (
         eu_size is None
         or eu_size in GBER_ART17_PERCENT
-        or (afr_c_possible and (eu_size != EuSize.LARGE or nature in (None, "creation")))
+        or (afr_c_possible and (eu_size != _LARGE or nature in (None, "creation")))
         or (afr_a_possible and (region_code is None or region_code in AFR_A_LARGE_PERCENT))
     )
     needed = {
@@ -112,14 +124,14 @@ def _rates(
     bonus = AFR_SME_BONUS_POINTS.get(size, 0)
     rates = []
     if size in GBER_ART17_PERCENT:
-        rates.append((AidRegime.GBER_ART17_SME, GBER_ART17_PERCENT[size], 0))
-    if ZoningKind.AFR_C in zonings:
-        if size != EuSize.LARGE:
-            rates.append((AidRegime.GBER_ART14_AFR_C, AFR_C_LARGE_PERCENT, bonus))
-        elif nature == ProjectNature.CREATION:
-            rates.append((AidRegime.GBER_ART14_AFR_C, AFR_C_LARGE_PERCENT, 0))
-    if ZoningKind.AFR_A in zonings and region_code in AFR_A_LARGE_PERCENT:
-        rates.append((AidRegime.GBER_ART14_AFR_A, AFR_A_LARGE_PERCENT[region_code], bonus))
+        rates.append((_ART17_SME, GBER_ART17_PERCENT[size], 0))
+    if _AFR_C in zonings:
+        if size != _LARGE:
+            rates.append((_ART14_AFR_C, AFR_C_LARGE_PERCENT, bonus))
+        elif nature == _CREATION:
+            rates.append((_ART14_AFR_C, AFR_C_LARGE_PERCENT, 0))
+    if _AFR_A in zonings and region_code in AFR_A_LARGE_PERCENT:
+        rates.append((_ART14_AFR_A, AFR_A_LARGE_PERCENT[region_code], bonus))
     return rates
 
 
@@ -146,9 +158,16 @@ def indicative_aid_ceiling(
     `zonings.AFR_A` when it could apply).
     """
     missing: list[str] = []
-    inputs = (base_cents, prior_deminimis_cents, eu_size, nature, region_code, zonings)
-    afr_unknown = not {ZoningKind.AFR_A, ZoningKind.AFR_C}.isdisjoint(unknown_zonings)
-    if None in inputs or deminimis_cap_cents is None or afr_unknown:
+    if (
+        base_cents is None
+        or prior_deminimis_cents is None
+        or eu_size is None
+        or nature is None
+        or region_code is None
+        or zonings is None
+        or deminimis_cap_cents is None
+        or not _AFR_KINDS.isdisjoint(unknown_zonings)
+    ):
         missing = _missing_inputs(
             base_cents=base_cents,
             prior_deminimis_cents=prior_deminimis_cents,
@@ -168,12 +187,13 @@ def indicative_aid_ceiling(
     ):
         return AidCeiling(None, None, (), tuple(missing))
     deminimis = max(0, deminimis_cap_cents - prior_deminimis_cents)
-    candidates = [AidCandidate(AidRegime.DE_MINIMIS, deminimis)]
+    candidates = [_new(AidCandidate, (_DE_MINIMIS, deminimis, None))]
     for regime, percent, bonus in _rates(eu_size, nature, region_code, zonings):
         applied = percent + bonus if (base_cents or 0) <= AFR_SME_BONUS_MAX_BASE_CENTS else percent
-        candidates.append(AidCandidate(regime, (base_cents or 0) * applied // 100, applied))
+        candidates.append(_new(AidCandidate, (regime, (base_cents or 0) * applied // 100, applied)))
     best = candidates[0]
     for candidate in candidates[1:]:
         if candidate.amount_cents > best.amount_cents:
             best = candidate
-    return AidCeiling(best.amount_cents, best.regime, tuple(candidates))
+    ceiling: AidCeiling = _new(AidCeiling, (best.amount_cents, best.regime, tuple(candidates), ()))
+    return ceiling

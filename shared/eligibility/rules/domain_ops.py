@@ -4,13 +4,14 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from shared.eligibility.rules import functions
+from shared.eligibility.rules import functions, reads
 from shared.eligibility.rules.aid import indicative_aid_ceiling
-from shared.eligibility.rules.context import ZoningFacts
+from shared.eligibility.rules.context import ZoningFacts, ZoningKind
 from shared.eligibility.rules.expressions import (
     AidCeilingOf,
     AnyZoning,
     EnumMap,
+    FieldRef,
     MonthsBetween,
     NafSection,
     Node,
@@ -52,17 +53,25 @@ def naf_section(compile_node: CompileFn, node: NafSection) -> Compiled:
 
 def months_between(compile_node: CompileFn, node: MonthsBetween) -> Compiled:
     """Calendar months between two dates."""
+    if isinstance(node.start, FieldRef) and isinstance(node.end, FieldRef):
+        start_path, end_path = node.start.path, node.end.path
+        if reads.is_attribute(start_path) and reads.is_attribute(end_path):
+            return reads.fields_pair(start_path, end_path, _months)
     start_of, end_of = compile_node(node.start), compile_node(node.end)
 
     def run(state: State) -> Any:
         start, end = start_of(state), end_of(state)
         if type(start) is Unknown or type(end) is Unknown:
             return merge_unknown(start, end)
-        if not isinstance(start, date) or not isinstance(end, date):
-            raise wrong_types("months_between", start, end)
-        return functions.months_between(start, end)
+        return _months(start, end)
 
     return run
+
+
+def _months(start: Any, end: Any) -> float:
+    if not isinstance(start, date) or not isinstance(end, date):
+        raise wrong_types("months_between", start, end)
+    return functions.months_between(start, end)
 
 
 def sum_expenses(compile_node: CompileFn, node: SumExpenses) -> Compiled:  # noqa: ARG001
@@ -70,8 +79,10 @@ def sum_expenses(compile_node: CompileFn, node: SumExpenses) -> Compiled:  # noq
     categories, key = tuple(node.categories), expense_key(node)
 
     def run(state: State) -> Any:
-        lines = state.context.application.expense_lines
-        total = sum(line.amount_cents for line in lines if line.category in categories)
+        total = 0
+        for line in state.context.application.expense_lines:
+            if line.category in categories:
+                total += line.amount_cents
         state.reads[key] = total
         return total
 
@@ -98,19 +109,15 @@ def any_zoning(compile_node: CompileFn, node: AnyZoning) -> Compiled:  # noqa: A
     unknown, naming `zonings` (nothing known) or each kind the zoning data does not cover
     (`zonings.QPV`).
     """
-    kinds = tuple(dict.fromkeys(node.kinds))
+    kinds = frozenset(ZoningKind(kind).value for kind in node.kinds)
 
     def run(state: State) -> Any:
         zonings = _read_zonings(state)
         if zonings is None:
             return ZONINGS_UNKNOWN
-        missing = []
-        for kind in kinds:
-            value = getattr(zonings, kind)
-            if value is True:
-                return True
-            if value is None:
-                missing.append(f"zonings.{kind}")
+        if not kinds.isdisjoint(zonings.member_of()):
+            return True
+        missing = [f"zonings.{kind}" for kind in zonings.unknown() if kind in kinds]
         return Unknown(frozenset(missing)) if missing else False
 
     return run

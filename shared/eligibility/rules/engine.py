@@ -181,6 +181,10 @@ _PASS, _FAIL, _UNKNOWN, _NOT_APPLICABLE = (
 )
 
 
+_GATE = CriterionKind.GATE
+_ELIGIBLE, _INELIGIBLE, _UNDETERMINED = Verdict.ELIGIBLE, Verdict.INELIGIBLE, Verdict.UNDETERMINED
+_PASSED: tuple[CriterionStatus, bool, tuple[str, ...]] = (_PASS, True, ())
+_FAILED: tuple[CriterionStatus, bool, tuple[str, ...]] = (_FAIL, False, ())
 _new_result = tuple.__new__
 _points = operator.attrgetter("points")
 _RuleFn = Callable[[State], CriterionResult]
@@ -190,45 +194,115 @@ def _missing(*values: Any) -> tuple[str, ...]:
     return tuple(sorted(merge_unknown(*values).missing))
 
 
-def _compile_rule(criterion: Criterion, compiler: Compiler) -> _RuleFn:
-    """One criterion as a closure from the evaluation state to its result.
-
-    A gate whose `when` is unknown passes if its expression is true (it would pass either
-    way) and is unknown otherwise; a score whose `when` is unknown is unknown. A score's
-    value is clamped to [0, 1].
+class _Static(NamedTuple):
+    """What a criterion's results share, and what its closure runs: the parameters it reads
+    (recorded once as `params.<name>`), its `when` and its expression.
     """
-    criterion_id, kind, label_fr = criterion.id, criterion.kind, criterion.label_fr
-    source, template, max_points = (
-        criterion.source,
-        Template(criterion.explanation),
-        criterion.points,
-    )
-    is_gate = criterion.kind == CriterionKind.GATE
+
+    id: str
+    kind: CriterionKind
+    label_fr: str
+    source: tuple[int, ...] | str
+    max_points: int
+    template: Template
+    params_read: dict[str, Any]
+    when: Compiled | None
+    expr: Compiled
+
+
+def _compile_rule(criterion: Criterion, compiler: Compiler) -> _RuleFn:
+    """One criterion as a closure from the evaluation state to its result."""
     params_read = param_reads(criterion.expr, compiler.params)
     when: Compiled | None = None
     if criterion.when is not None:
         when = compiler.compile(criterion.when)
         params_read.update(param_reads(criterion.when, compiler.params))
-    expr = compiler.compile(criterion.expr)
+    static = _Static(
+        criterion.id,
+        criterion.kind,
+        criterion.label_fr,
+        criterion.source,
+        criterion.points,
+        Template(criterion.explanation),
+        params_read,
+        when,
+        compiler.compile(criterion.expr),
+    )
+    if when is not None:
+        return _conditional(static)
+    return _gate(static) if criterion.kind is _GATE else _score(static)
+
+
+def _gate(static: _Static) -> _RuleFn:
+    """A gate: passes, fails, or is unknown with the missing inputs."""
+    cid, kind, label, source, max_points, template, params_read, _, expr = static
+
+    def run(state: State) -> CriterionResult:
+        reads = state.reads = params_read.copy() if params_read else {}
+        outcome = expr(state)
+        if type(outcome) is Unknown:
+            status, value, missing = _UNKNOWN, None, _missing(outcome)
+        else:
+            status, value, missing = _PASSED if outcome else _FAILED
+        result: CriterionResult = _new_result(
+            CriterionResult,
+            (cid, kind, label, status, 0.0, max_points, value, reads, missing, source, template),
+        )
+        return result
+
+    return run
+
+
+def _score(static: _Static) -> _RuleFn:
+    """A score: its value clamped to [0, 1] times its points; unknown awards none."""
+    cid, kind, label, source, max_points, template, params_read, _, expr = static
+    full_points = round(1.0 * max_points, 2)
+
+    def run(state: State) -> CriterionResult:
+        reads = state.reads = params_read.copy() if params_read else {}
+        outcome = expr(state)
+        missing: tuple[str, ...] = ()
+        if type(outcome) is Unknown:
+            status, points, value, missing = _UNKNOWN, 0.0, None, _missing(outcome)
+        elif outcome >= 1:
+            status, points, value = _PASS, full_points, 1.0
+        elif outcome > 0:
+            value = float(outcome)
+            status, points = _PASS, round(value * max_points, 2)
+        else:
+            status, points, value = _FAIL, 0.0, 0.0
+        result: CriterionResult = _new_result(
+            CriterionResult,
+            (cid, kind, label, status, points, max_points, value, reads, missing, source, template),
+        )
+        return result
+
+    return run
+
+
+def _conditional(static: _Static) -> _RuleFn:
+    """A criterion with a `when`: not applicable where it is false. A gate whose `when` is
+    unknown passes if its expression is true (it would pass either way) and is unknown
+    otherwise; a score whose `when` is unknown is unknown.
+    """
+    cid, kind, label, source, max_points, template, params_read, when, expr = static
 
     def run(state: State) -> CriterionResult:
         reads = state.reads = params_read.copy() if params_read else {}
         value: Any = None
         missing: tuple[str, ...] = ()
-        applies: Any = True
-        if when is not None:
-            applies = when(state)
+        applies: Any = when(state) if when is not None else True
         if applies is not True and type(applies) is not Unknown and not applies:
             status = _NOT_APPLICABLE
         else:
             outcome = expr(state)
             if type(outcome) is Unknown:
                 status, missing = _UNKNOWN, _missing(applies, outcome)
-            elif is_gate and outcome:
+            elif kind is _GATE and outcome:
                 status, value = _PASS, True
             elif type(applies) is Unknown:
                 status, missing = _UNKNOWN, _missing(applies)
-            elif is_gate:
+            elif kind is _GATE:
                 status, value = _FAIL, False
             else:
                 value = 1.0 if outcome >= 1 else float(outcome) if outcome > 0 else 0.0
@@ -236,19 +310,7 @@ def _compile_rule(criterion: Criterion, compiler: Compiler) -> _RuleFn:
         points = round(value * max_points, 2) if value and max_points else 0.0
         result: CriterionResult = _new_result(
             CriterionResult,
-            (
-                criterion_id,
-                kind,
-                label_fr,
-                status,
-                points,
-                max_points,
-                value,
-                reads,
-                missing,
-                source,
-                template,
-            ),
+            (cid, kind, label, status, points, max_points, value, reads, missing, source, template),
         )
         return result
 
@@ -283,12 +345,7 @@ class CompiledRuleset:
             elif result.status is _UNKNOWN:
                 unknown.append(result.id)
                 missing.update(result.missing)
-        if failed:
-            verdict = Verdict.INELIGIBLE
-        elif unknown:
-            verdict = Verdict.UNDETERMINED
-        else:
-            verdict = Verdict.ELIGIBLE
+        verdict = _INELIGIBLE if failed else _UNDETERMINED if unknown else _ELIGIBLE
         outcome: Outcome = _new_result(
             Outcome,
             (

@@ -77,6 +77,7 @@ _ARITH: dict[str, Callable[[Any, Any], Any]] = {
     "div": operator.truediv,
 }
 _SIZED = (str, tuple, list, dict)
+_Op = Callable[[Any, Any], Any]
 Operand = tuple[Compiled | None, Any]
 """A compiled operand: (closure, None), or (None, value) for a constant."""
 
@@ -151,25 +152,21 @@ class Compiler:
         (left, a_const), (right, b_const) = self.operand(node.left), self.operand(node.right)
         op = node.op
         apply = _COMPARE.get(op) or _ARITH[op]
-        is_div = op == "div"
-        if isinstance(node.left, FieldRef) and right is None and not (is_div and b_const == 0):
-            return reads.field_against_constant(node.left.path, apply, b_const, op)
-
-        def run(state: State) -> Any:
-            a = a_const if left is None else left(state)
-            b = b_const if right is None else right(state)
-            if type(a) is Unknown or type(b) is Unknown:
-                return merge_unknown(a, b)
-            if type(a) is not type(b) and isinstance(a, date):
-                a, b = align(a, b)
-            if is_div and b == 0:
-                return UNKNOWN
-            try:
-                return apply(a, b)
-            except TypeError:
-                raise wrong_types(op, a, b) from None
-
-        return run
+        if op == "div":
+            if isinstance(node.left, FieldRef) and right is None and b_const != 0:
+                return reads.field_against_constant(node.left.path, apply, b_const, op)
+            return _division(left, a_const, right, b_const)
+        path_a, path_b = _attribute_path(node.left), _attribute_path(node.right)
+        if path_a is not None and path_b is not None:
+            return reads.fields_pair(path_a, path_b, _known_binary(apply, op))
+        if right is None:
+            if isinstance(node.left, FieldRef):
+                return reads.field_against_constant(node.left.path, apply, b_const, op)
+            if left is not None:
+                return _against_constant(left, apply, b_const, op)
+        if left is None and right is not None:
+            return _constant_against(a_const, apply, right, op)
+        return _binary(left, a_const, right, b_const, apply, op)
 
     def logic(self, node: AllOf | AnyOf) -> Compiled:
         """Kleene conjunction or disjunction; every argument is evaluated (all reads recorded)."""
@@ -210,6 +207,8 @@ class Compiler:
             if fused is not None:
                 return fused
         value_of, (options_of, const) = self.compile(node.value), options
+        if test == "in" and options_of is None and isinstance(const, tuple):
+            return _in_constant(value_of, const, negate)
         check: Callable[[Any, Any], bool] = operator.contains if test == "in" else _starts_with
 
         def run(state: State) -> Any:
@@ -245,13 +244,20 @@ class Compiler:
         args, op = tuple(self.operand(arg) for arg in node.args), node.op
         if len(args) == 2 and op != "avg":
             return self._pair(args, op == "min")
-        reduce: Callable[[list[Any]], Any] = {"min": min, "max": max}.get(op, _mean)
+        if op == "avg":
+            return _average(args)
+        reduce: Callable[[list[Any]], Any] = min if op == "min" else max
 
         def run(state: State) -> Any:
-            values = [c if f is None else f(state) for f, c in args]
-            for value in values:
+            values = []
+            unknown = False
+            for compiled, constant in args:
+                value = constant if compiled is None else compiled(state)
                 if type(value) is Unknown:
-                    return merge_unknown(*values)
+                    unknown = True
+                values.append(value)
+            if unknown:
+                return merge_unknown(*values)
             try:
                 return reduce(values)
             except TypeError:
@@ -279,6 +285,8 @@ class Compiler:
         """if/then/else; with an unknown condition, the branches' value when they agree."""
         cond_of = self.compile(node.cond)
         (then_of, then_c), (else_of, else_c) = self.operand(node.then), self.operand(node.else_)
+        if then_of is None and else_of is None:
+            return _choice(cond_of, then_c, else_c)
 
         def run(state: State) -> Any:
             cond = cond_of(state)
@@ -332,14 +340,152 @@ class Compiler:
         return run
 
 
+def _attribute_path(node: Node) -> str | None:
+    """The path of a field read as attributes of the context, else None."""
+    return node.path if isinstance(node, FieldRef) and reads.is_attribute(node.path) else None
+
+
+def _known_binary(apply: _Op, op: str) -> _Op:
+    """`apply(a, b)` for two known values (a date and a datetime compare by date)."""
+
+    def run(a: Any, b: Any) -> Any:
+        if type(a) is not type(b) and isinstance(a, date):
+            a, b = align(a, b)
+        try:
+            return apply(a, b)
+        except TypeError:
+            raise wrong_types(op, a, b) from None
+
+    return run
+
+
+def _binary(
+    left: Compiled | None, a_const: Any, right: Compiled | None, b_const: Any, apply: _Op, op: str
+) -> Compiled:
+    """`apply(a, b)` for any two operands (a date and a datetime compare by date)."""
+
+    def run(state: State) -> Any:
+        a = a_const if left is None else left(state)
+        b = b_const if right is None else right(state)
+        if type(a) is Unknown or type(b) is Unknown:
+            return merge_unknown(a, b)
+        if type(a) is not type(b) and isinstance(a, date):
+            a, b = align(a, b)
+        try:
+            return apply(a, b)
+        except TypeError:
+            raise wrong_types(op, a, b) from None
+
+    return run
+
+
+def _against_constant(left: Compiled, apply: _Op, b: Any, op: str) -> Compiled:
+    """`apply(a, b)` for a computed left operand and a constant right one."""
+
+    def run(state: State) -> Any:
+        a = left(state)
+        if type(a) is Unknown:
+            return a
+        try:
+            if type(a) is not type(b) and isinstance(a, date):
+                return apply(*align(a, b))
+            return apply(a, b)
+        except TypeError:
+            raise wrong_types(op, a, b) from None
+
+    return run
+
+
+def _constant_against(a: Any, apply: _Op, right: Compiled, op: str) -> Compiled:
+    """`apply(a, b)` for a constant left operand and a computed right one."""
+
+    def run(state: State) -> Any:
+        b = right(state)
+        if type(b) is Unknown:
+            return b
+        try:
+            if type(a) is not type(b) and isinstance(a, date):
+                return apply(*align(a, b))
+            return apply(a, b)
+        except TypeError:
+            raise wrong_types(op, a, b) from None
+
+    return run
+
+
+def _division(
+    left: Compiled | None, a_const: Any, right: Compiled | None, b_const: Any
+) -> Compiled:
+    """The quotient; UNKNOWN when the divisor is zero."""
+
+    def run(state: State) -> Any:
+        a = a_const if left is None else left(state)
+        b = b_const if right is None else right(state)
+        if type(a) is Unknown or type(b) is Unknown:
+            return merge_unknown(a, b)
+        if type(a) is not type(b) and isinstance(a, date):
+            a, b = align(a, b)
+        if b == 0:
+            return UNKNOWN
+        try:
+            return a / b
+        except TypeError:
+            raise wrong_types("div", a, b) from None
+
+    return run
+
+
+def _choice(cond_of: Compiled, then: Any, other: Any) -> Compiled:
+    """if/then/else between two constants, as in a score's flag (1 if cond else 0)."""
+    agree = then == other
+
+    def run(state: State) -> Any:
+        cond = cond_of(state)
+        if type(cond) is not Unknown:
+            return then if cond else other
+        return then if agree else cond
+
+    return run
+
+
+def _in_constant(value_of: Compiled, options: tuple[Any, ...], negate: bool) -> Compiled:
+    """Membership of a computed value in constant options."""
+
+    def run(state: State) -> Any:
+        value = value_of(state)
+        if type(value) is Unknown:
+            return value
+        return (value in options) is not negate
+
+    return run
+
+
 def _starts_with(prefixes: Any, value: Any) -> bool:
     if not isinstance(value, str):
         raise wrong_types("startswith_any", value, prefixes)
     return value.startswith(tuple(prefixes))
 
 
-def _mean(values: list[Any]) -> Any:
-    return sum(values) / len(values)
+def _average(args: tuple[Operand, ...]) -> Compiled:
+    """The mean of the operands; unknown if any is."""
+    count = len(args)
+
+    def run(state: State) -> Any:
+        values = []
+        unknown = False
+        for compiled, constant in args:
+            value = constant if compiled is None else compiled(state)
+            if type(value) is Unknown:
+                unknown = True
+            values.append(value)
+        if unknown:
+            return merge_unknown(*values)
+        try:
+            return sum(values) / count
+        except TypeError:
+            raise wrong_types("avg", *values) from None
+
+    return run
 
 
 _BUILDERS: dict[type[Node], Callable[[Compiler, Any], Compiled]] = {

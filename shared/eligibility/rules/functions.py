@@ -53,20 +53,18 @@ def as_date(value: date) -> date:
 _MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
-def _add_months(start: date, months: int) -> date:
-    month_index = start.month - 1 + months
-    year, month = start.year + month_index // 12, month_index % 12 + 1
-    length = _MONTH_DAYS[month - 1]
+def _days_in_month(year: int, month: int) -> int:
     if month == 2 and year % 4 == 0 and (year % 100 != 0 or year % 400 == 0):
-        length = 29
-    return date(year, month, min(start.day, length))
+        return 29
+    return _MONTH_DAYS[month - 1]
 
 
 def months_between(start: date, end: date) -> float:
     """Calendar months from `start` to `end`: whole months, then the remaining days as a
     fraction of the following month; negative when `end` is before `start`.
 
-    From 1 March 2027 to 1 March 2029 is exactly 24; datetimes count by their date.
+    From 1 March 2027 to 1 March 2029 is exactly 24; datetimes count by their date. Adding
+    n months keeps the day of the month, or the month's last day when it is shorter.
     """
     if type(start) is not date:
         start = as_date(start)
@@ -75,18 +73,29 @@ def months_between(start: date, end: date) -> float:
     if end < start:
         return -months_between(end, start)
     whole = (end.year - start.year) * 12 + end.month - start.month
-    anchor = _add_months(start, whole)
-    if anchor > end:
-        whole -= 1
-        anchor = _add_months(start, whole)
-    if anchor == end:
+    year, month, day, end_day = end.year, end.month, start.day, end.day
+    length = _days_in_month(year, month)
+    anchor = day if day < length else length  # start plus `whole` months, in end's month
+    if anchor == end_day:
         return float(whole)
-    following = _add_months(start, whole + 1)
-    return whole + (end - anchor).days / (following - anchor).days
+    if anchor < end_day:
+        following = day if day <= 28 else min(day, _days_in_month(*_next_month(year, month)))
+        return whole + (end_day - anchor) / (length - anchor + following)
+    # start plus `whole` months falls after `end`: count from the month before
+    earlier_length = _days_in_month(*_previous_month(year, month))
+    earlier = day if day < earlier_length else earlier_length
+    return whole - 1 + (earlier_length - earlier + end_day) / (earlier_length - earlier + anchor)
+
+
+def _next_month(year: int, month: int) -> tuple[int, int]:
+    return (year + 1, 1) if month == 12 else (year, month + 1)
+
+
+def _previous_month(year: int, month: int) -> tuple[int, int]:
+    return (year - 1, 12) if month == 1 else (year, month - 1)
 
 
 _DOUBLED = bytes.maketrans(b"0123456789", bytes((48, 50, 52, 54, 56, 49, 51, 53, 55, 57)))
-_DIGITS = frozenset("0123456789")
 _LA_POSTE_SIREN = "356000000"
 _LA_POSTE_HEAD_OFFICE = "35600000000048"
 
@@ -102,7 +111,7 @@ def valid_siret(value: str) -> bool:
     valid SIREN), written out because it runs once per evaluation.
     """
     number = value.replace(" ", "").replace(".", "")
-    if len(number) != 14 or not _DIGITS.issuperset(number):
+    if len(number) != 14 or not (number.isascii() and number.isdigit()):
         return False
     digits = number.encode("ascii")
     if number.startswith(_LA_POSTE_SIREN) and number != _LA_POSTE_HEAD_OFFICE:

@@ -7,7 +7,14 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from shared.eligibility.rules.values import Compiled, State, Unknown, align, wrong_types
+from shared.eligibility.rules.values import (
+    Compiled,
+    State,
+    Unknown,
+    align,
+    merge_unknown,
+    wrong_types,
+)
 
 ANSWERS = "answers"
 
@@ -73,6 +80,37 @@ def field_against_constant(
             return apply(a, b)
         except TypeError:
             raise wrong_types(op, a, b) from None
+
+    return run
+
+
+def is_attribute(path: str) -> bool:
+    """Whether a path is read as attributes of the context (not under `answers`)."""
+    return not _is_answer(path)
+
+
+def fields_pair(first: str, second: str, combine: Callable[[Any, Any], Any]) -> Compiled:
+    """`combine(a, b)` of the values at two attribute paths, read and recorded in order;
+    unknown (naming the missing paths) when one is absent or None.
+    """
+    get_a, get_b = operator.attrgetter(first), operator.attrgetter(second)
+    unknown_a, unknown_b = Unknown(frozenset((first,))), Unknown(frozenset((second,)))
+
+    def run(state: State) -> Any:
+        context, reads = state.context, state.reads
+        try:
+            a = get_a(context)
+        except AttributeError:
+            a = None
+        reads[first] = a
+        try:
+            b = get_b(context)
+        except AttributeError:
+            b = None
+        reads[second] = b
+        if a is None or b is None:
+            return merge_unknown(unknown_a if a is None else a, unknown_b if b is None else b)
+        return combine(a, b)
 
     return run
 
