@@ -70,6 +70,8 @@ WHERE id = :id
 """
 )
 _TOUCH_SUCCESS_EVERY: Final = timedelta(seconds=60)
+_BODIES_KEPT: Final = 512
+"""Bodies of recent events kept (an event goes to each of its endpoints in turn)."""
 _CAP_TTL_SECONDS: Final = 30.0
 """How long a worker trusts the in-flight cap it read (a PATCH takes effect within it)."""
 
@@ -200,6 +202,7 @@ class Deliverer:
         self.policy = policy
         self.lanes = Lanes(split_after=policy.lane_split_after)
         self._secrets: OrderedDict[str, str] = OrderedDict()
+        self._bodies: OrderedDict[uuid.UUID, bytes] = OrderedDict()
         self._cap_checked: dict[uuid.UUID, float] = {}
         self._closing = False
         self._extra_lanes: set[asyncio.Task[None]] = set()
@@ -344,6 +347,16 @@ class Deliverer:
         waited = time.monotonic() - started
         return await self._finish(claimed, attempt, chain=chain), waited
 
+    def _body(self, row: DeliveryRow) -> bytes:
+        """The event's body, built once for all the endpoints it goes to."""
+        body = self._bodies.get(row.event_id)
+        if body is None:
+            body = build_body(row.event_type, row.occurred_at, row.data or {})
+            self._bodies[row.event_id] = body
+            if len(self._bodies) > _BODIES_KEPT:
+                self._bodies.popitem(last=False)
+        return body
+
     def _signing_secrets(self, row: Any, now: datetime) -> tuple[str, ...]:
         context = str(row.endpoint_id)
         current = self._decrypt(row.secret_ciphertext, context)
@@ -366,7 +379,7 @@ class Deliverer:
 
     async def _send(self, row: Any) -> Attempt:
         now = datetime.now(UTC)
-        body = build_body(row.event_type, row.occurred_at, row.data)
+        body = self._body(row)
         headers = sign(
             self._signing_secrets(row, now), msg_id=str(row.event_id), timestamp=now, body=body
         )

@@ -169,11 +169,8 @@ class DeliveryRow:
 
     @classmethod
     def of(cls, record: Mapping[str, Any]) -> Self:
-        """The row of a returned record (UUIDs normalised to `uuid.UUID`)."""
-        values = dict(record)
-        for name in ("id", "endpoint_id", "event_id", "operator_id"):
-            values[name] = uuid.UUID(str(values[name]))
-        return cls(**values)
+        """The row of a returned record (asyncpg's UUIDs are `uuid.UUID`s)."""
+        return cls(**record)
 
 
 class _Statement:

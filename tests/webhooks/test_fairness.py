@@ -1,5 +1,6 @@
 """A slow endpoint never holds up the others: it keeps at most `max_in_flight` requests."""
 
+import asyncio
 import time
 from typing import Any
 
@@ -20,12 +21,16 @@ class TestSlowEndpoint:
             )
             await create_endpoint(client, operator_key, fast.url)
             started = time.monotonic()
-            await emit(sessionmaker, test_settings, 60, batch=20)
+            await emit(sessionmaker, test_settings, 40, batch=20)
+            # One lane takes the slow endpoint at first; once its request has hung past the
+            # split delay, new work opens the second lane: never a third.
+            await asyncio.sleep(0.3)
+            await emit(sessionmaker, test_settings, 20, batch=20)
             await wait_until(lambda: len(fast.received) >= 60, within=15)
             fast_done = time.monotonic() - started
             in_flight_to_slow = len(slow.received)
-        # The slow endpoint holds two lanes and nothing else: every fast message went out
-        # before its first timeout (5 s) expired.
+        # The slow endpoint holds its two lanes and nothing more: every fast message went
+        # out before its first timeout (5 s) expired.
         assert in_flight_to_slow == 2
         assert fast_done < 5
         assert len(set(fast.ids())) == 60
