@@ -65,6 +65,7 @@ class Settings(BaseSettings):
     PAGE_SIZE_DEFAULT: Annotated[int, Field(ge=1, le=500)] = 50
     PAGE_SIZE_MAX: Annotated[int, Field(ge=1, le=1000)] = 200
     API_KEY_TOUCH_INTERVAL_SECONDS: Annotated[int, Field(ge=0)] = 60
+    API_KEY_CACHE_SECONDS: Annotated[float, Field(ge=0, le=60)] = 5
 
     # --- secrets
     SECRET_KEY: SecretStr = SecretStr(DEVELOPMENT_SECRET)

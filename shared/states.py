@@ -46,16 +46,22 @@ class StateMachine(Generic[S]):
         self._by_key: Mapping[tuple[S, str], Transition[S]] = {
             (t.source, t.action): t for t in transitions
         }
+        self._allowed: dict[S, tuple[str, ...]] = {}
 
     def allowed_actions(self, state: S) -> list[str]:
         """Actions a caller of the API may perform from `state` (system moves excluded)."""
-        return sorted(
-            {
-                t.action
-                for t in self.transitions
-                if t.source == state and t.actors != frozenset({Actor.SYSTEM})
-            }
-        )
+        allowed = self._allowed.get(state)
+        if allowed is None:
+            allowed = self._allowed[state] = tuple(
+                sorted(
+                    {
+                        t.action
+                        for t in self.transitions
+                        if t.source == state and t.actors != frozenset({Actor.SYSTEM})
+                    }
+                )
+            )
+        return list(allowed)
 
     def check(self, state: S, action: str, actor: Actor) -> Transition[S]:
         """The transition `action` performs from `state`, or `InvalidTransition`."""

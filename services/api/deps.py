@@ -10,20 +10,22 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import service as auth_service
+from shared.auth.cache import take_revoked
 from shared.auth.errors import MissingApiKey, RoleNotAllowed
 from shared.auth.models import Role
 from shared.auth.principal import Principal
 from shared.concurrency import parse_if_match
-from shared.jobs import JobRequest, enqueue_all, take_deferred_jobs
+from shared.jobs import JobRequest, take_deferred_jobs
 
 logger = logging.getLogger("tidi.api")
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One session per request: committed right after the endpoint, then jobs enqueued.
+    """One session per request: committed right after the endpoint, then jobs enqueued
+    and revoked keys announced.
 
     Services never commit; an exception anywhere rolls everything back and the
-    deferred jobs are dropped with it.
+    deferred jobs and revocation notices are dropped with it.
     """
     async with request.app.state.sessionmaker() as session:
         try:
@@ -32,17 +34,22 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         except BaseException:
             await session.rollback()
             raise
+    revoked = take_revoked(session)
+    if revoked:
+        await request.app.state.revocations.announce(revoked)
     jobs = take_deferred_jobs(session)
     if jobs:
         await enqueue_jobs(request, jobs)
 
 
 async def enqueue_jobs(request: Request, jobs: list[JobRequest]) -> None:
-    """Enqueue committed work; a Redis outage is logged, the sweepers and relays catch up."""
-    settings = request.app.state.settings
-    errors = await enqueue_all(request.app.state.arq, jobs, base_queue=settings.WORKER_QUEUE_NAME)
-    for job, error in zip(jobs, errors, strict=True):
-        if error is not None:
+    """Enqueue committed work in one round trip; a Redis outage is logged, the sweepers
+    and relays catch up.
+    """
+    try:
+        await request.app.state.jobs.enqueue(jobs)
+    except Exception:  # any Redis failure: the database holds the work
+        for job in jobs:
             logger.warning("enqueue failed; a relay will retry", extra={"job_id": job.job_id})
 
 
@@ -75,6 +82,7 @@ class Authorize:
             session,
             credentials.credentials,
             touch_interval=timedelta(seconds=settings.API_KEY_TOUCH_INTERVAL_SECONDS),
+            cache=request.app.state.principals,
         )
         request.state.principal = principal
         if principal.role not in self.roles:
@@ -124,7 +132,7 @@ class PageParams:
 PageDep = Annotated[PageParams, Depends()]
 
 
-def if_match(
+async def if_match(
     header: Annotated[
         str | None,
         Header(
@@ -137,7 +145,7 @@ def if_match(
         ),
     ] = None,
 ) -> int | None:
-    """The version named by `If-Match`, if any."""
+    """The version named by `If-Match`, if any (async: no thread hop for a string parse)."""
     return parse_if_match(header)
 
 

@@ -1,7 +1,9 @@
 """The FastAPI application: lifespan resources, middleware, problem handlers, routers, docs."""
 
+import asyncio
+import gc
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 from arq import create_pool
 from arq.connections import RedisSettings
@@ -20,12 +22,15 @@ from services.api.openapi import install_openapi
 from services.api.operators.router import router as operators_router
 from services.api.problems import install_problem_handlers
 from services.api.projects.router import router as projects_router
+from services.api.queue import JobEnqueuer
+from services.api.revocations import Revocations
 from services.api.routing import operation_id
 from services.api.system.router import router as system_router
 from services.api.territories.router import router as territories_router
 from services.api.webhooks.catalogue import install_webhook_catalogue
 from services.api.webhooks.router import router as webhooks_router
 from services.api.webhooks.routing_rules import router as routing_rules_router
+from shared.auth.cache import PrincipalCache
 from shared.db.engine import create_engine, create_sessionmaker
 from shared.logging import configure_logging
 from shared.settings import Settings, get_settings
@@ -61,9 +66,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
         app.state.arq = arq_pool
+        app.state.jobs = JobEnqueuer(arq_pool, base_queue=settings.WORKER_QUEUE_NAME)
+        app.state.revocations = Revocations(
+            arq_pool, app.state.principals, channel=f"{settings.WORKER_QUEUE_NAME}:revoked-keys"
+        )
+        listener = asyncio.create_task(app.state.revocations.listen())
+        # What startup built (models, schemas, routes) lives as long as the process: kept
+        # out of the collector's generations, the collections under load stay short.
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:
+            listener.cancel()
+            with suppress(asyncio.CancelledError):
+                await listener
             await arq_pool.aclose()
             await engine.dispose()
 
@@ -76,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
+    app.state.principals = PrincipalCache(settings.API_KEY_CACHE_SECONDS)
     install_problem_handlers(app)
     for router in ROUTERS:
         app.include_router(router)

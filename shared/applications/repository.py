@@ -1,8 +1,9 @@
 """Queries over applications, scoped to what the principal may see."""
 
 import uuid
+from functools import lru_cache
 
-from sqlalchemy import Select, false, select
+from sqlalchemy import Select, bindparam, false, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -81,7 +82,21 @@ def filtered(
 
 
 async def get_readable(
-    session: AsyncSession, principal: Principal, application_id: uuid.UUID
+    session: AsyncSession,
+    principal: Principal,
+    application_id: uuid.UUID,
+    *,
+    with_project: bool = False,
 ) -> Application | None:
-    """One application if the principal may see it."""
-    return await session.scalar(readable(principal).where(Application.id == application_id))
+    """One application if the principal may see it (with its project: same query)."""
+    statement = _one_readable(principal, with_project=with_project)
+    return await session.scalar(statement, {"application_id": application_id})
+
+
+@lru_cache(maxsize=512)
+def _one_readable(principal: Principal, *, with_project: bool) -> Select[Application]:
+    """The statement reading one application as `principal`, built once per key (id bound)."""
+    statement = readable(principal).where(Application.id == bindparam("application_id"))
+    if with_project:
+        statement = statement.options(joinedload(Application.project))
+    return statement

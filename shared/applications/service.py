@@ -53,10 +53,19 @@ def to_read(application: Application) -> ApplicationRead:
 
 
 async def get(
-    session: AsyncSession, principal: Principal, application_id: uuid.UUID
+    session: AsyncSession,
+    principal: Principal,
+    application_id: uuid.UUID,
+    *,
+    with_project: bool = False,
 ) -> Application:
-    """An application the principal may see, or `ApplicationNotFound` (never another tenant's)."""
-    application = await repository.get_readable(session, principal, application_id)
+    """An application the principal may see, or `ApplicationNotFound` (never another tenant's).
+
+    `with_project` loads its project in the same query (submission snapshots it).
+    """
+    application = await repository.get_readable(
+        session, principal, application_id, with_project=with_project
+    )
     if application is None:
         raise ApplicationNotFound(f"no application with id {application_id}")
     return application

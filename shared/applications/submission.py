@@ -1,13 +1,16 @@
 """Submitting, withdrawing, reopening and expiring applications.
 
 Each action writes the status, an audit entry and an outbox event in the caller's
-transaction; submission also snapshots the project and defers the scoring job,
-enqueued only after commit under a deterministic id.
+transaction: one statement changes the row (if it is still at the version read) and
+writes its audit entry, one more the event and its webhook deliveries. Submission also
+snapshots the project and defers the scoring job, enqueued only after commit under a
+deterministic id.
 """
 
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -18,6 +21,7 @@ from shared.applications.models import Application
 from shared.applications.schemas import ProjectSnapshot
 from shared.applications.states import APPLICATION_MACHINE
 from shared.audit import service as audit_service
+from shared.audit.versioned import update_audited
 from shared.auth.principal import SYSTEM, Principal
 from shared.concurrency import check_version
 from shared.events import service as event_service
@@ -25,8 +29,6 @@ from shared.events.catalogue import ApplicationEventData, EventType
 from shared.funds.models import Fund
 from shared.jobs import JobRequest, defer_job
 from shared.projects.models import Project
-from shared.projects.schemas import ProjectRead
-from shared.projects.service import to_read as project_to_read
 from shared.states import Actor
 
 SCORE_JOB = "eligibility.score_application"
@@ -36,6 +38,7 @@ _EVENTS = {
     "withdraw": EventType.APPLICATION_WITHDRAWN,
     "expire": EventType.APPLICATION_EXPIRED,
 }
+_SNAPSHOT_COLUMNS = tuple(name for name in ProjectSnapshot.model_fields if name != "project_id")
 
 
 def score_job(application: Application) -> JobRequest:
@@ -73,11 +76,19 @@ async def submit(
             f"{len(report.missing)} item(s) missing before submission",
             missing=[m.model_dump() for m in report.missing],
         )
-    project = await session.get_one(Project, application.project_id, with_for_update=True)
-    application.project_snapshot = _snapshot(project_to_read(project))
-    application.submission_no += 1
-    application.submitted_at = now
-    application = await _move(session, principal, application, "submit", reason=None)
+    project = await _project_of(session, application)
+    application = await _move(
+        session,
+        principal,
+        application,
+        "submit",
+        reason=None,
+        values={
+            "project_snapshot": _snapshot(project),
+            "submission_no": application.submission_no + 1,
+            "submitted_at": now,
+        },
+    )
     defer_job(session, score_job(application))
     return application
 
@@ -123,6 +134,18 @@ async def expire_due_drafts(session: AsyncSession, *, now: datetime | None = Non
     return expired
 
 
+async def _project_of(session: AsyncSession, application: Application) -> Project:
+    """The application's project, as loaded with it (or read now).
+
+    No lock is needed for the snapshot: applications exist only for active projects,
+    and a project's content changes only while it is a draft, which an active project
+    never becomes again.
+    """
+    if "project" in inspect(application).unloaded:
+        return await session.get_one(Project, application.project_id)
+    return application.project
+
+
 async def _move(
     session: AsyncSession,
     principal: Principal,
@@ -130,21 +153,24 @@ async def _move(
     action: str,
     *,
     reason: str | None,
+    values: dict[str, Any] | None = None,
 ) -> Application:
+    """Perform `action`: status (and `values`) and audit entry in one statement, then the event."""
     actor = Actor.SYSTEM if principal is SYSTEM and action == "expire" else Actor.APPLICANT
     step = APPLICATION_MACHINE.check(application.status, action, actor)
     previous = application.status
-    application.status = step.target
-    application.updated_at = func.now()
-    await session.flush()
-    await audit_service.record(
+    await update_audited(
         session,
-        principal,
-        action=f"application.{action}",
-        subject_type="application",
-        subject_id=application.id,
-        changes={"status": {"from": previous.value, "to": step.target.value}},
-        reason=reason,
+        application,
+        {"status": step.target, **(values or {})},
+        audit_service.entry_values(
+            principal,
+            action=f"application.{action}",
+            subject_type="application",
+            subject_id=application.id,
+            changes={"status": {"from": previous.value, "to": step.target.value}},
+            reason=reason,
+        ),
     )
     if action in _EVENTS:
         await _announce(session, application, _EVENTS[action], previous=previous)
@@ -184,8 +210,10 @@ async def _announce(
     )
 
 
-def _snapshot(project: ProjectRead) -> dict[str, object]:
-    snapshot = ProjectSnapshot.model_validate({**project.model_dump(), "project_id": project.id})
+def _snapshot(project: Project) -> dict[str, object]:
+    """The project's scoring inputs as stored JSON (validated like the project's API view)."""
+    fields = {name: getattr(project, name) for name in _SNAPSHOT_COLUMNS}
+    snapshot = ProjectSnapshot.model_validate({**fields, "project_id": project.id})
     return snapshot.model_dump(mode="json")
 
 

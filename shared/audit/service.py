@@ -26,18 +26,37 @@ async def record(
     A plain INSERT rather than an ORM object: entries are never read back in the
     transaction that writes them, so the unit of work has nothing to track.
     """
-    entry_id = uuid.uuid4()
-    await session.execute(
-        insert(AuditEntry).values(
-            id=entry_id,
-            actor_key_id=principal.key_id,
-            actor_role=principal.role.value,
-            action=action,
-            subject_type=subject_type,
-            subject_id=str(subject_id),
-            changes=changes or {},
-            reason=reason,
-            request_id=request_id_var.get(),
-        )
+    values = entry_values(
+        principal,
+        action=action,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        changes=changes,
+        reason=reason,
     )
+    await session.execute(insert(AuditEntry).values(**values))
+    entry_id: uuid.UUID = values["id"]
     return entry_id
+
+
+def entry_values(
+    principal: Principal,
+    *,
+    action: str,
+    subject_type: str,
+    subject_id: uuid.UUID | str,
+    changes: dict[str, Any] | None = None,
+    reason: str | None = None,
+) -> dict[str, Any]:
+    """The columns of one audit entry (with a new id and the current request's id)."""
+    return {
+        "id": uuid.uuid4(),
+        "actor_key_id": principal.key_id,
+        "actor_role": principal.role.value,
+        "action": action,
+        "subject_type": subject_type,
+        "subject_id": str(subject_id),
+        "changes": changes or {},
+        "reason": reason,
+        "request_id": request_id_var.get(),
+    }

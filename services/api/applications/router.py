@@ -163,7 +163,7 @@ async def submit_application(
     screening is queued. Incomplete: 422 listing what is missing; outside the window:
     422 naming it.
     """
-    application = await service.get(session, principal, application_id)
+    application = await service.get(session, principal, application_id, with_project=True)
     application = await submission.submit(
         session, principal, application, if_match=expected_version
     )
