@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.applications import service as application_service
@@ -19,6 +19,7 @@ from shared.applications.models import Application
 from shared.applications.states import APPLICATION_MACHINE, RESCORABLE
 from shared.applications.submission import APPLICATION_URL, score_job
 from shared.audit import service as audit_service
+from shared.audit.versioned import update_audited
 from shared.auth.principal import SYSTEM
 from shared.eligibility import repository
 from shared.eligibility.errors import RulesetPublished
@@ -256,19 +257,21 @@ async def _move(
     changes: dict[str, Any],
     reason: str | None = None,
 ) -> None:
+    """Status and audit entry in one statement (the row is locked: no version race)."""
     step = APPLICATION_MACHINE.check(application.status, action, Actor.SYSTEM)
     previous = application.status
-    application.status = step.target
-    application.updated_at = func.now()
-    await session.flush()
-    await audit_service.record(
+    await update_audited(
         session,
-        SYSTEM,
-        action=f"application.{action}",
-        subject_type="application",
-        subject_id=application.id,
-        changes={"status": {"from": previous.value, "to": step.target.value}, **changes},
-        reason=reason,
+        application,
+        {"status": step.target},
+        audit_service.entry_values(
+            SYSTEM,
+            action=f"application.{action}",
+            subject_type="application",
+            subject_id=application.id,
+            changes={"status": {"from": previous.value, "to": step.target.value}, **changes},
+            reason=reason,
+        ),
     )
 
 
