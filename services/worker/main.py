@@ -22,6 +22,8 @@ WEBHOOK_FUNCTIONS: list[Function] = [
     func(webhooks.probe, name=PROBE_JOB, max_tries=1, keep_result=0),
 ]
 
+MAIN_POOL_SIZE = 5
+
 FUNCTIONS: list[Function] = [
     func(system.ping, name="system.ping", max_tries=3),
     func(webhooks.recover, name=RECOVER_JOB, max_tries=5),
@@ -73,10 +75,11 @@ def cron_jobs(settings: Settings) -> list[CronJob]:
 
 
 async def on_startup(ctx: dict[str, Any]) -> None:
-    """Build the engine and sessionmaker once per worker process."""
+    """Build the engine and sessionmaker once per worker process, then warm them up."""
     settings: Settings = ctx.setdefault("settings", get_settings())
-    ctx["engine"] = create_engine(settings, pool_size=5)
+    ctx["engine"] = create_engine(settings, pool_size=MAIN_POOL_SIZE)
     ctx["sessionmaker"] = create_sessionmaker(ctx["engine"])
+    await applications.warm_up(ctx, connections=MAIN_POOL_SIZE)
 
 
 async def on_shutdown(ctx: dict[str, Any]) -> None:

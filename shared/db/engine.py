@@ -1,5 +1,8 @@
 """Engine and session factory: one of each per process."""
 
+import asyncio
+
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -24,3 +27,13 @@ def create_engine(settings: Settings, *, pool_size: int | None = None) -> AsyncE
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions that keep loaded attributes after commit (responses read them)."""
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+async def open_connections(engine: AsyncEngine, count: int) -> None:
+    """Open `count` pooled connections now (each set up once), not under the first load."""
+
+    async def touch() -> None:
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+
+    await asyncio.gather(*(touch() for _ in range(count)))

@@ -31,6 +31,17 @@ async def latest_published(session: AsyncSession, fund_id: uuid.UUID) -> Ruleset
     )
 
 
+async def current_published(session: AsyncSession) -> list[RulesetVersion]:
+    """Every fund's highest published ruleset version."""
+    result = await session.scalars(
+        select(RulesetVersion)
+        .where(RulesetVersion.status == RulesetStatus.PUBLISHED)
+        .order_by(RulesetVersion.fund_id, RulesetVersion.version.desc())
+        .ext(distinct_on(RulesetVersion.fund_id))
+    )
+    return list(result)
+
+
 async def lock_application(session: AsyncSession, application_id: uuid.UUID) -> Application | None:
     """An application with its fund, locked until the transaction ends."""
     return await session.scalar(

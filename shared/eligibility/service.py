@@ -28,6 +28,7 @@ from shared.eligibility.models import Assessment, AssessmentOutcome, RulesetStat
 from shared.eligibility.rules import (
     Outcome,
     Ruleset,
+    compile_ruleset,
     evaluate_ruleset,
 )
 from shared.eligibility.rules.rulesets import SHIPPED_RULESETS
@@ -86,6 +87,18 @@ async def seed_rulesets(session: AsyncSession) -> int:
 async def current_ruleset(session: AsyncSession, fund_id: uuid.UUID) -> RulesetVersion | None:
     """The fund's latest published ruleset version, or None."""
     return await repository.latest_published(session, fund_id)
+
+
+async def warm_up(session: AsyncSession) -> int:
+    """Parse and compile every fund's current ruleset, so first scorings do not wait for it.
+
+    Returns:
+        The number of rulesets made ready.
+    """
+    versions = await repository.current_published(session)
+    for version in versions:
+        compile_ruleset(ruleset_of(version))
+    return len(versions)
 
 
 def ruleset_of(version: RulesetVersion) -> Ruleset:

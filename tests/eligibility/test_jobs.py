@@ -194,3 +194,19 @@ class TestRetries:
     ) -> None:
         ctx = {"sessionmaker": sessionmaker, "redis": arq_pool}
         assert await jobs.score_application(ctx, str(uuid.uuid4())) == "skipped"
+
+
+async def test_worker_start_up_compiles_every_current_ruleset(
+    session: AsyncSession, test_settings: Settings
+) -> None:
+    from shared.eligibility.rules.engine import _COMPILED
+    from shared.eligibility.service import _PUBLISHED
+
+    _PUBLISHED.clear()
+    ready = await service.warm_up(session)
+    funds_with_rules = await session.scalar(
+        text("SELECT count(DISTINCT fund_id) FROM ruleset_versions WHERE status = 'published'")
+    )
+    assert ready == funds_with_rules > 0
+    assert len(_PUBLISHED) == ready
+    assert all(id(ruleset) in _COMPILED for ruleset in _PUBLISHED.values())

@@ -10,6 +10,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from services.worker.context import job_session
 from shared.applications import submission
+from shared.db.engine import open_connections
 from shared.eligibility import service as eligibility_service
 from shared.idempotency import service as idempotency_service
 
@@ -59,6 +60,21 @@ async def score_application(ctx: dict[str, Any], application_id: str) -> str:
         raise
     logger.info("application scored", extra={"application_id": application_id, "outcome": outcome})
     return outcome
+
+
+async def warm_up(ctx: dict[str, Any], *, connections: int) -> None:
+    """Before the first job: open the pool's connections and compile the current rulesets.
+
+    Best effort: a failure is logged and the jobs pay those costs themselves.
+    """
+    try:
+        await open_connections(ctx["engine"], connections)
+        async with job_session(ctx) as session:
+            ready = await eligibility_service.warm_up(session)
+    except Exception:
+        logger.warning("worker warm-up failed", exc_info=True)
+        return
+    logger.info("worker warmed up", extra={"rulesets": ready, "connections": connections})
 
 
 async def relay_unscored(ctx: dict[str, Any]) -> int:
