@@ -1,69 +1,59 @@
 """Queries of the zoning tables: what covers a commune at a date, and its memberships."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.eligibility.rules.context import ZoningKind
-from shared.geography.models import Commune
-from shared.territories.models import TerritoryEpci
-from shared.zonings.models import CoverageScope, ZoningCoverage, ZoningMembership
+from shared.zonings.models import ZoningCoverage, ZoningMembership
 
 Signature = tuple[tuple[Any, ...], list[tuple[Any, ...]]]
 """A stored list: (scope, scope codes, period, source) and its membership rows."""
 
 
-def _in_force(
-    model: type[ZoningCoverage] | type[ZoningMembership], at: date
-) -> ColumnElement[bool]:
-    return and_(model.valid_from <= at, or_(model.valid_to.is_(None), model.valid_to > at))
+_SITE = text(
+    """
+SELECT
+  EXISTS (SELECT 1 FROM territory_epcis AS t WHERE t.epci_siren = c.epci_siren) AS in_territory,
+  ARRAY(SELECT ARRAY[z.kind::text, z.vintage::text] FROM zoning_coverages AS z
+        WHERE z.valid_from <= :at AND (z.valid_to IS NULL OR z.valid_to > :at)
+          AND (z.scope = 'france'
+               OR (z.scope = 'departments' AND z.scope_codes @> ARRAY[c.department_code]::varchar[])
+               OR (z.scope = 'communes' AND z.scope_codes @> ARRAY[c.insee_code]::varchar[]))
+        ORDER BY 1) AS coverages,
+  ARRAY(SELECT DISTINCT ARRAY[m.kind::text, m.vintage::text] FROM zoning_memberships AS m
+        WHERE m.commune_insee = c.insee_code
+          AND m.valid_from <= :at AND (m.valid_to IS NULL OR m.valid_to > :at)
+        ORDER BY 1) AS memberships
+FROM communes AS c WHERE c.insee_code = :insee
+"""
+)
 
 
-async def coverages(
-    session: AsyncSession, commune: Commune, at: date
-) -> Sequence[tuple[ZoningKind, str]]:
-    """(kind, vintage) of every coverage whose scope holds the commune at the date."""
-    covered = or_(
-        ZoningCoverage.scope == CoverageScope.FRANCE,
-        and_(
-            ZoningCoverage.scope == CoverageScope.DEPARTMENTS,
-            ZoningCoverage.scope_codes.contains([commune.department_code]),
-        ),
-        and_(
-            ZoningCoverage.scope == CoverageScope.COMMUNES,
-            ZoningCoverage.scope_codes.contains([commune.insee_code]),
-        ),
-    )
-    rows = await session.execute(
-        select(ZoningCoverage.kind, ZoningCoverage.vintage)
-        .where(_in_force(ZoningCoverage, at), covered)
-        .order_by(ZoningCoverage.kind, ZoningCoverage.vintage)
-    )
-    return [(kind, vintage) for kind, vintage in rows.all()]
+@dataclass(frozen=True, slots=True)
+class SiteRows:
+    """What the zoning tables say of one commune at one date (see `site`)."""
+
+    coverages: list[tuple[ZoningKind, str]]
+    memberships: list[tuple[ZoningKind, str]]
+    in_a_territory: bool
 
 
-async def memberships(
-    session: AsyncSession, commune_insee: str, at: date
-) -> Sequence[tuple[ZoningKind, str]]:
-    """(kind, vintage) of the commune's memberships in force at the date."""
-    rows = await session.execute(
-        select(ZoningMembership.kind, ZoningMembership.vintage)
-        .where(ZoningMembership.commune_insee == commune_insee, _in_force(ZoningMembership, at))
-        .order_by(ZoningMembership.kind, ZoningMembership.vintage)
-        .distinct()
-    )
-    return [(kind, vintage) for kind, vintage in rows.all()]
-
-
-async def in_a_territory(session: AsyncSession, commune: Commune) -> bool:
-    """Whether the commune's intercommunality belongs to a Territoire d'industrie."""
-    if commune.epci_siren is None:
-        return False
-    return bool(
-        await session.scalar(select(exists().where(TerritoryEpci.epci_siren == commune.epci_siren)))
+async def site(session: AsyncSession, commune_insee: str, at: date) -> SiteRows | None:
+    """In one round trip: the coverages holding the commune, its memberships in force and
+    whether its intercommunality is in a Territoire d'industrie; None for an unknown commune.
+    """
+    row = (await session.execute(_SITE, {"insee": commune_insee, "at": at})).first()
+    if row is None:
+        return None
+    return SiteRows(
+        coverages=[(ZoningKind(kind), vintage) for kind, vintage in row.coverages],
+        memberships=[(ZoningKind(kind), vintage) for kind, vintage in row.memberships],
+        in_a_territory=bool(row.in_territory),
     )
 
 

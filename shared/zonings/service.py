@@ -11,7 +11,6 @@ from datetime import date, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.eligibility.rules.context import ZoningFacts, ZoningKind
-from shared.geography.models import Commune
 from shared.zonings import repository
 
 TERRITORIES_VINTAGE = "territoires"
@@ -26,22 +25,22 @@ async def site_zonings(
     """
     if commune_insee is None:
         return None
-    commune = await session.get(Commune, commune_insee)
-    if commune is None:
-        return None
     day = at.date() if isinstance(at, datetime) else at
+    rows = await repository.site(session, commune_insee, day)
+    if rows is None:
+        return None
     values: dict[str, bool] = {}
     vintages: dict[str, set[str]] = {}
-    for kind, vintage in await repository.coverages(session, commune, day):
+    for kind, vintage in rows.coverages:
         values.setdefault(kind.value, False)
         vintages.setdefault(kind.value, set()).add(vintage)
-    for kind, vintage in await repository.memberships(session, commune.insee_code, day):
+    for kind, vintage in rows.memberships:
         if values.get(kind.value) is not True:
             values[kind.value] = True
             vintages[kind.value] = set()
         vintages[kind.value].add(vintage)
     ti = ZoningKind.TI.value
-    if await repository.in_a_territory(session, commune):
+    if rows.in_a_territory:
         if values.get(ti) is not True:
             values[ti], vintages[ti] = True, set()
         vintages[ti].add(TERRITORIES_VINTAGE)
