@@ -10,6 +10,9 @@ submits drafts at a fixed rate, then the database says, per application, how lon
 Needs PostgreSQL and Redis (TEST_POSTGRES_URL / TEST_REDIS_URL, default 127.0.0.1). It drops
 and recreates the database `tidi_bench` and flushes Redis database 13.
 
+The first `--warmup` seconds (default 5) of a fresh API and worker are sent at the same rate
+but reported apart: connections are opened and statements compiled under that load.
+
 `applications.submitted_at` is stamped by the API process when it handles the submit (before
 its commit); `assessments.created_at` is PostgreSQL's `now()`, the start of the worker's
 scoring transaction. Both clocks are this machine's.
@@ -163,14 +166,22 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     parser.add_argument("--drain", type=float, default=60, help="max wait for the queue, s")
+    parser.add_argument(
+        "--warmup",
+        type=float,
+        default=5,
+        help="seconds of submissions at the same rate before the measured ones (reported apart)",
+    )
     args = parser.parse_args()
     total = int(args.rate * args.seconds)
+    warm = int(args.rate * args.warmup)
 
     asyncio.run(recreate("tidi_bench"))
     from shared.db.migrate import upgrade
 
     upgrade(ASYNC_URL)
-    secret, ids = asyncio.run(prepare_tidi(total + 100))
+    secret, ids = asyncio.run(prepare_tidi(warm + total + 100))
+    warm_ids, ids = ids[:warm], ids[warm:]
 
     async def open_funds_and_flush() -> None:
         connection = await asyncpg.connect(f"{BASE}/tidi_bench")
@@ -204,6 +215,18 @@ def main() -> None:
         )
     try:
         asyncio.run(wait_worker_ready())
+        warmup: dict[str, Any] = {}
+        if warm:
+            warm_run = asyncio.run(
+                submit_at_rate(f"http://127.0.0.1:{port}", secret, warm_ids, args.rate, args.warmup)
+            )
+            warm_latencies, _ = asyncio.run(scoring_latencies(warm_run.pop("ids"), args.drain))
+            warmup = {
+                "seconds": args.warmup,
+                "submit_p95_ms": warm_run["submit_p95_ms"],
+                "scoring_p95_ms": percentile(warm_latencies, 95),
+                "scoring_max_ms": round(max(warm_latencies), 1) if warm_latencies else None,
+            }
         run = asyncio.run(
             submit_at_rate(f"http://127.0.0.1:{port}", secret, ids, args.rate, args.seconds)
         )
@@ -224,6 +247,7 @@ def main() -> None:
         "seconds": args.seconds,
         "api_workers": args.workers,
         "tidi_workers": 1,
+        "warmup": warmup,
         "submit": run,
         "scoring": {
             "count": len(latencies),
