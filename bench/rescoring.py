@@ -22,6 +22,7 @@ import os
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -276,7 +277,7 @@ def run_worker(version_id: str, count: int, limit_s: float) -> dict[str, Any]:
         "ENVIRONMENT": "development",
     }
     started = time.perf_counter()
-    log = (ROOT / "var" / "bench-rescoring-worker.log").open("wb")
+    log = (Path(tempfile.mkdtemp(prefix="tidi-bench-rescoring-")) / "worker.log").open("wb")
     process = subprocess.Popen(
         [sys.executable, "-c", WORKER], cwd=ROOT, env=env, stdout=log, stderr=log
     )
