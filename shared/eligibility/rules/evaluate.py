@@ -43,6 +43,7 @@ from shared.eligibility.rules.values import (
     State,
     Unknown,
     align,
+    apply_operator,
     is_unknown,
     merge_unknown,
     wrong_types,
@@ -386,12 +387,7 @@ def _against_constant(left: Compiled, apply: _Op, b: Any, op: str) -> Compiled:
         a = left(state)
         if type(a) is Unknown:
             return a
-        try:
-            if type(a) is not type(b) and isinstance(a, date):
-                return apply(*align(a, b))
-            return apply(a, b)
-        except TypeError:
-            raise wrong_types(op, a, b) from None
+        return apply_operator(apply, a, b, op)
 
     return run
 
@@ -403,12 +399,7 @@ def _constant_against(a: Any, apply: _Op, right: Compiled, op: str) -> Compiled:
         b = right(state)
         if type(b) is Unknown:
             return b
-        try:
-            if type(a) is not type(b) and isinstance(a, date):
-                return apply(*align(a, b))
-            return apply(a, b)
-        except TypeError:
-            raise wrong_types(op, a, b) from None
+        return apply_operator(apply, a, b, op)
 
     return run
 

@@ -4,14 +4,13 @@ against (the most frequent shape of a rule, so one closure call instead of two).
 
 import operator
 from collections.abc import Callable
-from datetime import date
 from typing import Any
 
 from shared.eligibility.rules.values import (
     Compiled,
     State,
     Unknown,
-    align,
+    apply_operator,
     merge_unknown,
     wrong_types,
 )
@@ -74,12 +73,7 @@ def field_against_constant(
             state.reads[path] = a
             if a is None:
                 return unknown
-        try:
-            if type(a) is not type(b) and isinstance(a, date):
-                return apply(*align(a, b))
-            return apply(a, b)
-        except TypeError:
-            raise wrong_types(op, a, b) from None
+        return apply_operator(apply, a, b, op)
 
     return run
 

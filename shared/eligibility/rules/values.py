@@ -74,3 +74,13 @@ class State:
 
 Compiled = Callable[[State], Any]
 """A compiled expression: a closure from the evaluation state to a value or an Unknown."""
+
+
+def apply_operator(apply: Callable[[Any, Any], Any], a: Any, b: Any, op: str) -> Any:
+    """`apply(a, b)` on two known operands, a date and a datetime compared by date."""
+    try:
+        if type(a) is not type(b) and isinstance(a, date):
+            return apply(*align(a, b))
+        return apply(a, b)
+    except TypeError:
+        raise wrong_types(op, a, b) from None
