@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import shutil
 import socket
 import subprocess
@@ -186,9 +187,53 @@ def start(
     raise RuntimeError(f"{app} did not start")
 
 
+def cpu_seconds(server: subprocess.Popen[bytes]) -> dict[str, float]:
+    """CPU time so far of the server's processes, PostgreSQL's and Redis's (from /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    usage: dict[int, tuple[str, float]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        parents[int(entry.name)] = int(fields[1])
+        usage[int(entry.name)] = (name, (int(fields[11]) + int(fields[12])) / tick)
+
+    def in_server(pid: int) -> bool:
+        while pid > 1:
+            if pid == server.pid:
+                return True
+            pid = parents.get(pid, 1)
+        return False
+
+    totals = {"server": 0.0, "postgres": 0.0, "redis": 0.0}
+    for pid, (name, seconds) in usage.items():
+        if in_server(pid):
+            totals["server"] += seconds
+        elif name == "postgres":
+            totals["postgres"] += seconds
+        elif name.startswith("redis-server"):
+            totals["redis"] += seconds
+    return totals
+
+
 def wrk(
-    script: str, url: str, seconds: int, connections: int, threads: int, env: dict[str, str]
+    script: str,
+    url: str,
+    seconds: int,
+    connections: int,
+    threads: int,
+    env: dict[str, str],
+    server: subprocess.Popen[bytes],
 ) -> dict[str, Any]:
+    """Load `url` with wrk; throughput, latency percentiles and CPU milliseconds per request."""
+    before = cpu_seconds(server)
+    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     output = subprocess.run(
         ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "-s", script, url],
         env=env,
@@ -196,11 +241,21 @@ def wrk(
         text=True,
         check=True,
     ).stdout
+    after = cpu_seconds(server)
+    children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     line = next(row for row in output.splitlines() if row.startswith("JSON "))
     data = json.loads(line[5:])
     data["rps"] = round(data["requests"] / (data["duration_us"] / 1e6), 1)
     for key in ("p50", "p95", "p99", "max"):
         data[f"{key}_ms"] = round(data.pop(f"{key}_us") / 1000, 2)
+    load = (children_after.ru_utime + children_after.ru_stime) - (
+        children_before.ru_utime + children_before.ru_stime
+    )
+    per_request = {name: after[name] - before[name] for name in after} | {"wrk": load}
+    data["cpu_ms_per_request"] = {
+        name: round(seconds * 1000 / max(data["requests"], 1), 3)
+        for name, seconds in per_request.items()
+    }
     return data
 
 
@@ -255,6 +310,7 @@ def main() -> None:
             args.connections,
             args.threads,
             base_env | {"BODY_FILE": str(body_file)},
+            bare,
         )
     finally:
         bare.terminate()
@@ -270,6 +326,7 @@ def main() -> None:
             args.connections,
             args.threads,
             base_env | {"IDS_FILE": str(ids_file), "API_KEY": secret, "THREADS": str(args.threads)},
+            tidi,
         )
     finally:
         tidi.terminate()

@@ -1,8 +1,7 @@
 """Submitting, withdrawing, reopening and expiring applications.
 
-Each action writes the status, an audit entry and an outbox event in the caller's
-transaction: one statement changes the row (if it is still at the version read) and
-writes its audit entry, one more the event and its webhook deliveries. Submission also
+Each action writes the status, an audit entry and an outbox event (with its webhook
+deliveries) in one statement, if the row is still at the version read. Submission also
 snapshots the project and defers the scoring job, enqueued only after commit under a
 deterministic id.
 """
@@ -30,6 +29,7 @@ from shared.funds.models import Fund
 from shared.jobs import JobRequest, defer_job
 from shared.projects.models import Project
 from shared.states import Actor
+from shared.webhooks.fanout import NewEvent
 
 SCORE_JOB = "eligibility.score_application"
 APPLICATION_URL = "/v1/applications/{id}"
@@ -155,7 +155,7 @@ async def _move(
     reason: str | None,
     values: dict[str, Any] | None = None,
 ) -> Application:
-    """Perform `action`: status (and `values`) and audit entry in one statement, then the event."""
+    """Perform `action`: status (and `values`), audit entry and event in one statement."""
     actor = Actor.SYSTEM if principal is SYSTEM and action == "expire" else Actor.APPLICANT
     step = APPLICATION_MACHINE.check(application.status, action, actor)
     previous = application.status
@@ -171,29 +171,30 @@ async def _move(
             changes={"status": {"from": previous.value, "to": step.target.value}},
             reason=reason,
         ),
+        event=_event(application, _EVENTS[action], step.target, previous=previous)
+        if action in _EVENTS
+        else None,
     )
-    if action in _EVENTS:
-        await _announce(session, application, _EVENTS[action], previous=previous)
     return application
 
 
-async def _announce(
-    session: AsyncSession,
+def _event(
     application: Application,
     event: EventType,
+    status: ApplicationStatus,
     *,
     previous: ApplicationStatus,
-) -> None:
-    await event_service.record_event(
-        session,
+) -> NewEvent:
+    """The event announcing the move to `status` (stamped by the statement that writes it)."""
+    return event_service.new_event(
         event,
         ApplicationEventData(
             id=application.id,
             url=APPLICATION_URL.format(id=application.id),
-            status=application.status.value,
+            status=status.value,
             previous_status=previous.value,
             occurred_at=application.updated_at,
-            sequence=application.version,
+            sequence=application.version + 1,
             project_id=application.project_id,
             fund_code=application.fund.code,
             territory_id=application.territory_id,
@@ -203,7 +204,7 @@ async def _announce(
         ),
         subject_type="application",
         subject_id=application.id,
-        sequence=application.version,
+        sequence=application.version + 1,
         fund_id=application.fund_id,
         operator_id=application.operator_id,
         territory_id=application.territory_id,

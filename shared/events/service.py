@@ -35,29 +35,53 @@ async def record_event(
     After commit the adapter enqueues the first attempts; the webhook sweeper re-enqueues
     any delivery whose job was lost, so a crash or a Redis loss loses nothing.
     """
-    expected = PAYLOADS[event_type]
-    if not isinstance(data, expected):
-        raise TypeError(f"{event_type} carries {expected.__name__}, not {type(data).__name__}")
-    event_id = uuid.uuid4()
+    event = new_event(
+        event_type,
+        data,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        sequence=sequence,
+        fund_id=fund_id,
+        operator_id=operator_id,
+        territory_id=territory_id,
+    )
     jobs = await write_event(
         session,
-        NewEvent(
-            id=event_id,
-            type=event_type.value,
-            subject_type=subject_type,
-            subject_id=subject_id,
-            sequence=sequence,
-            occurred_at=getattr(data, "occurred_at", None) or datetime.now(UTC),
-            data=data.model_dump(mode="json"),
-            fund_id=fund_id,
-            operator_id=operator_id,
-            territory_id=territory_id,
-            request_id=request_id_var.get(),
-        ),
+        event,
         route_tags=route_tags,
         fanout=fanout,
         only_endpoint=only_endpoint,
     )
     for job in jobs:
         defer_job(session, job)
-    return event_id
+    return event.id
+
+
+def new_event(
+    event_type: EventType,
+    data: Schema,
+    *,
+    subject_type: str,
+    subject_id: uuid.UUID,
+    sequence: int,
+    fund_id: uuid.UUID | None = None,
+    operator_id: uuid.UUID | None = None,
+    territory_id: uuid.UUID | None = None,
+) -> NewEvent:
+    """The row of an event of `event_type` carrying `data` (its catalogue payload)."""
+    expected = PAYLOADS[event_type]
+    if not isinstance(data, expected):
+        raise TypeError(f"{event_type} carries {expected.__name__}, not {type(data).__name__}")
+    return NewEvent(
+        id=uuid.uuid4(),
+        type=event_type.value,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        sequence=sequence,
+        occurred_at=getattr(data, "occurred_at", None) or datetime.now(UTC),
+        data=data.model_dump(mode="json"),
+        fund_id=fund_id,
+        operator_id=operator_id,
+        territory_id=territory_id,
+        request_id=request_id_var.get(),
+    )

@@ -5,6 +5,8 @@ One statement writes the event and its deliveries, so they commit or vanish toge
 `{delivery_id}:1`, and the sweeper re-enqueues any the queue lost.
 """
 
+# ruff: noqa: S608 - statements are assembled from constant fragments and CTE names only
+
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,9 +26,12 @@ RETRY_QUEUE: Final = "webhooks-retry"
 ATTEMPTABLE_STATES: Final = ("healthy", "degraded")
 _LANES_STARTED: Final = "tidi.webhook_lanes_started"
 
-_WRITE = text(
-    """
-WITH audience AS (
+_EVENT_COLUMNS: Final = (
+    "id, type, subject_type, subject_id, sequence, occurred_at, fund_id, operator_id, "
+    "territory_id, data, request_id, audience"
+)
+_AUDIENCE: Final = """
+audience AS (
     SELECT coalesce(array_agg(DISTINCT op) FILTER (WHERE op IS NOT NULL), '{}') AS ids
     FROM (
         SELECT CAST(:operator_id AS uuid) AS op
@@ -34,14 +39,9 @@ WITH audience AS (
         SELECT r.operator_id FROM webhook_routing_rules r
         WHERE (r.field::text || ':' || r.value) = ANY(:route_tags)
     ) AS candidates
-), event AS (
-    INSERT INTO events (id, type, subject_type, subject_id, sequence, occurred_at, fund_id,
-                        operator_id, territory_id, data, request_id, audience)
-    SELECT :id, :type, :subject_type, :subject_id, :sequence, :occurred_at, :fund_id,
-           :operator_id, :territory_id, :data, :request_id, audience.ids
-    FROM audience
-    RETURNING id, position, type, fund_id, audience
-), delivery AS (
+)"""
+_DELIVERIES: Final = """
+delivery AS (
     INSERT INTO webhook_deliveries (id, event_id, endpoint_id, position, event_type)
     SELECT gen_random_uuid(), event.id, endpoint.id, event.position, event.type
     FROM event JOIN webhook_endpoints AS endpoint ON endpoint.operator_id = ANY(event.audience)
@@ -54,15 +54,62 @@ WITH audience AS (
                 AND funds.code = ANY(endpoint.fund_codes)))
     END
     RETURNING id, endpoint_id
+)"""
+DELIVERY_COLUMNS: Final = (
+    "delivery.id AS delivery_id, delivery.endpoint_id, endpoint.state::text AS state, "
+    "endpoint.max_in_flight"
 )
-SELECT delivery.id, delivery.endpoint_id, endpoint.state::text AS state, endpoint.max_in_flight
-FROM delivery JOIN webhook_endpoints AS endpoint ON endpoint.id = delivery.endpoint_id
-"""
-).bindparams(
+"""What a statement with `event_ctes` selects of each delivery it wrote (for the jobs)."""
+DELIVERY_JOIN: Final = (
+    "delivery JOIN webhook_endpoints AS endpoint ON endpoint.id = delivery.endpoint_id"
+)
+
+JSON_INSTANT: Final = (
+    "to_char({0} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE "
+    "WHEN date_part('microseconds', {0})::bigint % 1000000 = 0 THEN '' "
+    "ELSE to_char({0} AT TIME ZONE 'UTC', '.US') END || 'Z'"
+)
+"""SQL writing the instant `{0}` as pydantic writes it in JSON (`2026-01-02T03:04:05.123456Z`,
+no fraction when it is zero), so an event stamped in SQL reads like one stamped in Python."""
+
+
+def event_ctes(stamped_by: str | None = None) -> str:
+    """The CTEs `audience`, `event` and `delivery` that write an event and its deliveries.
+
+    With `stamped_by`, the name of a CTE returning one changed row's `version` and
+    `updated_at`, the event is written only if that row was, and takes its sequence and
+    instant from it (in its columns and in `data`); otherwise from `:sequence` and
+    `:occurred_at`. The parameters are those of `event_parameters`.
+    """
+    if stamped_by is None:
+        sequence, occurred_at, data, sources = ":sequence", ":occurred_at", ":data", "audience"
+    else:
+        sequence, occurred_at = f"{stamped_by}.version", f"{stamped_by}.updated_at"
+        data = (
+            f"CAST(:data AS jsonb) || jsonb_build_object('occurred_at', "
+            f"{JSON_INSTANT.format(occurred_at)}, 'sequence', {sequence})"
+        )
+        sources = f"audience, {stamped_by}"
+    return f"""{_AUDIENCE},
+event AS (
+    INSERT INTO events ({_EVENT_COLUMNS})
+    SELECT :id, :type, :subject_type, :subject_id, {sequence}, {occurred_at}, :fund_id,
+           :operator_id, :territory_id, {data}, :request_id, audience.ids
+    FROM {sources}
+    RETURNING id, position, type, fund_id, audience
+),{_DELIVERIES}"""
+
+
+EVENT_PARAMETER_TYPES: Final = (
     bindparam("route_tags", type_=ARRAY(String)),
     bindparam("data", type_=JSONB),
     bindparam("operator_id", type_=Uuid),
     bindparam("only_endpoint", type_=Uuid),
+)
+"""Bind parameter types a statement with `event_ctes` declares."""
+
+_WRITE = text(f"WITH {event_ctes()}\nSELECT {DELIVERY_COLUMNS} FROM {DELIVERY_JOIN}").bindparams(
+    *EVENT_PARAMETER_TYPES
 )
 
 
@@ -129,26 +176,47 @@ async def write_event(
     """
     rows = await session.execute(
         _WRITE,
-        {
-            "id": event.id,
-            "type": event.type,
-            "subject_type": event.subject_type,
-            "subject_id": event.subject_id,
-            "sequence": event.sequence,
-            "occurred_at": event.occurred_at,
-            "fund_id": event.fund_id,
-            "operator_id": event.operator_id,
-            "territory_id": event.territory_id,
-            "data": event.data,
-            "request_id": event.request_id,
-            "route_tags": list(route_tags),
-            "fanout": fanout,
-            "only_endpoint": only_endpoint,
-        },
+        event_parameters(event, route_tags=route_tags, fanout=fanout, only_endpoint=only_endpoint),
     )
-    # One job per lane is enough: a lane drains every due delivery of its endpoint, so a
-    # transaction writing many events (a batch, a rescore) enqueues at most `max_in_flight`
-    # jobs per endpoint; one event per transaction still gets one job per delivery.
+    return first_attempt_jobs(session, [tuple(row) for row in rows])
+
+
+def event_parameters(
+    event: NewEvent,
+    *,
+    route_tags: Sequence[str] = (),
+    fanout: bool = True,
+    only_endpoint: uuid.UUID | None = None,
+) -> dict[str, Any]:
+    """The parameters of `event_ctes` for `event` (see `write_event` for the options)."""
+    return {
+        "id": event.id,
+        "type": event.type,
+        "subject_type": event.subject_type,
+        "subject_id": event.subject_id,
+        "sequence": event.sequence,
+        "occurred_at": event.occurred_at,
+        "fund_id": event.fund_id,
+        "operator_id": event.operator_id,
+        "territory_id": event.territory_id,
+        "data": event.data,
+        "request_id": event.request_id,
+        "route_tags": list(route_tags),
+        "fanout": fanout,
+        "only_endpoint": only_endpoint,
+    }
+
+
+def first_attempt_jobs(
+    session: AsyncSession, deliveries: Sequence[tuple[uuid.UUID, uuid.UUID, str, int]]
+) -> list[JobRequest]:
+    """The first-attempt jobs of the deliveries just written (id, endpoint, state, cap).
+
+    One job per lane is enough: a lane drains every due delivery of its endpoint, so a
+    transaction writing many events (a batch, a rescore) enqueues at most `max_in_flight`
+    jobs per endpoint; one event per transaction still gets one job per delivery.
+    Endpoints whose circuit is open or which are disabled get none.
+    """
     # The ORM transaction itself (AsyncSession.get_transaction() returns a fresh proxy each
     # time, whose id can change while the transaction is the same).
     transaction = session.sync_session.get_transaction()
@@ -157,7 +225,7 @@ async def write_event(
         started = {}
         session.info[_LANES_STARTED] = (transaction, started)
     jobs = []
-    for delivery_id, endpoint_id, state, max_in_flight in rows:
+    for delivery_id, endpoint_id, state, max_in_flight in deliveries:
         if state not in ATTEMPTABLE_STATES or started.get(endpoint_id, 0) >= max_in_flight:
             continue
         started[endpoint_id] = started.get(endpoint_id, 0) + 1

@@ -3,15 +3,21 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.applications import submission
 from shared.audit.models import AuditEntry
 from shared.events.models import Event
 from shared.jobs import take_deferred_jobs
 from tests.fixtures.api import auth
 from tests.fixtures.builders import Key, MakeTerritory
+
+_FAILING_EVENTS = (
+    """CREATE OR REPLACE FUNCTION injected_fault() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN RAISE EXCEPTION 'injected fault'; END $$""",
+    """CREATE TRIGGER injected_fault BEFORE INSERT ON events FOR EACH ROW
+    WHEN (NEW.type = 'application.submitted') EXECUTE FUNCTION injected_fault()""",
+)
 
 
 @pytest.fixture
@@ -63,24 +69,33 @@ class TestSubmitApplication:
         portal: Any,
         territory_key: tuple[Any, Key],
         sessionmaker: Any,
-        monkeypatch: pytest.MonkeyPatch,
         app: Any,
+        redis: Any,
     ) -> None:
         _, key = territory_key
         p = portal(key.secret)
         project = await p.active_project()
         draft = await p.draft_application(project)
 
-        async def failing_announce(*args: Any, **kwargs: Any) -> None:
-            raise RuntimeError("injected fault after the status and audit writes")
-
-        monkeypatch.setattr(submission, "_announce", failing_announce)
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://tidi.test") as client:
-            response = await client.post(
-                f"/v1/applications/{draft['id']}/submit",
-                headers={**auth(key.secret), "If-Match": f'"{draft["version"]}"'},
-            )
+        # The database fails the event insert, after the row and the audit entry were
+        # written by the same statement.
+        async with sessionmaker() as setup:
+            for statement in _FAILING_EVENTS:
+                await setup.execute(text(statement))
+            await setup.commit()
+        try:
+            transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://tidi.test"
+            ) as client:
+                response = await client.post(
+                    f"/v1/applications/{draft['id']}/submit",
+                    headers={**auth(key.secret), "If-Match": f'"{draft["version"]}"'},
+                )
+        finally:
+            async with sessionmaker() as setup:
+                await setup.execute(text("DROP TRIGGER injected_fault ON events"))
+                await setup.commit()
         assert response.status_code == 500
         assert response.headers["content-type"] == "application/problem+json"
         async with sessionmaker() as check:
@@ -99,6 +114,9 @@ class TestSubmitApplication:
             )
         assert audits == 0
         assert events == 0
+        assert f"arq:job:score:{draft['id']}:1".encode() not in [
+            k async for k in redis.scan_iter("arq:job:*")
+        ]
 
     async def test_outside_window_is_422_naming_it(
         self, portal: Any, territory_key: tuple[Any, Key], admin_key: Key

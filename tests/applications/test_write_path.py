@@ -1,10 +1,12 @@
-"""The state-change statement: the row and its audit entry together, or neither."""
+"""The state-change statement: the row, its audit entry and its event together, or none."""
 
 import uuid
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from pydantic import TypeAdapter
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -13,6 +15,11 @@ from shared.audit import service as audit_service
 from shared.audit.models import AuditEntry
 from shared.audit.versioned import update_audited
 from shared.auth.principal import SYSTEM
+from shared.events import service as event_service
+from shared.events.catalogue import ApplicationEventData, EventType
+from shared.events.models import Event
+from shared.webhooks import fanout
+from shared.webhooks.fanout import NewEvent
 from tests.fixtures.builders import Key, MakeKey, MakeTerritory
 from tests.fixtures.flows import Portal, update_row
 
@@ -76,3 +83,80 @@ class TestUpdateAudited:
             stored = await session.get_one(Application, app_id)
             assert stored.submission_no == 0
         assert await _audits(sessionmaker, app_id) == 0
+
+
+def _event(application: Application) -> NewEvent:
+    return event_service.new_event(
+        EventType.APPLICATION_WITHDRAWN,
+        ApplicationEventData(
+            id=application.id,
+            url=f"/v1/applications/{application.id}",
+            status="withdrawn",
+            previous_status="draft",
+            occurred_at=application.updated_at,
+            sequence=0,  # stamped by the statement
+            project_id=application.project_id,
+            fund_code="fonds-acceleration",
+            territory_id=application.territory_id,
+            region_code=application.region_code,
+            requested_amount_cents=None,
+            eligible_expense_base_cents=None,
+        ),
+        subject_type="application",
+        subject_id=application.id,
+        sequence=0,
+        operator_id=application.operator_id,
+    )
+
+
+class TestUpdateAuditedWithEvent:
+    async def test_the_event_is_stamped_with_the_new_version_and_instant(
+        self, draft: dict[str, Any], sessionmaker: async_sessionmaker[AsyncSession]
+    ) -> None:
+        app_id = uuid.UUID(draft["id"])
+        async with sessionmaker() as session:
+            application = await session.get_one(Application, app_id)
+            event = _event(application)
+            await update_audited(
+                session, application, {"submission_no": 7}, _entry(app_id), event=event
+            )
+            await session.commit()
+            stored = await session.get_one(Event, event.id)
+        assert stored.sequence == stored.data["sequence"] == application.version
+        assert stored.occurred_at == application.updated_at
+        instant = TypeAdapter(datetime).dump_python(application.updated_at, mode="json")
+        assert stored.data["occurred_at"] == instant
+        assert await _audits(sessionmaker, app_id) == 1
+
+    async def test_a_stale_row_writes_no_event(
+        self, draft: dict[str, Any], sessionmaker: async_sessionmaker[AsyncSession]
+    ) -> None:
+        app_id = uuid.UUID(draft["id"])
+        async with sessionmaker() as session:
+            application = await session.get_one(Application, app_id)
+            await update_row(sessionmaker, "applications", app_id, version=draft["version"] + 1)
+            event = _event(application)
+            with pytest.raises(StaleDataError):
+                await update_audited(
+                    session, application, {"submission_no": 7}, _entry(app_id), event=event
+                )
+            await session.commit()
+            assert await session.get(Event, event.id) is None
+        assert await _audits(sessionmaker, app_id) == 0
+
+
+@pytest.mark.parametrize(
+    "instant",
+    [
+        datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+        datetime(2026, 1, 2, 3, 4, 5, 120000, tzinfo=UTC),
+        datetime(2026, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+        datetime(2026, 6, 30, 22, 0, 0, 5, tzinfo=timezone(timedelta(hours=2))),
+    ],
+)
+async def test_instants_stamped_in_sql_read_as_pydantic_writes_them(
+    instant: datetime, session: AsyncSession
+) -> None:
+    expression = fanout.JSON_INSTANT.format("CAST(:t AS timestamptz)")
+    stamped = await session.scalar(text(f"SELECT {expression}"), {"t": instant})
+    assert stamped == TypeAdapter(datetime).dump_python(instant.astimezone(UTC), mode="json")
