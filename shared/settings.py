@@ -54,8 +54,12 @@ class Settings(BaseSettings):
         default=None, description="Redis URL (redis://...). Unset: embedded Valkey."
     )
     VAR_DIR: Path = Path("var")
-    DATABASE_POOL_SIZE: Annotated[int, Field(ge=1, le=200)] = 10
+    DATABASE_POOL_SIZE: Annotated[int, Field(ge=1, le=200)] = 20
     DATABASE_MAX_OVERFLOW: Annotated[int, Field(ge=0, le=200)] = 10
+    DATABASE_POOL_TIMEOUT_SECONDS: Annotated[float, Field(gt=0, le=300)] = Field(
+        default=10.0,
+        description="How long a request waits for a pooled connection before a 503.",
+    )
 
     # --- HTTP API
     API_HOST: str = "127.0.0.1"

@@ -2,12 +2,13 @@
 
 import logging
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.auth import service as auth_service
 from shared.auth.cache import take_revoked
@@ -27,7 +28,25 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     Services never commit; an exception anywhere rolls everything back and the
     deferred jobs and revocation notices are dropped with it.
     """
-    async with request.app.state.sessionmaker() as session:
+    async with _session(request, request.app.state.sessionmaker) as session:
+        yield session
+
+
+async def get_statement_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """An autocommit session, for operations that write in one statement (state changes).
+
+    Two round trips fewer than a transaction (BEGIN, COMMIT); the statement is atomic by
+    itself, and deferred jobs are enqueued after it as after a commit.
+    """
+    async with _session(request, request.app.state.statement_sessionmaker) as session:
+        yield session
+
+
+@asynccontextmanager
+async def _session(
+    request: Request, sessionmaker: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[AsyncSession]:
+    async with sessionmaker() as session:
         try:
             yield session
             await session.commit()
@@ -54,6 +73,7 @@ async def enqueue_jobs(request: Request, jobs: list[JobRequest]) -> None:
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+StatementSessionDep = Annotated[AsyncSession, Depends(get_statement_session, scope="function")]
 
 bearer_scheme = HTTPBearer(
     auto_error=False,
@@ -71,19 +91,26 @@ class Authorize:
     async def __call__(
         self,
         request: Request,
-        session: SessionDep,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)],
     ) -> Principal:
-        """The principal of the request's bearer key, if its role is allowed."""
+        """The principal of the request's bearer key, if its role is allowed.
+
+        A key not in the cache is read in a short session of its own, whose connection is
+        back in the pool before the endpoint takes one: a request never holds two.
+        """
         if credentials is None:
             raise MissingApiKey("send the header `Authorization: Bearer <your tidi key>`")
-        settings = request.app.state.settings
-        principal = await auth_service.authenticate(
-            session,
-            credentials.credentials,
-            touch_interval=timedelta(seconds=settings.API_KEY_TOUCH_INTERVAL_SECONDS),
-            cache=request.app.state.principals,
-        )
+        state = request.app.state
+        principal = auth_service.cached_principal(credentials.credentials, state.principals)
+        if principal is None:
+            async with state.sessionmaker() as session:
+                principal = await auth_service.authenticate(
+                    session,
+                    credentials.credentials,
+                    touch_interval=timedelta(seconds=state.settings.API_KEY_TOUCH_INTERVAL_SECONDS),
+                    cache=state.principals,
+                )
+                await session.commit()
         request.state.principal = principal
         if principal.role not in self.roles:
             allowed = ", ".join(sorted(r.value for r in self.roles))

@@ -31,7 +31,7 @@ from services.api.webhooks.catalogue import install_webhook_catalogue
 from services.api.webhooks.router import router as webhooks_router
 from services.api.webhooks.routing_rules import router as routing_rules_router
 from shared.auth.cache import PrincipalCache
-from shared.db.engine import create_engine, create_sessionmaker
+from shared.db.engine import create_engine, create_sessionmaker, create_statement_sessionmaker
 from shared.logging import configure_logging
 from shared.settings import Settings, get_settings
 
@@ -65,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
+        app.state.statement_sessionmaker = create_statement_sessionmaker(engine)
         app.state.arq = arq_pool
         app.state.jobs = JobEnqueuer(arq_pool, base_queue=settings.WORKER_QUEUE_NAME)
         app.state.revocations = Revocations(

@@ -109,6 +109,11 @@ HEADERS: dict[str, dict[str, Any]] = {
         "schema": {"type": "string", "enum": ["true"]},
         "example": "true",
     },
+    "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {"type": "string", "pattern": "^[0-9]+$"},
+        "example": "1",
+    },
     "WWW-Authenticate": {
         "description": "How to authenticate: a bearer API key.",
         "schema": {"type": "string"},

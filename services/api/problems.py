@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
@@ -34,6 +35,7 @@ _DESCRIPTIONS = {
     422: "Invalid input; `errors` lists each field by JSON pointer.",
     428: "`If-Match` is required for this update.",
     429: "Too many requests.",
+    503: "The service is busy or a dependency is down; retry after `Retry-After` seconds.",
 }
 
 
@@ -194,6 +196,18 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     raise exc
 
 
+async def _pool_exhausted(request: Request, _exc: Exception) -> JSONResponse:
+    logger.warning("no database connection free in time")
+    return problem_response(
+        503,
+        "the service is busy; retry in a moment",
+        instance=request.url.path,
+        type_uri=PROBLEM_BASE + "busy",
+        title="Service busy",
+        headers={"Retry-After": "1"},
+    )
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     logger.exception("unhandled error", exc_info=exc)
     return problem_response(
@@ -211,4 +225,5 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StaleDataError, _stale_data)
     app.add_exception_handler(IntegrityError, _integrity_error)
     app.add_exception_handler(DBAPIError, _database_error)
+    app.add_exception_handler(PoolTimeout, _pool_exhausted)
     app.add_exception_handler(Exception, _unexpected)

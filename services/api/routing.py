@@ -66,8 +66,12 @@ class TidiRoute(APIRoute):
         if any(p.alias in {"cursor", "If-Match"} for p in other_params):
             statuses.add(400)
         statuses.add(500)
+        if 503 not in self.responses:  # unless the route says what its 503 is (readiness)
+            statuses.add(503)
         documented = problems(*sorted(statuses))
         documented[500]["description"] = UNEXPECTED_ERROR
+        if 503 in documented:
+            documented[503]["headers"] = {"Retry-After": header_ref("Retry-After")}
         if 401 in documented:
             documented[401]["headers"] = {"WWW-Authenticate": header_ref("WWW-Authenticate")}
         success = self.status_code or 200

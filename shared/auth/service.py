@@ -45,6 +45,24 @@ async def authenticate(
         if (cached := cache.get(secret_hash, now)) is not None:
             return cached
         generation = cache.generation
+    return await _read_key(session, secret_hash, now, touch_interval, cache, generation)
+
+
+def cached_principal(token: str, cache: PrincipalCache) -> Principal | None:
+    """The principal of `token` if `cache` holds it (no query); None otherwise."""
+    if not looks_like_api_key(token):
+        return None
+    return cache.get(hash_api_key(token), datetime.now(UTC))
+
+
+async def _read_key(
+    session: AsyncSession,
+    secret_hash: str,
+    now: datetime,
+    touch_interval: timedelta,
+    cache: PrincipalCache | None,
+    generation: int,
+) -> Principal:
     key = await session.scalar(select(ApiKey).where(ApiKey.secret_hash == secret_hash))
     if key is None:
         raise InvalidApiKey("unknown API key")

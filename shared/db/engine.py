@@ -1,14 +1,16 @@
 """Engine and session factory: one of each per process."""
 
 import asyncio
+from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session
 
 from shared.settings import Settings
 
@@ -19,6 +21,7 @@ def create_engine(settings: Settings, *, pool_size: int | None = None) -> AsyncE
         settings.database_url(),
         pool_size=pool_size or settings.DATABASE_POOL_SIZE,
         max_overflow=settings.DATABASE_MAX_OVERFLOW,
+        pool_timeout=settings.DATABASE_POOL_TIMEOUT_SECONDS,
         pool_recycle=1800,
         connect_args={"server_settings": {"application_name": "tidi"}},
     )
@@ -27,6 +30,34 @@ def create_engine(settings: Settings, *, pool_size: int | None = None) -> AsyncE
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions that keep loaded attributes after commit (responses read them)."""
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+def create_statement_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions whose statements each commit on their own: no BEGIN and COMMIT round trips.
+
+    For operations that read, then write everything in ONE statement (a state change by
+    `update_audited`), which is atomic by itself; the version check of that statement
+    stands in for the transaction's isolation. Such a session refuses an ORM flush, which
+    could write in several statements.
+    """
+    return async_sessionmaker(
+        engine.execution_options(isolation_level="AUTOCOMMIT"),
+        expire_on_commit=False,
+        autoflush=False,
+        sync_session_class=StatementSession,
+    )
+
+
+class StatementSession(Session):
+    """An autocommit session (see `create_statement_sessionmaker`): writes by statement only."""
+
+
+@event.listens_for(StatementSession, "before_flush")
+def _refuse_flush(session: Session, *_: Any) -> None:
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError(
+            "an autocommit session writes in one statement; this change needs a transaction"
+        )
 
 
 async def open_connections(engine: AsyncEngine, count: int) -> None:

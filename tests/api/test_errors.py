@@ -839,3 +839,30 @@ class TestGeneratedJunk:
         )
         if response.status_code != 201:
             assert_problem(response, response.status_code)
+
+
+class TestBusyDatabase:
+    async def test_no_free_connection_in_time_is_a_503_problem_then_service_resumes(
+        self, test_settings: Settings, admin_key: Key
+    ) -> None:
+        settings = test_settings.model_copy(
+            update={
+                "DATABASE_POOL_SIZE": 1,
+                "DATABASE_MAX_OVERFLOW": 0,
+                "DATABASE_POOL_TIMEOUT_SECONDS": 0.2,
+                "API_KEY_CACHE_SECONDS": 0,
+            }
+        )
+        app = create_app(settings)
+        transport = httpx.ASGITransport(app=app)
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=transport, base_url="http://tidi.test") as client,
+        ):
+            async with app.state.engine.connect():  # the pool's only connection, held
+                busy = await client.get("/v1/funds", headers=auth(admin_key.secret))
+            body = assert_problem(busy, 503)
+            assert busy.headers["retry-after"] == "1"
+            assert body["title"] == "Service busy"
+            served = await client.get("/v1/funds", headers=auth(admin_key.secret))
+        assert served.status_code == 200

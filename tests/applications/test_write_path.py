@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter
 from sqlalchemy import func, select, text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from shared.applications.models import Application
@@ -15,6 +15,7 @@ from shared.audit import service as audit_service
 from shared.audit.models import AuditEntry
 from shared.audit.versioned import update_audited
 from shared.auth.principal import SYSTEM
+from shared.db.engine import create_statement_sessionmaker
 from shared.events import service as event_service
 from shared.events.catalogue import ApplicationEventData, EventType
 from shared.events.models import Event
@@ -160,3 +161,30 @@ async def test_instants_stamped_in_sql_read_as_pydantic_writes_them(
     expression = fanout.JSON_INSTANT.format("CAST(:t AS timestamptz)")
     stamped = await session.scalar(text(f"SELECT {expression}"), {"t": instant})
     assert stamped == TypeAdapter(datetime).dump_python(instant.astimezone(UTC), mode="json")
+
+
+class TestStatementSession:
+    async def test_each_statement_commits_on_its_own(
+        self,
+        draft: dict[str, Any],
+        engine: AsyncEngine,
+        sessionmaker: async_sessionmaker[AsyncSession],
+    ) -> None:
+        app_id = uuid.UUID(draft["id"])
+        async with create_statement_sessionmaker(engine)() as session:
+            application = await session.get_one(Application, app_id)
+            await update_audited(session, application, {"submission_no": 7}, _entry(app_id))
+            # Not committed by the session, yet visible to another connection.
+            assert await _audits(sessionmaker, app_id) == 1
+            await session.rollback()
+        async with sessionmaker() as check:
+            assert (await check.get_one(Application, app_id)).submission_no == 7
+
+    async def test_an_orm_flush_is_refused(
+        self, draft: dict[str, Any], engine: AsyncEngine
+    ) -> None:
+        async with create_statement_sessionmaker(engine)() as session:
+            application = await session.get_one(Application, uuid.UUID(draft["id"]))
+            application.submission_no = 3
+            with pytest.raises(RuntimeError, match="one statement"):
+                await session.flush()

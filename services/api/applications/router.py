@@ -6,7 +6,14 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from services.api.deps import AdminOrTerritory, IfMatchDep, PageDep, RecordReader, SessionDep
+from services.api.deps import (
+    AdminOrTerritory,
+    IfMatchDep,
+    PageDep,
+    RecordReader,
+    SessionDep,
+    StatementSessionDep,
+)
 from services.api.etag import with_etag
 from services.api.idempotency import IdempotencyKey, create_once
 from services.api.lists import RegionFilter, TimeWindowDep, TitleSearch
@@ -152,7 +159,7 @@ async def get_application_completeness(
 )
 async def submit_application(
     principal: AdminOrTerritory,
-    session: SessionDep,
+    session: StatementSessionDep,
     application_id: uuid.UUID,
     expected_version: IfMatchDep,
     response: Response,
@@ -178,7 +185,7 @@ async def submit_application(
 )
 async def withdraw_application(
     principal: AdminOrTerritory,
-    session: SessionDep,
+    session: StatementSessionDep,
     application_id: uuid.UUID,
     expected_version: IfMatchDep,
     response: Response,
@@ -204,7 +211,7 @@ async def withdraw_application(
 )
 async def reopen_application(
     principal: AdminOrTerritory,
-    session: SessionDep,
+    session: StatementSessionDep,
     application_id: uuid.UUID,
     expected_version: IfMatchDep,
     response: Response,
