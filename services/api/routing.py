@@ -5,7 +5,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, APIRouter
+from starlette.routing import Match, get_route_path
+from starlette.types import Scope
 
 from services.api.deps import Authorize, public
 from services.api.openapi import header_ref
@@ -19,6 +21,24 @@ def operation_id(route: APIRoute) -> str:
     """Stable camelCase operationId from the endpoint's name (`list_funds` → `listFunds`)."""
     head, *rest = route.name.split("_")
     return head + "".join(part.capitalize() for part in rest)
+
+
+class TidiRouter(APIRouter):
+    """An APIRouter that answers "no match" at once for a path outside its prefix.
+
+    The application tries its routers in turn, and each would try every one of its routes'
+    patterns; a request to the last router paid for all the others' patterns.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._head = self.prefix.split("{", 1)[0]  # the literal part of the prefix
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        """No match unless the path starts with the prefix; otherwise as APIRouter."""
+        if scope["type"] == "http" and not get_route_path(scope).startswith(self._head):
+            return Match.NONE, {}
+        return super().matches(scope)
 
 
 class TidiRoute(APIRoute):
