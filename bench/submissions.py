@@ -1,7 +1,9 @@
 """Submission benchmark: tidi's submit endpoint beside a bare FastAPI + asyncpg insert.
 
-Both run under uvicorn with the same number of worker processes on this machine, loaded
-by wrk with the same number of connections; the figures are printed as JSON.
+Both run under the same multi-process uvicorn server (`services.cli.serving`, as `tidi
+serve` runs the API) with the same number of worker processes on this machine, loaded
+by wrk with the same number of connections; the figures are printed as JSON, with the
+CPU time per request of the server processes, PostgreSQL, Redis and wrk.
 
     .venv/bin/python bench/submissions.py --seconds 15 --connections 32
 
@@ -156,21 +158,10 @@ def free_port() -> int:
 def start(
     app: str, port: int, workers: int, env: dict[str, str], factory: bool
 ) -> subprocess.Popen[bytes]:
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        app,
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--no-access-log",
-        "--log-level",
-        "warning",
-    ]
+    # Both apps under the same server: tidi's multi-process uvicorn launcher, one
+    # SO_REUSEPORT socket per process (connections spread evenly over the processes).
+    command = [sys.executable, "-m", "services.cli.serving", app, "--port", str(port)]
+    command += ["--workers", str(workers), "--log-level", "warning"]
     if factory:
         command.append("--factory")
     process = subprocess.Popen(
@@ -178,13 +169,26 @@ def start(
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/openapi.json", timeout=1)
-            return process
-        except OSError:
-            time.sleep(0.3)
+        # Every process listening (connections opened before would all go to the first).
+        if listeners(port) >= workers:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/openapi.json", timeout=1)
+                return process
+            except OSError:
+                pass
+        time.sleep(0.3)
     process.kill()
     raise RuntimeError(f"{app} did not start")
+
+
+def listeners(port: int) -> int:
+    """How many sockets listen on `port` (from /proc/net/tcp; state 0A is LISTEN)."""
+    rows = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    return sum(
+        1
+        for row in rows
+        if (fields := row.split())[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port
+    )
 
 
 def cpu_seconds(server: subprocess.Popen[bytes]) -> dict[str, float]:

@@ -400,13 +400,17 @@ def dev(
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address.")] = None,
     port: Annotated[int | None, typer.Option(help="Port.")] = None,
-    workers: Annotated[int, typer.Option(min=1, help="uvicorn worker processes.")] = 1,
+    workers: Annotated[int, typer.Option(min=1, help="API worker processes.")] = 1,
 ) -> None:
-    """Run the API only (DATABASE_URL and REDIS_URL must be set)."""
-    import uvicorn
+    """Run the API only (DATABASE_URL and REDIS_URL must be set).
+
+    With several workers each process accepts on its own socket (SO_REUSEPORT), so the
+    kernel spreads connections evenly over them.
+    """
+    from services.cli.serving import serve as serve_app
 
     settings = _settings()
-    uvicorn.run(
+    serve_app(
         "services.api.main:app_factory",
         factory=True,
         host=host or settings.API_HOST,
