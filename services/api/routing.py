@@ -6,7 +6,8 @@ from typing import Any
 
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, APIRouter
-from starlette.routing import Match, get_route_path
+from starlette._utils import get_route_path
+from starlette.routing import Match
 from starlette.types import Scope
 
 from services.api.deps import Authorize, public
