@@ -6,7 +6,6 @@ from typing import Any
 
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, APIRouter
-from starlette._utils import get_route_path
 from starlette.routing import Match
 from starlette.types import Scope
 
@@ -37,9 +36,16 @@ class TidiRouter(APIRouter):
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         """No match unless the path starts with the prefix; otherwise as APIRouter."""
-        if scope["type"] == "http" and not get_route_path(scope).startswith(self._head):
+        if scope["type"] == "http" and not _route_path(scope).startswith(self._head):
             return Match.NONE, {}
         return super().matches(scope)
+
+
+def _route_path(scope: Scope) -> str:
+    """The request path below the application's mount point (`root_path`)."""
+    path: str = scope["path"]
+    root = scope.get("root_path", "")
+    return path[len(root) :] if root and path.startswith(root) else path
 
 
 class TidiRoute(APIRoute):
