@@ -272,6 +272,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--drafts", type=int, default=40_000)
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=5,
+        help="seconds of the same load before each measured run (not measured)",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is required: apt-get install wrk")
@@ -285,8 +291,10 @@ def main() -> None:
     asyncio.run(prepare_bare())
 
     workdir = Path(tempfile.mkdtemp(prefix="tidi-bench-"))
-    ids_file = workdir / "ids.txt"
-    ids_file.write_text("\n".join(ids) + "\n")
+    # A quarter of the drafts for the warm-up, the rest for the measured run.
+    warmup_ids, ids_file = workdir / "warmup-ids.txt", workdir / "ids.txt"
+    warmup_ids.write_text("\n".join(ids[: len(ids) // 4]) + "\n")
+    ids_file.write_text("\n".join(ids[len(ids) // 4 :]) + "\n")
     body_file = workdir / "body.json"
     body_file.write_text(json.dumps({"application": ids[0], "payload": "x" * 1500}))
 
@@ -302,11 +310,22 @@ def main() -> None:
         "connections": args.connections,
         "workers": args.workers,
         "seconds": args.seconds,
+        "warmup_seconds": args.warmup,
     }
 
     port = free_port()
     bare = start("bare_app:app", port, args.workers, bare_env, factory=False)
     try:
+        if args.warmup:
+            wrk(
+                str(ROOT / "bench/bare.lua"),
+                f"http://127.0.0.1:{port}/bare",
+                args.warmup,
+                args.connections,
+                args.threads,
+                base_env | {"BODY_FILE": str(body_file)},
+                bare,
+            )
         results["bare"] = wrk(
             str(ROOT / "bench/bare.lua"),
             f"http://127.0.0.1:{port}/bare",
@@ -323,6 +342,17 @@ def main() -> None:
     port = free_port()
     tidi = start("services.api.main:app_factory", port, args.workers, tidi_env, factory=True)
     try:
+        if args.warmup:
+            wrk(
+                str(ROOT / "bench/submit.lua"),
+                f"http://127.0.0.1:{port}",
+                args.warmup,
+                args.connections,
+                args.threads,
+                base_env
+                | {"IDS_FILE": str(warmup_ids), "API_KEY": secret, "THREADS": str(args.threads)},
+                tidi,
+            )
         results["tidi_submit"] = wrk(
             str(ROOT / "bench/submit.lua"),
             f"http://127.0.0.1:{port}",

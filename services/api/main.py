@@ -2,12 +2,15 @@
 
 import asyncio
 import gc
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
 from arq import create_pool
 from arq.connections import RedisSettings
 from fastapi import FastAPI
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.api.applications.router import router as applications_router
 from services.api.audit.router import router as audit_router
@@ -31,9 +34,16 @@ from services.api.webhooks.catalogue import install_webhook_catalogue
 from services.api.webhooks.router import router as webhooks_router
 from services.api.webhooks.routing_rules import router as routing_rules_router
 from shared.auth.cache import PrincipalCache
-from shared.db.engine import create_engine, create_sessionmaker, create_statement_sessionmaker
+from shared.db.engine import (
+    create_engine,
+    create_sessionmaker,
+    create_statement_sessionmaker,
+    open_connections,
+)
 from shared.logging import configure_logging
 from shared.settings import Settings, get_settings
+
+logger = logging.getLogger("tidi.api")
 
 ROUTERS = (
     geography_router,
@@ -72,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             arq_pool, app.state.principals, channel=f"{settings.WORKER_QUEUE_NAME}:revoked-keys"
         )
         listener = asyncio.create_task(app.state.revocations.listen())
+        await _open_pool(engine, settings.DATABASE_POOL_SIZE)
         # What startup built (models, schemas, routes) lives as long as the process: kept
         # out of the collector's generations, the collections under load stay short.
         gc.collect()
@@ -104,6 +115,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyGuardMiddleware, max_body_bytes=settings.MAX_BODY_BYTES)
     app.add_middleware(RequestContextMiddleware)
     return app
+
+
+async def _open_pool(engine: AsyncEngine, size: int) -> None:
+    """Open the pool's connections now (each set up once: codecs, types), not under the
+    first requests' load; a database still down only delays that to first use.
+    """
+    try:
+        await open_connections(engine, size)
+    except (OSError, SQLAlchemyError) as error:
+        logger.warning("database connections not opened at start-up: %s", error)
 
 
 def app_factory() -> FastAPI:

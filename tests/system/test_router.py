@@ -1,5 +1,10 @@
-import httpx
+import socket
 
+import httpx
+from pydantic import SecretStr
+
+from services.api.main import create_app
+from shared.settings import Settings
 from tests.fixtures.api import auth
 from tests.fixtures.builders import Key
 
@@ -14,6 +19,27 @@ class TestHealth:
         response = await client.get("/readyz")
         assert response.status_code == 200
         assert response.json()["checks"] == {"database": "ok", "redis": "ok"}
+
+
+    async def test_the_api_starts_with_the_database_down_and_says_it_is_not_ready(
+        self, test_settings: Settings
+    ) -> None:
+        with socket.socket() as probe:  # a port nothing listens on
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        down = test_settings.model_copy(
+            update={"DATABASE_URL": SecretStr(f"postgresql+asyncpg://tidi@127.0.0.1:{port}/x")}
+        )
+        app = create_app(down)
+        transport = httpx.ASGITransport(app=app)
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=transport, base_url="http://tidi.test") as client,
+        ):
+            response = await client.get("/readyz")
+        assert response.status_code == 503
+        assert response.json()["checks"]["redis"] == "ok"
+        assert response.json()["checks"]["database"] != "ok"
 
 
 class TestMetrics:
