@@ -1,6 +1,7 @@
 """Jobs enqueued in one round trip are arq's own: same keys, format, expiry and dedupe."""
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -77,3 +78,49 @@ class TestJobEnqueuer:
         assert await arq_pool.zscore("tidi:enqueuer-test", "j-main") is not None
         score = await arq_pool.zscore("tidi:enqueuer-test:webhooks", "j-hook")
         assert score == to_unix_ms(later)
+
+
+class TestSharedCalls:
+    async def test_concurrent_requests_share_calls_and_each_gets_its_own_answer(
+        self, enqueuer: JobEnqueuer, arq_pool: ArqRedis, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        calls: list[int] = []
+        call = enqueuer._call
+
+        async def counted(jobs: Sequence[JobRequest]) -> list[bool]:
+            calls.append(len(jobs))
+            return await call(jobs)
+
+        monkeypatch.setattr(enqueuer, "_call", counted)
+        await enqueuer.enqueue([JobRequest("f", "seen")])
+        requests = [
+            [JobRequest("f", f"r{n}-a"), JobRequest("f", "seen" if n % 2 else f"r{n}-b")]
+            for n in range(50)
+        ]
+
+        answers = await asyncio.gather(*(enqueuer.enqueue(jobs) for jobs in requests))
+
+        assert answers == [[True, n % 2 == 0] for n in range(50)]
+        assert sum(calls[1:]) == 100
+        assert len(calls) - 1 < 50  # shared calls, not one per request
+        assert await arq_pool.zcard("tidi:enqueuer-test") == 1 + 50 + 25
+
+    async def test_a_failed_call_fails_every_request_in_it_and_the_next_call_works(
+        self, enqueuer: JobEnqueuer, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        call = enqueuer._call
+        failures = iter([ConnectionError("redis went away")])
+
+        async def flaky(jobs: Sequence[JobRequest]) -> list[bool]:
+            if (error := next(failures, None)) is not None:
+                raise error
+            return await call(jobs)
+
+        monkeypatch.setattr(enqueuer, "_call", flaky)
+        results = await asyncio.gather(
+            *(enqueuer.enqueue([JobRequest("f", f"j{n}")]) for n in range(5)),
+            return_exceptions=True,
+        )
+
+        assert all(isinstance(r, ConnectionError) for r in results)
+        assert await enqueuer.enqueue([JobRequest("f", "after")]) == [True]

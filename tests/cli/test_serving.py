@@ -36,11 +36,9 @@ def _get(url: str) -> str | None:
 @pytest.fixture
 def server() -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "services.cli.serving", "tests.cli.pid_app:app"]
-        + ["--port", str(port), "--workers", "2"],
-        cwd=ROOT,
-    )
+    command = [sys.executable, "-m", "services.cli.serving", "tests.cli.pid_app:app"]
+    command += ["--port", str(port), "--workers", "2"]
+    process = subprocess.Popen(command, cwd=ROOT)  # noqa: S603 - our own module
     url = f"http://127.0.0.1:{port}/pid"
     deadline = time.monotonic() + 60
     pids: set[str] = set()
@@ -86,7 +84,8 @@ async def test_a_dead_worker_is_replaced_and_sigterm_stops_all(
         if len(now) == 2 and now != first:
             break
         await asyncio.sleep(0.2)
-    assert len(now) == 2 and now != first, (first, now)
+    assert len(now) == 2, now
+    assert now != first
 
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=30) == 0

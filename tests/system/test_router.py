@@ -20,7 +20,6 @@ class TestHealth:
         assert response.status_code == 200
         assert response.json()["checks"] == {"database": "ok", "redis": "ok"}
 
-
     async def test_the_api_starts_with_the_database_down_and_says_it_is_not_ready(
         self, test_settings: Settings
     ) -> None:
