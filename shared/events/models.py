@@ -28,15 +28,15 @@ class Event(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     position: Mapped[int] = mapped_column(BigInteger, Identity(always=True), unique=True)
-    type: Mapped[str] = mapped_column(String(100), index=True)
+    type: Mapped[str] = mapped_column(String(100))
     occurred_at: Mapped[datetime] = mapped_column(server_default=func.now())
     subject_type: Mapped[str] = mapped_column(String(50))
     subject_id: Mapped[uuid.UUID]
     sequence: Mapped[int] = mapped_column(
         BigInteger, doc="Monotonic per subject: receivers drop stale updates."
     )
-    fund_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
-    operator_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    fund_id: Mapped[uuid.UUID | None]
+    operator_id: Mapped[uuid.UUID | None]
     territory_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     audience: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(Uuid), server_default="{}")
     data: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
