@@ -6,6 +6,7 @@ audit entries and the `application.scored` outbox event commit together or not a
 
 import logging
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -38,6 +39,7 @@ from shared.funds.models import Fund
 from shared.jobs import JobRequest
 from shared.states import Actor
 from shared.territories.models import Territory
+from shared.webhooks.fanout import NewEvent
 
 logger = logging.getLogger("tidi.eligibility")
 _PUBLISHED: dict[uuid.UUID, Ruleset] = {}
@@ -196,8 +198,8 @@ async def screen(
         application,
         _MARK[assessment.outcome],
         changes={"assessment_id": str(assessment.id), "ruleset_version": version.version},
+        announce=lambda status: _scored(application, assessment, version, status, before),
     )
-    await _announce(session, application, assessment, version, previous=before)
     return assessment
 
 
@@ -269,8 +271,11 @@ async def _move(
     *,
     changes: dict[str, Any],
     reason: str | None = None,
+    announce: Callable[[ApplicationStatus], NewEvent] | None = None,
 ) -> None:
-    """Status and audit entry in one statement (the row is locked: no version race)."""
+    """Status, audit entry and (with `announce`, given the new status) the event in one
+    statement (the row is locked: no version race).
+    """
     step = APPLICATION_MACHINE.check(application.status, action, Actor.SYSTEM)
     previous = application.status
     await update_audited(
@@ -285,27 +290,27 @@ async def _move(
             changes={"status": {"from": previous.value, "to": step.target.value}, **changes},
             reason=reason,
         ),
+        event=announce(step.target) if announce is not None else None,
     )
 
 
-async def _announce(
-    session: AsyncSession,
+def _scored(
     application: Application,
     assessment: Assessment,
     version: RulesetVersion,
-    *,
+    status: ApplicationStatus,
     previous: ApplicationStatus,
-) -> None:
-    await event_service.record_event(
-        session,
+) -> NewEvent:
+    """`application.scored`, for the move to `status` (stamped by the statement)."""
+    return event_service.new_event(
         EventType.APPLICATION_SCORED,
         ApplicationScoredData(
             id=application.id,
             url=APPLICATION_URL.format(id=application.id),
-            status=application.status.value,
+            status=status.value,
             previous_status=previous.value,
             occurred_at=application.updated_at,
-            sequence=application.version,
+            sequence=application.version + 1,
             project_id=application.project_id,
             fund_code=application.fund.code,
             territory_id=application.territory_id,
@@ -319,7 +324,7 @@ async def _announce(
         ),
         subject_type="application",
         subject_id=application.id,
-        sequence=application.version,
+        sequence=application.version + 1,
         fund_id=application.fund_id,
         operator_id=application.operator_id,
         territory_id=application.territory_id,
