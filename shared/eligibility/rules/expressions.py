@@ -17,6 +17,7 @@ from pydantic import (
     PlainSerializer,
     StringConstraints,
 )
+from typing_extensions import TypeAliasType
 
 from shared.applications.enums import ExpenseCategory
 from shared.eligibility.rules.context import ZoningKind
@@ -315,38 +316,43 @@ def _literal_shorthand(value: Any) -> Any:
     return {"op": "lit", "value": value}
 
 
-Expr = Annotated[
+Expr = TypeAliasType(
+    "Expression",
     Annotated[
-        FieldRef
-        | Lit
-        | Param
-        | ParamByRegion
-        | Compare
-        | AllOf
-        | AnyOf
-        | Not
-        | Member
-        | Prefix
-        | Between
-        | Arith
-        | Aggregate
-        | If
-        | IsProvided
-        | NonEmpty
-        | Count
-        | NafSection
-        | MonthsBetween
-        | SumExpenses
-        | AnyZoning
-        | ValidSiret
-        | ValidCommune
-        | EnumMap
-        | AidCeilingOf,
-        Field(discriminator="op"),
+        Annotated[
+            FieldRef
+            | Lit
+            | Param
+            | ParamByRegion
+            | Compare
+            | AllOf
+            | AnyOf
+            | Not
+            | Member
+            | Prefix
+            | Between
+            | Arith
+            | Aggregate
+            | If
+            | IsProvided
+            | NonEmpty
+            | Count
+            | NafSection
+            | MonthsBetween
+            | SumExpenses
+            | AnyZoning
+            | ValidSiret
+            | ValidCommune
+            | EnumMap
+            | AidCeilingOf,
+            Field(discriminator="op"),
+        ],
+        BeforeValidator(_literal_shorthand),
     ],
-    BeforeValidator(_literal_shorthand),
-]
-"""Any expression node; validated by its `op`."""
+)
+"""Any expression node; validated by its `op`. Named, so that the OpenAPI document holds the
+union once as `Expression` and every node refers to it (tools walking the schema see the
+recursion at once instead of unfolding 25 alternatives at every level)."""
 
 for _node in Node.__subclasses__():
     _node.model_rebuild()
