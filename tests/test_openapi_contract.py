@@ -218,6 +218,38 @@ class TestResponses:
             assert document["components"]["headers"][name]["description"]
 
 
+class TestLinks:
+    def test_a_created_application_links_to_the_operations_on_it(
+        self, document: dict[str, Any]
+    ) -> None:
+        created = document["paths"]["/v1/applications"]["post"]["responses"]["201"]
+        submit = created["links"]["submitApplication"]
+        assert submit == {
+            "operationId": "submitApplication",
+            "parameters": {"application_id": "$response.body#/id"},
+        }
+        rulesets = document["paths"]["/v1/funds/{fund_code}/rulesets"]["post"]
+        assert rulesets["responses"]["201"]["links"]["publishRuleset"]["parameters"] == {
+            "fund_code": "$request.path.fund_code",
+            "version": "$response.body#/version",
+        }
+
+    def test_every_link_supplies_every_path_parameter_of_its_operation(
+        self, document: dict[str, Any]
+    ) -> None:
+        by_id = {op["operationId"]: path for _, path, op in operations(document)}
+        links = [
+            link
+            for _, _, operation in operations(document)
+            for response in operation["responses"].values()
+            for link in response.get("links", {}).values()
+        ]
+        assert len(links) > 50
+        for link in links:
+            needed = set(re.findall(r"{([^}]+)}", by_id[link["operationId"]]))
+            assert needed == set(link["parameters"]), link
+
+
 class TestExamplesAreValidInputAndOutput:
     def test_request_examples_pass_validation(self, app: FastAPI, document: dict[str, Any]) -> None:
         for route in app.routes:

@@ -189,6 +189,7 @@ def install_openapi(app: FastAPI) -> None:
         _complete_parameters(schema)
         _add_body_examples(schema)
         _require_discriminators(schema)
+        _link_created_resources(schema)
         _describe_webhooks(schema)
         app.openapi_schema = schema
         return schema
@@ -222,6 +223,58 @@ def _require_discriminators(schema: dict[str, Any]) -> None:
                 visit(value)
 
     visit(schema)
+
+
+_METHODS = ("get", "put", "post", "patch", "delete")
+
+
+def _link_created_resources(schema: dict[str, Any]) -> None:
+    """Link each creation (`POST <collection>` → 201) to the operations on what it created.
+
+    `POST /v1/applications` answers the new application; every operation under
+    `/v1/applications/{application_id}` gets an OpenAPI link taking `application_id` from
+    the answer's `id` (or `fund_code` from `code`...), so clients, documentation and
+    API fuzzers can follow a created resource to the operations that use it.
+    """
+    paths = schema["paths"]
+    components = schema["components"]["schemas"]
+    for collection, item in paths.items():
+        created = item.get("post", {}).get("responses", {}).get("201")
+        if not created:
+            continue
+        body = created.get("content", {}).get("application/json", {}).get("schema", {})
+        fields = components.get(body.get("$ref", "").rsplit("/", 1)[-1], {}).get("properties", {})
+        inherited = {name: f"$request.path.{name}" for name in _path_parameters(collection)}
+        links: dict[str, Any] = {}
+        for path, operations in paths.items():
+            head, _, rest = path.partition(collection + "/{")
+            if head or not rest:
+                continue
+            parameter = rest.split("}", 1)[0]
+            field = _identifying_field(parameter, fields)
+            supplied = inherited | ({parameter: f"$response.body#/{field}"} if field else {})
+            if set(_path_parameters(path)) - set(supplied):
+                continue  # the answer does not say all the operation needs
+            for method in _METHODS:
+                if (operation := operations.get(method)) and "operationId" in operation:
+                    links[operation["operationId"]] = {
+                        "operationId": operation["operationId"],
+                        "parameters": dict(sorted(supplied.items())),
+                    }
+        if links:
+            created["links"] = dict(sorted(links.items()))
+
+
+def _path_parameters(path: str) -> list[str]:
+    return re.findall(r"{([^}]+)}", path)
+
+
+def _identifying_field(parameter: str, fields: dict[str, Any]) -> str | None:
+    """The field of a created resource that a path parameter names (`fund_code` → `code`)."""
+    for candidate in (parameter, parameter.rsplit("_", 1)[-1]):
+        if candidate in fields:
+            return candidate
+    return None
 
 
 def _describe_webhooks(schema: dict[str, Any]) -> None:
