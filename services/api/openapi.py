@@ -225,9 +225,6 @@ def _require_discriminators(schema: dict[str, Any]) -> None:
     visit(schema)
 
 
-_METHODS = ("get", "put", "post", "patch", "delete")
-
-
 def _link_created_resources(schema: dict[str, Any]) -> None:
     """Link each creation (`POST <collection>` → 201) to the operations on what it created.
 

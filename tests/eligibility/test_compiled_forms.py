@@ -13,12 +13,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter
 
-from shared.eligibility.rules import EvaluationContext, EvaluationError, Expr, evaluate
+from shared.eligibility.rules import EvaluationContext, EvaluationError, Expression, evaluate
 from shared.eligibility.rules.evaluate import is_unknown
 from shared.eligibility.rules.functions import as_date, months_between
 from tests.eligibility.contexts import ACCELERATION, SUBMITTED_AT, context
 
-EXPR = TypeAdapter(Expr)
+EXPR = TypeAdapter(Expression)
 
 DATES = ["project.planned_start", "project.planned_end", "submitted_at"]
 NUMBERS = [

@@ -8,13 +8,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
-from shared.eligibility.rules import EvaluationContext, EvaluationError, Expr, evaluate
+from shared.eligibility.rules import EvaluationContext, EvaluationError, Expression, evaluate
 from shared.eligibility.rules.context import KNOWN_PATHS
 from shared.eligibility.rules.evaluate import is_unknown
 from shared.eligibility.rules.expressions import RegionalParam
 from tests.eligibility.contexts import ACCELERATION, context
 
-EXPR = TypeAdapter(Expr)
+EXPR = TypeAdapter(Expression)
 FULL = context(ACCELERATION)
 PARAMS: dict[str, Any] = {
     "threshold": 10,

@@ -9,7 +9,7 @@ from pydantic import TypeAdapter
 from shared.eligibility.rules import (
     CriterionStatus,
     EvaluationContext,
-    Expr,
+    Expression,
     Verdict,
     ZoningFacts,
     ZoningKind,
@@ -20,7 +20,7 @@ from shared.eligibility.rules import (
 from shared.eligibility.rules.rulesets import shipped_ruleset
 from tests.eligibility.contexts import ACCELERATION, with_changes
 
-EXPR: TypeAdapter[Any] = TypeAdapter(Expr)
+EXPR: TypeAdapter[Any] = TypeAdapter(Expression)
 ACCELERATION_RULES = shipped_ruleset("fonds-acceleration")
 ALL_FALSE = {kind.value: False for kind in ZoningKind}
 

@@ -16,7 +16,7 @@ from shared.eligibility.rules.engine import (
     evaluate_ruleset,
 )
 from shared.eligibility.rules.evaluate import UNKNOWN, EvaluationError, Unknown, evaluate
-from shared.eligibility.rules.expressions import Expr
+from shared.eligibility.rules.expressions import Expression
 from shared.eligibility.rules.model import Criterion, CriterionKind, Ruleset
 
 __all__ = [
@@ -30,7 +30,7 @@ __all__ = [
     "CriterionStatus",
     "EvaluationContext",
     "EvaluationError",
-    "Expr",
+    "Expression",
     "Outcome",
     "Ruleset",
     "Unknown",

@@ -1,6 +1,6 @@
 """The rule language: a small typed expression tree, stored as JSON and never run through eval.
 
-Every node is a frozen Pydantic model tagged by `op`; `Expr` is their discriminated union.
+Every node is a frozen Pydantic model tagged by `op`; `Expression` is their discriminated union.
 A bare JSON scalar or list where an expression is expected is read as a literal, so
 `{"op": "gte", "left": {"op": "field", "path": "project.jobs_created"}, "right": 10}` is valid.
 """
@@ -139,121 +139,121 @@ class ParamByRegion(Node):
 
     op: Literal["param_by_region"] = "param_by_region"
     name: ParamName
-    region: "Expr"
+    region: "Expression"
 
 
 class Compare(Node):
     """left = ≠ < ≤ > ≥ right."""
 
     op: Literal["eq", "ne", "lt", "lte", "gt", "gte"]
-    left: "Expr"
-    right: "Expr"
+    left: "Expression"
+    right: "Expression"
 
 
 class AllOf(Node):
     """Kleene conjunction: false if any is false, else unknown if any is unknown."""
 
     op: Literal["all"] = "all"
-    args: tuple["Expr", ...] = Field(min_length=1)
+    args: tuple["Expression", ...] = Field(min_length=1)
 
 
 class AnyOf(Node):
     """Kleene disjunction: true if any is true, else unknown if any is unknown."""
 
     op: Literal["any"] = "any"
-    args: tuple["Expr", ...] = Field(min_length=1)
+    args: tuple["Expression", ...] = Field(min_length=1)
 
 
 class Not(Node):
     """Negation (unknown stays unknown)."""
 
     op: Literal["not"] = "not"
-    arg: "Expr"
+    arg: "Expression"
 
 
 class Member(Node):
     """Whether a value is (in) or is not (not_in) one of the options (a list)."""
 
     op: Literal["in", "not_in"]
-    value: "Expr"
-    options: "Expr"
+    value: "Expression"
+    options: "Expression"
 
 
 class Prefix(Node):
     """Whether a text starts (or does not start) with one of the prefixes (a list)."""
 
     op: Literal["startswith_any", "not_startswith_any"]
-    value: "Expr"
-    prefixes: "Expr"
+    value: "Expression"
+    prefixes: "Expression"
 
 
 class Between(Node):
     """low ≤ value ≤ high."""
 
     op: Literal["between"] = "between"
-    value: "Expr"
-    low: "Expr"
-    high: "Expr"
+    value: "Expression"
+    low: "Expression"
+    high: "Expression"
 
 
 class Arith(Node):
     """left + − × ÷ right; a division by zero is unknown."""
 
     op: Literal["add", "sub", "mul", "div"]
-    left: "Expr"
-    right: "Expr"
+    left: "Expression"
+    right: "Expression"
 
 
 class Aggregate(Node):
     """The minimum, maximum or mean of numbers; unknown if any is unknown."""
 
     op: Literal["min", "max", "avg"]
-    args: tuple["Expr", ...] = Field(min_length=1)
+    args: tuple["Expression", ...] = Field(min_length=1)
 
 
 class If(Node):
     """then if cond else `else`; an unknown cond gives the branches' value if they agree."""
 
     op: Literal["if"] = "if"
-    cond: "Expr"
-    then: "Expr"
-    else_: "Expr" = Field(alias="else")
+    cond: "Expression"
+    then: "Expression"
+    else_: "Expression" = Field(alias="else")
 
 
 class IsProvided(Node):
     """Whether the value is known (never unknown itself)."""
 
     op: Literal["is_provided"] = "is_provided"
-    arg: "Expr"
+    arg: "Expression"
 
 
 class NonEmpty(Node):
     """Whether every argument is a non-empty list or text (Kleene conjunction)."""
 
     op: Literal["non_empty"] = "non_empty"
-    args: tuple["Expr", ...] = Field(min_length=1)
+    args: tuple["Expression", ...] = Field(min_length=1)
 
 
 class Count(Node):
     """The length of a list."""
 
     op: Literal["count"] = "count"
-    arg: "Expr"
+    arg: "Expression"
 
 
 class NafSection(Node):
     """The NAF section letter (A–U) of a NAF code."""
 
     op: Literal["naf_section"] = "naf_section"
-    arg: "Expr"
+    arg: "Expression"
 
 
 class MonthsBetween(Node):
     """Calendar months from start to end (fractional; negative if end is earlier)."""
 
     op: Literal["months_between"] = "months_between"
-    start: "Expr"
-    end: "Expr"
+    start: "Expression"
+    end: "Expression"
 
 
 class SumExpenses(Node):
@@ -274,14 +274,14 @@ class ValidSiret(Node):
     """Whether a SIRET is well formed."""
 
     op: Literal["valid_siret"] = "valid_siret"
-    arg: "Expr"
+    arg: "Expression"
 
 
 class ValidCommune(Node):
     """Whether a commune INSEE code designates a commune of France."""
 
     op: Literal["valid_commune"] = "valid_commune"
-    arg: "Expr"
+    arg: "Expression"
 
 
 class EnumMap(Node):
@@ -290,7 +290,7 @@ class EnumMap(Node):
     """
 
     op: Literal["enum_map"] = "enum_map"
-    value: "Expr"
+    value: "Expression"
     cases: ScoreTable
     default: FiniteFloat = 0.0
     missing: FiniteFloat | None = None
@@ -300,12 +300,12 @@ class AidCeilingOf(Node):
     """The indicative state-aid ceiling in cents (see `aid.indicative_aid_ceiling`)."""
 
     op: Literal["aid_ceiling"] = "aid_ceiling"
-    base: "Expr"
-    prior_aid: "Expr"
-    size: "Expr"
-    nature: "Expr"
-    region: "Expr"
-    deminimis_cap: "Expr"
+    base: "Expression"
+    prior_aid: "Expression"
+    size: "Expression"
+    nature: "Expression"
+    region: "Expression"
+    deminimis_cap: "Expression"
 
 
 def _literal_shorthand(value: Any) -> Any:
@@ -316,7 +316,7 @@ def _literal_shorthand(value: Any) -> Any:
     return {"op": "lit", "value": value}
 
 
-Expr = TypeAliasType(
+Expression = TypeAliasType(
     "Expression",
     Annotated[
         Annotated[

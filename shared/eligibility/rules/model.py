@@ -18,7 +18,7 @@ from pydantic import (
 from shared.eligibility.rules.checks import Checker
 from shared.eligibility.rules.context import ValueType
 from shared.eligibility.rules.explain import SPECIAL_KEYS, placeholders
-from shared.eligibility.rules.expressions import Expr, ParamName, ParamSpec, freeze
+from shared.eligibility.rules.expressions import Expression, ParamName, ParamSpec, freeze
 
 CriterionId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]{1,63}$")]
 FundCode = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=64)]
@@ -51,8 +51,8 @@ class Criterion(_Frozen):
     kind: CriterionKind
     source: Annotated[tuple[PositiveInt, ...], Field(min_length=1)] | Text
     source_note: str = ""
-    when: Expr | None = None
-    expr: Expr
+    when: Expression | None = None
+    expr: Expression
     points: int = Field(default=0, ge=0, le=1000)
     explanation: Text
 
