@@ -391,9 +391,11 @@ def dev(
             _migrate_and_seed(settings)
             key = _run_async(_demo_admin_key(settings))
             _banner(settings, key)
-            asyncio.run(_serve_and_work(settings, with_worker=True))
+            stopped_by = asyncio.run(_serve_and_work(settings, with_worker=True))
         finally:
             servers.stop()
+    if stopped_by is not None:  # the conventional status of a process a signal stopped
+        raise SystemExit(128 + stopped_by)
 
 
 @app.command()
@@ -438,16 +440,21 @@ def worker(
     serve_workers(settings, burst=burst)
 
 
-async def _serve_and_work(settings: Settings, *, with_worker: bool) -> None:
+SHUTDOWN_GRACE_SECONDS = 15
+
+
+async def _serve_and_work(settings: Settings, *, with_worker: bool) -> int | None:
+    """Serve the API (and run the worker) until a signal or a failure; the signal, if any."""
     import uvicorn
 
     from services.api.main import create_app
+    from services.cli.devserver import DevServer
     from services.worker.runner import build_workers, close_workers, run_workers
     from shared.logging import configure_logging
 
     configure_logging(settings.LOG_LEVEL, json=settings.LOG_JSON)
     logging.getLogger("arq").setLevel(logging.WARNING)
-    server = uvicorn.Server(
+    server = DevServer(
         uvicorn.Config(
             create_app(settings),
             host=settings.API_HOST,
@@ -465,9 +472,13 @@ async def _serve_and_work(settings: Settings, *, with_worker: bool) -> None:
     finally:
         server.should_exit = True
         await close_workers(workers)
-        for task in tasks:
+        # Each side finishes its own shutdown (pools closed, jobs handed back); a task
+        # cancelled mid-way would leave a connection half closed.
+        _, stuck = await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE_SECONDS)
+        for task in stuck:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+    return server.stopped_by
 
 
 def _banner(settings: Settings, key: str) -> None:

@@ -128,6 +128,13 @@ def stop(dev: Dev, sig: signal.Signals) -> int:
         pytest.fail(f"tidi dev ignored {sig.name} for {STOP_TIMEOUT:.0f} s:\n{dev.output()}")
 
 
+def assert_stopped_quietly(dev: Dev) -> None:
+    """A stop by signal is a normal shutdown: no error logged, no traceback."""
+    output = dev.output()
+    assert '"level": "ERROR"' not in output, output[-3000:]
+    assert "Traceback" not in output, output[-3000:]
+
+
 def territories(dev: Dev, key: str) -> dict[str, str]:
     response = httpx.get(
         f"{dev.base_url}/v1/territories",
@@ -178,6 +185,7 @@ class TestEmbeddedDefault:
 
             assert stop(first, signal.SIGTERM) == 128 + signal.SIGTERM
             assert wait_until_no_embedded_processes(var_dir) == []
+            assert_stopped_quietly(first)
 
         with tidi_dev(var_dir, tmp_path / "second.log") as second:
             wait_ready(second)
@@ -189,3 +197,4 @@ class TestEmbeddedDefault:
 
             assert stop(second, signal.SIGINT) == 128 + signal.SIGINT
             assert wait_until_no_embedded_processes(var_dir) == []
+            assert_stopped_quietly(second)
