@@ -15,6 +15,7 @@ import multiprocessing
 import os
 import signal
 import socket
+import threading
 import time
 from multiprocessing.process import BaseProcess
 from types import FrameType
@@ -59,8 +60,22 @@ def serve(app: str, *, host: str, port: int, workers: int, **options: Any) -> No
 def _worker(app: str, host: str, port: int, options: dict[str, Any]) -> None:
     import uvicorn
 
+    _stop_with_parent()
     config = uvicorn.Config(app, host=host, port=port, **options)
     uvicorn.Server(config).run(sockets=[listening_socket(host, port)])
+
+
+def _stop_with_parent() -> None:
+    """Shut this worker down gracefully if the supervisor dies (even by SIGKILL), rather
+    than go on serving orphaned."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 class _Supervisor:

@@ -49,8 +49,8 @@ def server() -> Iterator[tuple[subprocess.Popen[bytes], str]]:
             time.sleep(0.1)
     yield process, url
     if process.poll() is None:
-        process.kill()
-        process.wait()
+        process.terminate()
+        process.wait(timeout=30)
 
 
 async def _serving_pids(url: str, connections: int) -> Counter[str]:
@@ -92,3 +92,25 @@ async def test_a_dead_worker_is_replaced_and_sigterm_stops_all(
     for pid in now:
         with pytest.raises(ProcessLookupError):
             os.kill(int(pid), 0)
+
+
+async def test_workers_stop_when_the_supervisor_is_killed(
+    server: tuple[subprocess.Popen[bytes], str],
+) -> None:
+    process, url = server
+    workers = {int(pid) for pid in await _serving_pids(url, 16)}
+    process.kill()
+    process.wait()
+    deadline = time.monotonic() + 30
+    while workers and time.monotonic() < deadline:
+        workers = {pid for pid in workers if _alive(pid)}
+        await asyncio.sleep(0.2)
+    assert workers == set()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
