@@ -186,22 +186,38 @@ def _event(
     previous: ApplicationStatus,
 ) -> NewEvent:
     """The event announcing the move to `status` (stamped by the statement that writes it)."""
+    data = ApplicationEventData(**event_fields(application, status, previous=previous))
+    return application_event(application, event, data)
+
+
+def event_fields(
+    application: Application, status: ApplicationStatus, *, previous: ApplicationStatus
+) -> dict[str, Any]:
+    """What every application event says of a move to `status` (its sequence and instant
+    are stamped by the statement that writes the move)."""
+    return {
+        "id": application.id,
+        "url": APPLICATION_URL.format(id=application.id),
+        "status": status.value,
+        "previous_status": previous.value,
+        "occurred_at": application.updated_at,
+        "sequence": application.version + 1,
+        "project_id": application.project_id,
+        "fund_code": application.fund.code,
+        "territory_id": application.territory_id,
+        "region_code": application.region_code,
+        "requested_amount_cents": application.requested_amount_cents,
+        "eligible_expense_base_cents": application.eligible_expense_base_cents,
+    }
+
+
+def application_event(
+    application: Application, event: EventType, data: ApplicationEventData
+) -> NewEvent:
+    """The outbox event `event` of `application`'s next version, addressed to its tenants."""
     return event_service.new_event(
         event,
-        ApplicationEventData(
-            id=application.id,
-            url=APPLICATION_URL.format(id=application.id),
-            status=status.value,
-            previous_status=previous.value,
-            occurred_at=application.updated_at,
-            sequence=application.version + 1,
-            project_id=application.project_id,
-            fund_code=application.fund.code,
-            territory_id=application.territory_id,
-            region_code=application.region_code,
-            requested_amount_cents=application.requested_amount_cents,
-            eligible_expense_base_cents=application.eligible_expense_base_cents,
-        ),
+        data,
         subject_type="application",
         subject_id=application.id,
         sequence=application.version + 1,

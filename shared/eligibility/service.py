@@ -18,7 +18,7 @@ from shared.applications import service as application_service
 from shared.applications.enums import ApplicationStatus
 from shared.applications.models import Application
 from shared.applications.states import APPLICATION_MACHINE, RESCORABLE
-from shared.applications.submission import APPLICATION_URL, score_job
+from shared.applications.submission import application_event, event_fields, score_job
 from shared.audit import service as audit_service
 from shared.audit.versioned import update_audited
 from shared.auth.principal import SYSTEM
@@ -33,7 +33,6 @@ from shared.eligibility.rules import (
     evaluate_ruleset,
 )
 from shared.eligibility.rules.rulesets import SHIPPED_RULESETS
-from shared.events import service as event_service
 from shared.events.catalogue import ApplicationScoredData, EventType
 from shared.funds.models import Fund
 from shared.jobs import JobRequest
@@ -302,33 +301,14 @@ def _scored(
     previous: ApplicationStatus,
 ) -> NewEvent:
     """`application.scored`, for the move to `status` (stamped by the statement)."""
-    return event_service.new_event(
-        EventType.APPLICATION_SCORED,
-        ApplicationScoredData(
-            id=application.id,
-            url=APPLICATION_URL.format(id=application.id),
-            status=status.value,
-            previous_status=previous.value,
-            occurred_at=application.updated_at,
-            sequence=application.version + 1,
-            project_id=application.project_id,
-            fund_code=application.fund.code,
-            territory_id=application.territory_id,
-            region_code=application.region_code,
-            requested_amount_cents=application.requested_amount_cents,
-            eligible_expense_base_cents=application.eligible_expense_base_cents,
-            outcome=assessment.outcome.value,
-            total_points=float(assessment.total_points),
-            ruleset_version=version.version,
-            missing_input_count=len(assessment.missing_inputs),
-        ),
-        subject_type="application",
-        subject_id=application.id,
-        sequence=application.version + 1,
-        fund_id=application.fund_id,
-        operator_id=application.operator_id,
-        territory_id=application.territory_id,
+    data = ApplicationScoredData(
+        **event_fields(application, status, previous=previous),
+        outcome=assessment.outcome.value,
+        total_points=float(assessment.total_points),
+        ruleset_version=version.version,
+        missing_input_count=len(assessment.missing_inputs),
     )
+    return application_event(application, EventType.APPLICATION_SCORED, data)
 
 
 def _ids(application_id: uuid.UUID) -> dict[str, str]:
