@@ -125,8 +125,8 @@ async def prepare(port: int, endpoints: int, *, slow: bool) -> tuple[Any, Any, A
 async def emit(sessionmaker: Any, fund: Any, pool: Any, count: int) -> list[tuple[str, float]]:
     """Commit `count` events in one transaction, enqueue their first attempts; (id, commit)."""
     from shared.events.catalogue import ApplicationEventData, EventType
-    from shared.events.service import record_event
     from shared.jobs import enqueue_all, take_deferred_jobs
+    from shared.outbox.service import record_event
 
     ids = []
     async with sessionmaker() as session:

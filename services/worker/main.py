@@ -11,7 +11,7 @@ from services.worker.jobs import applications, system, webhooks
 from shared.db.engine import create_engine, create_sessionmaker
 from shared.jobs import queue_name
 from shared.settings import Settings, get_settings
-from shared.webhooks.fanout import DELIVER_JOB, FIRST_ATTEMPT_QUEUE, RETRY_QUEUE
+from shared.webhooks.jobs import DELIVER_JOB, FIRST_ATTEMPT_QUEUE, RETRY_QUEUE
 from shared.webhooks.recovery import RECOVER_JOB
 from shared.webhooks.sweeper import PROBE_JOB
 

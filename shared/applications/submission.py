@@ -20,16 +20,15 @@ from shared.applications.models import Application
 from shared.applications.schemas import ProjectSnapshot
 from shared.applications.states import APPLICATION_MACHINE
 from shared.audit import service as audit_service
-from shared.audit.versioned import update_audited
 from shared.auth.principal import SYSTEM, Principal
 from shared.concurrency import check_version
 from shared.events import service as event_service
 from shared.events.catalogue import ApplicationEventData, EventType
 from shared.funds.models import Fund
 from shared.jobs import JobRequest, defer_job
+from shared.outbox.versioned import update_audited
 from shared.projects.models import Project
 from shared.states import Actor
-from shared.webhooks.fanout import NewEvent
 
 SCORE_JOB = "eligibility.score_application"
 APPLICATION_URL = "/v1/applications/{id}"
@@ -184,7 +183,7 @@ def _event(
     status: ApplicationStatus,
     *,
     previous: ApplicationStatus,
-) -> NewEvent:
+) -> event_service.NewEvent:
     """The event announcing the move to `status` (stamped by the statement that writes it)."""
     data = ApplicationEventData(**event_fields(application, status, previous=previous))
     return application_event(application, event, data)
@@ -213,7 +212,7 @@ def event_fields(
 
 def application_event(
     application: Application, event: EventType, data: ApplicationEventData
-) -> NewEvent:
+) -> event_service.NewEvent:
     """The outbox event `event` of `application`'s next version, addressed to its tenants."""
     return event_service.new_event(
         event,

@@ -33,12 +33,12 @@ from shared.eligibility.ruleset_errors import (
     RulesetVersionNotFound,
 )
 from shared.eligibility.schemas import DryRunItem, DryRunReport, DryRunSummary, RulesetCheck
-from shared.events import service as event_service
 from shared.events.catalogue import EventType, FundRulesetPublishedData
 from shared.funds import service as fund_service
 from shared.funds.errors import FundNotFound
 from shared.funds.models import Fund
 from shared.jobs import defer_job
+from shared.outbox import service as outbox_service
 from shared.schemas import ProblemFieldError
 
 logger = logging.getLogger("tidi.eligibility")
@@ -166,7 +166,7 @@ async def publish(
     await session.flush()
     await session.refresh(version)
     await _audit(session, principal, fund, "fund.ruleset_published", number)
-    await event_service.record_event(
+    await outbox_service.record_event(
         session,
         EventType.FUND_RULESET_PUBLISHED,
         FundRulesetPublishedData(

@@ -20,7 +20,6 @@ from shared.applications.models import Application
 from shared.applications.states import APPLICATION_MACHINE, RESCORABLE
 from shared.applications.submission import application_event, event_fields, score_job
 from shared.audit import service as audit_service
-from shared.audit.versioned import update_audited
 from shared.auth.principal import SYSTEM
 from shared.eligibility import repository
 from shared.eligibility.errors import RulesetPublished
@@ -34,11 +33,12 @@ from shared.eligibility.rules import (
 )
 from shared.eligibility.rules.rulesets import SHIPPED_RULESETS
 from shared.events.catalogue import ApplicationScoredData, EventType
+from shared.events.service import NewEvent
 from shared.funds.models import Fund
 from shared.jobs import JobRequest
+from shared.outbox.versioned import update_audited
 from shared.states import Actor
 from shared.territories.models import Territory
-from shared.webhooks.fanout import NewEvent
 
 logger = logging.getLogger("tidi.eligibility")
 _PUBLISHED: dict[uuid.UUID, Ruleset] = {}

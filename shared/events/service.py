@@ -1,60 +1,38 @@
-"""Recording outbox events, and their webhook deliveries, in the caller's transaction."""
+"""Events as rows: built from a catalogue payload, written in the caller's transaction.
+
+`insert_event` writes an event for the pull API alone (its audience: its operator);
+events that also go out by webhook are written through `shared.outbox`.
+"""
 
 import uuid
-from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.context import request_id_var
 from shared.events.catalogue import PAYLOADS, EventType
-from shared.jobs import defer_job
+from shared.events.models import Event
 from shared.schemas import Schema
-from shared.webhooks.fanout import NewEvent, write_event
 
 
-async def record_event(
-    session: AsyncSession,
-    event_type: EventType,
-    data: Schema,
-    *,
-    subject_type: str,
-    subject_id: uuid.UUID,
-    sequence: int,
-    fund_id: uuid.UUID | None = None,
-    operator_id: uuid.UUID | None = None,
-    territory_id: uuid.UUID | None = None,
-    route_tags: Sequence[str] = (),
-    fanout: bool = True,
-    only_endpoint: uuid.UUID | None = None,
-) -> uuid.UUID:
-    """Write an event and one delivery per subscribed endpoint (committed with the change).
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """The columns of an event row."""
 
-    `operator_id` is the operator the event belongs to (an application's fund operator);
-    `route_tags` (`priority:decarbonation`...) add the operators whose routing rules match.
-    After commit the adapter enqueues the first attempts; the webhook sweeper re-enqueues
-    any delivery whose job was lost, so a crash or a Redis loss loses nothing.
-    """
-    event = new_event(
-        event_type,
-        data,
-        subject_type=subject_type,
-        subject_id=subject_id,
-        sequence=sequence,
-        fund_id=fund_id,
-        operator_id=operator_id,
-        territory_id=territory_id,
-    )
-    jobs = await write_event(
-        session,
-        event,
-        route_tags=route_tags,
-        fanout=fanout,
-        only_endpoint=only_endpoint,
-    )
-    for job in jobs:
-        defer_job(session, job)
-    return event.id
+    id: uuid.UUID
+    type: str
+    subject_type: str
+    subject_id: uuid.UUID
+    sequence: int
+    occurred_at: datetime
+    data: dict[str, Any]
+    fund_id: uuid.UUID | None = None
+    operator_id: uuid.UUID | None = None
+    territory_id: uuid.UUID | None = None
+    request_id: str | None = None
 
 
 def new_event(
@@ -84,4 +62,24 @@ def new_event(
         operator_id=operator_id,
         territory_id=territory_id,
         request_id=request_id_var.get(),
+    )
+
+
+async def insert_event(session: AsyncSession, event: NewEvent) -> None:
+    """Write `event` for the pull API only (no webhook delivery); its operator reads it."""
+    await session.execute(
+        insert(Event).values(
+            id=event.id,
+            type=event.type,
+            subject_type=event.subject_type,
+            subject_id=event.subject_id,
+            sequence=event.sequence,
+            occurred_at=event.occurred_at,
+            data=event.data,
+            fund_id=event.fund_id,
+            operator_id=event.operator_id,
+            territory_id=event.territory_id,
+            request_id=event.request_id,
+            audience=[event.operator_id] if event.operator_id is not None else [],
+        )
     )

@@ -12,9 +12,9 @@ from shared.auth.models import Role
 from shared.auth.principal import Principal
 from shared.concurrency import check_version
 from shared.errors import Forbidden, Unprocessable
-from shared.events import service as event_service
 from shared.events.catalogue import EventType, ProjectEventData
 from shared.geography.models import Commune
+from shared.outbox import service as outbox_service
 from shared.projects import repository
 from shared.projects.errors import ProjectNotEditable, ProjectNotFound, ReasonRequired
 from shared.projects.models import Project
@@ -181,7 +181,7 @@ async def transition(
 async def _announce(
     session: AsyncSession, project: Project, event: EventType, *, previous: str | None
 ) -> None:
-    await event_service.record_event(
+    await outbox_service.record_event(
         session,
         event,
         ProjectEventData(

@@ -27,11 +27,11 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.events.catalogue import EndpointHealthData, EventType
-from shared.events.service import record_event
+from shared.events.service import insert_event, new_event
 from shared.jobs import JobRequest
 from shared.webhooks import health as health_rules
-from shared.webhooks.fanout import FIRST_ATTEMPT_QUEUE, RETRY_QUEUE, deliver_job
 from shared.webhooks.health import EndpointHealth, HealthEvent, HealthState
+from shared.webhooks.jobs import FIRST_ATTEMPT_QUEUE, RETRY_QUEUE, deliver_job
 from shared.webhooks.policy import DeliveryPolicy
 from shared.webhooks.schedule import ErrorClass, Outcome, OutcomeKind, classify, next_attempt_at
 from shared.webhooks.secrets_box import SecretBox
@@ -559,24 +559,27 @@ async def announce_health(
     now: datetime,
 ) -> None:
     """Record a health warning for the endpoint's owner (events API; never sent by webhook)."""
-    await record_event(
+    sequence = time.time_ns() // 1000
+    data = EndpointHealthData(
+        id=endpoint_id,
+        url=ENDPOINT_URL.format(id=endpoint_id),
+        occurred_at=now,
+        sequence=sequence,
+        state=after.state.value,
+        previous_state=before.state.value,
+        consecutive_failures=after.consecutive_failures,
+        disabled_reason=after.disabled_reason.value if after.disabled_reason else None,
+    )
+    await insert_event(
         session,
-        EventType(event.value),
-        EndpointHealthData(
-            id=endpoint_id,
-            url=ENDPOINT_URL.format(id=endpoint_id),
-            occurred_at=now,
-            sequence=time.time_ns() // 1000,
-            state=after.state.value,
-            previous_state=before.state.value,
-            consecutive_failures=after.consecutive_failures,
-            disabled_reason=after.disabled_reason.value if after.disabled_reason else None,
+        new_event(
+            EventType(event.value),
+            data,
+            subject_type="webhook_endpoint",
+            subject_id=endpoint_id,
+            sequence=sequence,
+            operator_id=operator_id,
         ),
-        subject_type="webhook_endpoint",
-        subject_id=endpoint_id,
-        sequence=time.time_ns() // 1000,
-        operator_id=operator_id,
-        fanout=False,
     )
     logger.warning(
         "webhook endpoint health changed",

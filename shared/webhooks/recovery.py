@@ -12,7 +12,7 @@ from shared.auth.principal import Principal
 from shared.errors import NotFound, Unprocessable
 from shared.events.models import Event
 from shared.jobs import JobRequest, defer_job
-from shared.webhooks.fanout import kick_lanes
+from shared.webhooks.jobs import kick_lanes
 from shared.webhooks.models import (
     DeliveryStatus,
     RecoveryStatus,

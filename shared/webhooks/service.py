@@ -19,15 +19,15 @@ from shared.auth.principal import Principal
 from shared.concurrency import check_version
 from shared.errors import Conflict, Forbidden, NotFound, Unprocessable
 from shared.events.catalogue import EndpointPingData, EventType
-from shared.events.service import record_event
 from shared.funds.models import Fund
 from shared.jobs import defer_job
 from shared.operators.models import Operator
+from shared.outbox.service import record_event
 from shared.settings import Settings
 from shared.webhooks import ssrf
 from shared.webhooks.delivery import ENDPOINT_URL
-from shared.webhooks.fanout import FIRST_ATTEMPT_QUEUE, deliver_job, kick_lanes
 from shared.webhooks.health import DisabledReason, HealthState
+from shared.webhooks.jobs import FIRST_ATTEMPT_QUEUE, deliver_job, kick_lanes
 from shared.webhooks.models import (
     DeliveryStatus,
     RoutingRule,

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.jobs import JobRequest
 from shared.webhooks import health as health_rules
 from shared.webhooks.delivery import announce_health, health_of
-from shared.webhooks.fanout import FIRST_ATTEMPT_QUEUE, RETRY_QUEUE, deliver_job
+from shared.webhooks.jobs import FIRST_ATTEMPT_QUEUE, RETRY_QUEUE, deliver_job
 from shared.webhooks.policy import DeliveryPolicy
 
 PROBE_JOB = "webhooks.probe"

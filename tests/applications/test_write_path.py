@@ -13,14 +13,14 @@ from sqlalchemy.orm.exc import StaleDataError
 from shared.applications.models import Application
 from shared.audit import service as audit_service
 from shared.audit.models import AuditEntry
-from shared.audit.versioned import update_audited
 from shared.auth.principal import SYSTEM
 from shared.db.engine import create_statement_sessionmaker
 from shared.events import service as event_service
 from shared.events.catalogue import ApplicationEventData, EventType
 from shared.events.models import Event
-from shared.webhooks import fanout
-from shared.webhooks.fanout import NewEvent
+from shared.events.service import NewEvent
+from shared.outbox import fanout
+from shared.outbox.versioned import update_audited
 from tests.fixtures.builders import Key, MakeKey, MakeTerritory
 from tests.fixtures.flows import Portal, update_row
 

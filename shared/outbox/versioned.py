@@ -23,16 +23,16 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from shared.audit.models import AuditEntry
+from shared.events.service import NewEvent
 from shared.jobs import defer_job
-from shared.webhooks.fanout import (
+from shared.outbox.fanout import (
     DELIVERY_COLUMNS,
     DELIVERY_JOIN,
     EVENT_PARAMETER_TYPES,
-    NewEvent,
     event_ctes,
     event_parameters,
-    first_attempt_jobs,
 )
+from shared.webhooks.jobs import first_attempt_jobs
 
 _ENTRIES: Table = AuditEntry.__table__  # type: ignore[assignment]
 
