@@ -27,6 +27,7 @@ from shared.eligibility.rules import EvaluationContext, ZoningFacts
 from shared.funds.models import Fund
 from shared.territories.models import Territory
 from shared.zonings import service as zoning_service
+from shared.zonings.kinds import ZoningKind
 
 _PROJECT_FIELDS = (
     "title",
@@ -97,8 +98,17 @@ async def load_context(
         fund=fund,
         territory=territory,
         submitted_at=submitted_at,
-        zonings=zonings,
+        zonings=None if zonings is None else zoning_facts(zonings),
     )
+
+
+def zoning_facts(zonings: zoning_service.SiteZonings) -> ZoningFacts:
+    """The engine's view of a site's zonings: each kind true, false or unknown (None)."""
+    answers = {
+        kind.value: None if kind in zonings.unknown else kind in zonings.member_of
+        for kind in ZoningKind
+    }
+    return ZoningFacts.model_validate({**answers, "vintage": zonings.vintage})
 
 
 def _territory(territory: Territory | None) -> dict[str, Any] | None:

@@ -21,12 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.audit import service as audit_service
 from shared.auth.principal import Principal
-from shared.eligibility.rules.context import ZoningKind
 from shared.errors import Unprocessable
 from shared.geography.models import Commune
 from shared.reference.files import read_rows
 from shared.territories.importer import LineError
 from shared.zonings import repository
+from shared.zonings.kinds import ZoningKind
 from shared.zonings.models import CoverageScope, ZoningCoverage, ZoningMembership
 
 REQUIRED_COLUMNS = (

@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db.base import Base, UUIDPrimaryKey, pg_enum
-from shared.eligibility.rules.context import ZoningKind
+from shared.zonings.kinds import ZoningKind
 
 
 class CoverageScope(StrEnum):

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.eligibility.rules.context import ZoningKind
+from shared.zonings.kinds import ZoningKind
 from shared.zonings.models import ZoningCoverage, ZoningMembership
 
 Signature = tuple[tuple[Any, ...], list[tuple[Any, ...]]]

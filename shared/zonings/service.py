@@ -1,4 +1,4 @@
-"""The zonings of a site at a date, as the rules engine reads them.
+"""The zonings of a site at a date: in, out or unknown per kind, and the data used.
 
 A kind is known for a commune at a date when a membership row puts the commune in it, or a
 coverage of that kind holds the commune; a covered kind without a membership row is false;
@@ -6,21 +6,34 @@ any other kind stays unknown. Territoire d'industrie membership is always known:
 commune's intercommunality is in a territory (the `territories` table) or a TI row says so.
 """
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.eligibility.rules.context import ZoningFacts, ZoningKind
 from shared.zonings import repository
+from shared.zonings.kinds import ZoningKind
 
 TERRITORIES_VINTAGE = "territoires"
 """The vintage named for TI membership derived from the territories table (live data)."""
 
 
+@dataclass(frozen=True, slots=True)
+class SiteZonings:
+    """A site's zonings at a date: the kinds it is in, those the data does not cover (any
+    other kind is known to be false), both in `ZoningKind` order, and the vintages used.
+    """
+
+    member_of: tuple[ZoningKind, ...]
+    unknown: tuple[ZoningKind, ...]
+    vintage: str | None
+
+
 async def site_zonings(
     session: AsyncSession, commune_insee: str | None, at: date | datetime
-) -> ZoningFacts | None:
-    """Each zoning kind of the commune at the date (True, False or unknown) and the
+) -> SiteZonings | None:
+    """Each zoning kind of the commune at the date (in it, out of it or unknown) and the
     vintages used; None when the commune is not given or not in the reference geography.
     """
     if commune_insee is None:
@@ -29,32 +42,30 @@ async def site_zonings(
     rows = await repository.site(session, commune_insee, day)
     if rows is None:
         return None
-    values: dict[str, bool] = {}
-    vintages: dict[str, set[str]] = {}
-    for kind, vintage in rows.coverages:
-        values.setdefault(kind.value, False)
-        vintages.setdefault(kind.value, set()).add(vintage)
-    for kind, vintage in rows.memberships:
-        if values.get(kind.value) is not True:
-            values[kind.value] = True
-            vintages[kind.value] = set()
-        vintages[kind.value].add(vintage)
-    ti = ZoningKind.TI.value
-    if rows.in_a_territory:
-        if values.get(ti) is not True:
-            values[ti], vintages[ti] = True, set()
-        vintages[ti].add(TERRITORIES_VINTAGE)
-    elif values.get(ti) is not True:
-        values[ti] = False
-        vintages.setdefault(ti, set()).add(TERRITORIES_VINTAGE)
-    return ZoningFacts.model_validate({**values, "vintage": vintage_label(vintages)})
+    covered, members = _vintages(rows.coverages), _vintages(rows.memberships)
+    ti_source = members if rows.in_a_territory else covered
+    ti_source.setdefault(ZoningKind.TI, set()).add(TERRITORIES_VINTAGE)
+    # A membership answers for its kind: the vintages of the lists that only cover it go.
+    vintages = covered | members
+    return SiteZonings(
+        member_of=tuple(kind for kind in ZoningKind if kind in members),
+        unknown=tuple(kind for kind in ZoningKind if kind not in vintages),
+        vintage=vintage_label(vintages),
+    )
 
 
-def vintage_label(vintages: dict[str, set[str]]) -> str | None:
+def _vintages(rows: Iterable[tuple[ZoningKind, str]]) -> dict[ZoningKind, set[str]]:
+    by_kind: dict[ZoningKind, set[str]] = {}
+    for kind, vintage in rows:
+        by_kind.setdefault(kind, set()).add(vintage)
+    return by_kind
+
+
+def vintage_label(vintages: dict[ZoningKind, set[str]]) -> str | None:
     """One line naming the vintage(s) behind each known kind: `TI territoires; QPV qpv-2024`."""
     parts = [
-        f"{kind.value} {', '.join(sorted(vintages[kind.value]))}"
+        f"{kind.value} {', '.join(sorted(vintages[kind]))}"
         for kind in ZoningKind
-        if vintages.get(kind.value)
+        if vintages.get(kind)
     ]
     return "; ".join(parts) or None

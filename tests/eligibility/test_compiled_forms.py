@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from pydantic import TypeAdapter
 
 from shared.eligibility.rules import EvaluationContext, EvaluationError, Expression, evaluate
-from shared.eligibility.rules.evaluate import is_unknown
 from shared.eligibility.rules.functions import as_date, months_between
+from shared.eligibility.rules.values import is_unknown
 from tests.eligibility.contexts import ACCELERATION, SUBMITTED_AT, context
 
 EXPR = TypeAdapter(Expression)

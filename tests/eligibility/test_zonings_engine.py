@@ -6,18 +6,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter
 
+from shared.eligibility.facts import zoning_facts
 from shared.eligibility.rules import (
     CriterionStatus,
     EvaluationContext,
     Expression,
     Verdict,
     ZoningFacts,
-    ZoningKind,
     evaluate,
     evaluate_ruleset,
     indicative_aid_ceiling,
 )
 from shared.eligibility.rules.rulesets import shipped_ruleset
+from shared.zonings.kinds import ZoningKind
+from shared.zonings.service import SiteZonings
 from tests.eligibility.contexts import ACCELERATION, with_changes
 
 EXPR: TypeAdapter[Any] = TypeAdapter(Expression)
@@ -61,9 +63,25 @@ class TestAnyZoning:
 
     def test_a_list_is_complete(self) -> None:
         facts = ZoningFacts.model_validate(["TI", "AFR_C"])
-        assert facts.unknown() == ()
-        assert facts.member_of() == ("TI", "AFR_C")
+        assert facts.unknown == ()
+        assert facts.member_of == ("TI", "AFR_C")
         assert facts.QPV is False
+
+    def test_the_answers_are_not_fields(self) -> None:
+        facts = ZoningFacts.model_validate(["TI"])
+        assert facts.member_of == ("TI",)
+
+        assert facts.model_dump() == {**ALL_FALSE, "TI": True, "vintage": None}
+        assert facts == ZoningFacts.model_validate(["TI"])
+        assert "member_of" not in ZoningFacts.model_json_schema(mode="serialization")["properties"]
+
+    def test_a_sites_zonings_become_facts(self) -> None:
+        site = SiteZonings(member_of=(ZoningKind.TI,), unknown=(ZoningKind.QPV,), vintage="v")
+
+        facts = zoning_facts(site)
+
+        assert (facts.TI, facts.QPV, facts.FRR, facts.vintage) == (True, None, False, "v")
+        assert (facts.member_of, facts.unknown) == (("TI",), ("QPV",))
 
 
 class TestAccelerationFund:

@@ -10,8 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from shared.auth.principal import SYSTEM
 from shared.reference.seed import seed_demo_zonings
 from shared.zonings.importer import ZoningImportFailed, import_zonings
+from shared.zonings.kinds import ZoningKind
 from shared.zonings.models import CoverageScope, ZoningCoverage, ZoningMembership
-from shared.zonings.service import site_zonings
+from shared.zonings.service import SiteZonings, site_zonings
 from tests.fixtures.builders import MakeTerritory
 
 MAUBEUGE, MAUBEUGE_EPCI = "59392", "200043396"
@@ -22,6 +23,11 @@ BREST = "29019"  # Finistère
 POINTE_A_PITRE = "97120"
 HEADER = "kind,commune_insee,code,valid_from,valid_to,vintage,source,scope,member\n"
 AT = date(2026, 3, 2)
+
+
+def answer(zonings: SiteZonings, kind: ZoningKind) -> bool | None:
+    """True: the site is in the kind; False: known not to be; None: unknown."""
+    return None if kind in zonings.unknown else kind in zonings.member_of
 
 
 def csv_file(tmp_path: Path, *lines: str, name: str = "zonings.csv") -> Path:
@@ -126,8 +132,8 @@ class TestSiteZonings:
         facts = await site_zonings(session, MAUBEUGE, AT)
 
         assert facts is not None
-        assert facts.unknown() == ()
-        assert facts.member_of() == ("TI", "QPV", "AFR_C", "ACV")
+        assert facts.unknown == ()
+        assert facts.member_of == ("TI", "QPV", "AFR_C", "ACV")
         assert facts.vintage == (
             "TI territoires; QPV demo-2026; FRR demo-2026; FRR_PLUS demo-2026; "
             "AFR_A afr-zone-a-2022-2027; AFR_C demo-2026; ACV demo-2026; PVD demo-2026"
@@ -141,11 +147,11 @@ class TestSiteZonings:
         facts = await site_zonings(session, PONTIVY, AT)
 
         assert facts is not None
-        assert (facts.TI, facts.AFR_A) == (False, False)  # no territory; zone a covers France
-        assert facts.unknown() == ("QPV", "FRR", "FRR_PLUS", "AFR_C", "ACV", "PVD")
+        assert facts.member_of == ()  # no territory; zone a covers France
+        assert facts.unknown == ("QPV", "FRR", "FRR_PLUS", "AFR_C", "ACV", "PVD")
         overseas = await site_zonings(session, POINTE_A_PITRE, AT)
         assert overseas is not None
-        assert overseas.AFR_A is True
+        assert answer(overseas, ZoningKind.AFR_A) is True
 
     async def test_coverage_and_memberships_hold_only_over_their_period(
         self, session: AsyncSession
@@ -157,7 +163,8 @@ class TestSiteZonings:
 
         assert before is not None
         assert after is not None
-        assert (before.AFR_A, after.AFR_A) == (None, None)
+        assert ZoningKind.AFR_A in before.unknown
+        assert ZoningKind.AFR_A in after.unknown
 
     async def test_a_departments_scope_covers_the_other_communes_of_those_departments(
         self, session: AsyncSession, tmp_path: Path
@@ -172,7 +179,8 @@ class TestSiteZonings:
         assert lorient is not None
         assert vannes is not None
         assert brest is not None
-        assert (lorient.QPV, vannes.QPV, brest.QPV) == (True, False, None)
+        qpv = [answer(facts, ZoningKind.QPV) for facts in (lorient, vannes, brest)]
+        assert qpv == [True, False, None]
         stored = await session.scalar(select(ZoningCoverage))
         assert stored is not None
         assert (stored.scope, stored.scope_codes) == (CoverageScope.DEPARTMENTS, ["56"])
@@ -186,7 +194,7 @@ class TestSiteZonings:
         facts = await site_zonings(session, PONTIVY, AT)
 
         assert facts is not None
-        assert facts.TI is True
+        assert facts.member_of == (ZoningKind.TI,)
         assert facts.vintage == "TI anct-2024"
 
     async def test_no_commune_no_zonings(self, session: AsyncSession) -> None:

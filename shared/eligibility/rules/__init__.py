@@ -5,7 +5,7 @@ the `Outcome`.
 """
 
 from shared.eligibility.rules.aid import AidCeiling, AidRegime, indicative_aid_ceiling
-from shared.eligibility.rules.context import EvaluationContext, ZoningFacts, ZoningKind
+from shared.eligibility.rules.context import EvaluationContext, ZoningFacts
 from shared.eligibility.rules.engine import (
     CompiledRuleset,
     CriterionResult,
@@ -15,9 +15,10 @@ from shared.eligibility.rules.engine import (
     compile_ruleset,
     evaluate_ruleset,
 )
-from shared.eligibility.rules.evaluate import UNKNOWN, EvaluationError, Unknown, evaluate
+from shared.eligibility.rules.evaluate import evaluate
 from shared.eligibility.rules.expressions import Expression
 from shared.eligibility.rules.model import Criterion, CriterionKind, Ruleset
+from shared.eligibility.rules.values import UNKNOWN, EvaluationError, Unknown
 
 __all__ = [
     "UNKNOWN",
@@ -36,7 +37,6 @@ __all__ = [
     "Unknown",
     "Verdict",
     "ZoningFacts",
-    "ZoningKind",
     "compile_ruleset",
     "evaluate",
     "evaluate_ruleset",

@@ -4,8 +4,8 @@ from collections.abc import Collection
 from enum import StrEnum
 from typing import NamedTuple
 
-from shared.eligibility.rules.context import ZoningKind
 from shared.projects.enums import EuSize, ProjectNature
+from shared.zonings.kinds import ZoningKind
 
 
 class AidRegime(StrEnum):

@@ -6,7 +6,7 @@ from typing import Any
 
 from shared.eligibility.rules import functions, reads
 from shared.eligibility.rules.aid import indicative_aid_ceiling
-from shared.eligibility.rules.context import ZoningFacts, ZoningKind
+from shared.eligibility.rules.context import ZoningFacts
 from shared.eligibility.rules.expressions import (
     AidCeilingOf,
     AnyZoning,
@@ -27,6 +27,7 @@ from shared.eligibility.rules.values import (
     merge_unknown,
     wrong_types,
 )
+from shared.zonings.kinds import ZoningKind
 
 CompileFn = Callable[[Node], Compiled]
 ZONINGS_UNKNOWN = Unknown(frozenset(("zonings",)))
@@ -96,7 +97,7 @@ def _zoning_unknown(name: str) -> Unknown:
 def _read_zonings(state: State) -> ZoningFacts | None:
     """The site's zonings, recorded as read: the kinds it is in, and the data's vintage."""
     zonings = state.context.zonings
-    state.reads["zonings"] = None if zonings is None else zonings.member_of()
+    state.reads["zonings"] = None if zonings is None else zonings.member_of
     if zonings is not None and zonings.vintage is not None:
         state.reads["zonings.vintage"] = zonings.vintage
     return zonings
@@ -115,9 +116,9 @@ def any_zoning(compile_node: CompileFn, node: AnyZoning) -> Compiled:  # noqa: A
         zonings = _read_zonings(state)
         if zonings is None:
             return ZONINGS_UNKNOWN
-        if not kinds.isdisjoint(zonings.member_of()):
+        if not kinds.isdisjoint(zonings.member_of):
             return True
-        missing = [f"zonings.{kind}" for kind in zonings.unknown() if kind in kinds]
+        missing = [f"zonings.{kind}" for kind in zonings.unknown if kind in kinds]
         return Unknown(frozenset(missing)) if missing else False
 
     return run
@@ -183,8 +184,8 @@ def aid_ceiling(compile_node: CompileFn, node: AidCeilingOf) -> Compiled:
             eu_size=None if type(size) is Unknown else size,
             nature=None if type(nature) is Unknown else nature,
             region_code=None if type(region) is Unknown else region,
-            zonings=None if zonings is None else zonings.member_of(),
-            unknown_zonings=() if zonings is None else zonings.unknown(),
+            zonings=None if zonings is None else zonings.member_of,
+            unknown_zonings=() if zonings is None else zonings.unknown,
             deminimis_cap_cents=None if type(cap) is Unknown else cap,
         )
         state.aid_ceiling = ceiling

@@ -16,16 +16,10 @@ from typing import Any, NamedTuple
 
 from shared.eligibility.rules.aid import AidCeiling
 from shared.eligibility.rules.context import EvaluationContext
-from shared.eligibility.rules.evaluate import (
-    Compiled,
-    Compiler,
-    State,
-    Unknown,
-    merge_unknown,
-    param_reads,
-)
+from shared.eligibility.rules.evaluate import Compiler, param_reads
 from shared.eligibility.rules.explain import Template, describe_missing, format_number
 from shared.eligibility.rules.model import Criterion, CriterionKind, Ruleset
+from shared.eligibility.rules.values import Compiled, State, Unknown, merge_unknown
 
 
 class CriterionStatus(StrEnum):

@@ -9,10 +9,9 @@ Literals and parameters are folded into the closures that use them.
 import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
-from shared.eligibility.rules import domain_ops, reads
+from shared.eligibility.rules import domain_ops, operators, reads
 from shared.eligibility.rules.context import EvaluationContext
 from shared.eligibility.rules.expressions import (
     Aggregate,
@@ -37,50 +36,16 @@ from shared.eligibility.rules.expressions import (
     RegionalParam,
 )
 from shared.eligibility.rules.values import (
-    UNKNOWN,
     Compiled,
-    EvaluationError,
     State,
     Unknown,
     align,
-    apply_operator,
     is_unknown,
     merge_unknown,
     wrong_types,
 )
 
-__all__ = [
-    "UNKNOWN",
-    "Compiled",
-    "Compiler",
-    "Evaluation",
-    "EvaluationError",
-    "State",
-    "Unknown",
-    "evaluate",
-    "is_unknown",
-    "merge_unknown",
-    "param_reads",
-]
-
-_COMPARE: dict[str, Callable[[Any, Any], Any]] = {
-    "eq": operator.eq,
-    "ne": operator.ne,
-    "lt": operator.lt,
-    "lte": operator.le,
-    "gt": operator.gt,
-    "gte": operator.ge,
-}
-_ARITH: dict[str, Callable[[Any, Any], Any]] = {
-    "add": operator.add,
-    "sub": operator.sub,
-    "mul": operator.mul,
-    "div": operator.truediv,
-}
 _SIZED = (str, tuple, list, dict)
-_Op = Callable[[Any, Any], Any]
-Operand = tuple[Compiled | None, Any]
-"""A compiled operand: (closure, None), or (None, value) for a constant."""
 
 
 def param_value(spec: ParamSpec) -> Any:
@@ -112,7 +77,7 @@ class Compiler:
             return build(self, node)
         return domain_ops.BUILDERS[type(node)](self.compile, node)
 
-    def operand(self, node: Node) -> Operand:
+    def operand(self, node: Node) -> operators.Operand:
         """A closure, or the value itself for a literal or a plain parameter."""
         if isinstance(node, Lit):
             return None, node.value
@@ -150,24 +115,25 @@ class Compiler:
         """A comparison or an arithmetic operation. Dates and datetimes compare by calendar
         date; a division by zero is UNKNOWN.
         """
-        (left, a_const), (right, b_const) = self.operand(node.left), self.operand(node.right)
+        operands = self.operand(node.left), self.operand(node.right)
+        (left, a_const), (right, b_const) = operands
         op = node.op
-        apply = _COMPARE.get(op) or _ARITH[op]
+        apply = operators.COMPARE.get(op) or operators.ARITH[op]
         if op == "div":
             if isinstance(node.left, FieldRef) and right is None and b_const != 0:
                 return reads.field_against_constant(node.left.path, apply, b_const, op)
-            return _division(left, a_const, right, b_const)
+            return operators.binary(*operands, operators.divide, op)
         path_a, path_b = _attribute_path(node.left), _attribute_path(node.right)
         if path_a is not None and path_b is not None:
-            return reads.fields_pair(path_a, path_b, _known_binary(apply, op))
+            return reads.fields_pair(path_a, path_b, operators.known_binary(apply, op))
         if right is None:
             if isinstance(node.left, FieldRef):
                 return reads.field_against_constant(node.left.path, apply, b_const, op)
             if left is not None:
-                return _against_constant(left, apply, b_const, op)
+                return operators.against_constant(left, apply, b_const, op)
         if left is None and right is not None:
-            return _constant_against(a_const, apply, right, op)
-        return _binary(left, a_const, right, b_const, apply, op)
+            return operators.constant_against(a_const, apply, right, op)
+        return operators.binary(*operands, apply, op)
 
     def logic(self, node: AllOf | AnyOf) -> Compiled:
         """Kleene conjunction or disjunction; every argument is evaluated (all reads recorded)."""
@@ -209,8 +175,10 @@ class Compiler:
                 return fused
         value_of, (options_of, const) = self.compile(node.value), options
         if test == "in" and options_of is None and isinstance(const, tuple):
-            return _in_constant(value_of, const, negate)
-        check: Callable[[Any, Any], bool] = operator.contains if test == "in" else _starts_with
+            return operators.in_constant(value_of, const, negate)
+        check: Callable[[Any, Any], bool] = (
+            operator.contains if test == "in" else operators.starts_with
+        )
 
         def run(state: State) -> Any:
             value = value_of(state)
@@ -244,10 +212,10 @@ class Compiler:
         """The minimum, maximum or mean; unknown if any argument is."""
         args, op = tuple(self.operand(arg) for arg in node.args), node.op
         if len(args) == 2 and op != "avg":
-            return self._pair(args, op == "min")
-        if op == "avg":
-            return _average(args)
+            return operators.pair(*args, smallest=op == "min")
         reduce: Callable[[list[Any]], Any] = min if op == "min" else max
+        if op == "avg":
+            reduce = _average
 
         def run(state: State) -> Any:
             values = []
@@ -266,28 +234,12 @@ class Compiler:
 
         return run
 
-    def _pair(self, args: tuple[Operand, ...], smallest: bool) -> Compiled:
-        """The smaller or larger of two operands, as in the min(1, ratio) of a capped score."""
-        (first, first_c), (second, second_c) = args
-
-        def run(state: State) -> Any:
-            a = first_c if first is None else first(state)
-            b = second_c if second is None else second(state)
-            if type(a) is Unknown or type(b) is Unknown:
-                return merge_unknown(a, b)
-            try:
-                return (a if a <= b else b) if smallest else (a if a >= b else b)
-            except TypeError:
-                raise wrong_types("min" if smallest else "max", a, b) from None
-
-        return run
-
     def branch(self, node: If) -> Compiled:
         """if/then/else; with an unknown condition, the branches' value when they agree."""
         cond_of = self.compile(node.cond)
         (then_of, then_c), (else_of, else_c) = self.operand(node.then), self.operand(node.else_)
         if then_of is None and else_of is None:
-            return _choice(cond_of, then_c, else_c)
+            return operators.choice(cond_of, then_c, else_c)
 
         def run(state: State) -> Any:
             cond = cond_of(state)
@@ -341,142 +293,13 @@ class Compiler:
         return run
 
 
+def _average(values: list[Any]) -> Any:
+    return sum(values) / len(values)
+
+
 def _attribute_path(node: Node) -> str | None:
     """The path of a field read as attributes of the context, else None."""
     return node.path if isinstance(node, FieldRef) and reads.is_attribute(node.path) else None
-
-
-def _known_binary(apply: _Op, op: str) -> _Op:
-    """`apply(a, b)` for two known values (a date and a datetime compare by date)."""
-
-    def run(a: Any, b: Any) -> Any:
-        if type(a) is not type(b) and isinstance(a, date):
-            a, b = align(a, b)
-        try:
-            return apply(a, b)
-        except TypeError:
-            raise wrong_types(op, a, b) from None
-
-    return run
-
-
-def _binary(
-    left: Compiled | None, a_const: Any, right: Compiled | None, b_const: Any, apply: _Op, op: str
-) -> Compiled:
-    """`apply(a, b)` for any two operands (a date and a datetime compare by date)."""
-
-    def run(state: State) -> Any:
-        a = a_const if left is None else left(state)
-        b = b_const if right is None else right(state)
-        if type(a) is Unknown or type(b) is Unknown:
-            return merge_unknown(a, b)
-        if type(a) is not type(b) and isinstance(a, date):
-            a, b = align(a, b)
-        try:
-            return apply(a, b)
-        except TypeError:
-            raise wrong_types(op, a, b) from None
-
-    return run
-
-
-def _against_constant(left: Compiled, apply: _Op, b: Any, op: str) -> Compiled:
-    """`apply(a, b)` for a computed left operand and a constant right one."""
-
-    def run(state: State) -> Any:
-        a = left(state)
-        if type(a) is Unknown:
-            return a
-        return apply_operator(apply, a, b, op)
-
-    return run
-
-
-def _constant_against(a: Any, apply: _Op, right: Compiled, op: str) -> Compiled:
-    """`apply(a, b)` for a constant left operand and a computed right one."""
-
-    def run(state: State) -> Any:
-        b = right(state)
-        if type(b) is Unknown:
-            return b
-        return apply_operator(apply, a, b, op)
-
-    return run
-
-
-def _division(
-    left: Compiled | None, a_const: Any, right: Compiled | None, b_const: Any
-) -> Compiled:
-    """The quotient; UNKNOWN when the divisor is zero."""
-
-    def run(state: State) -> Any:
-        a = a_const if left is None else left(state)
-        b = b_const if right is None else right(state)
-        if type(a) is Unknown or type(b) is Unknown:
-            return merge_unknown(a, b)
-        if type(a) is not type(b) and isinstance(a, date):
-            a, b = align(a, b)
-        if b == 0:
-            return UNKNOWN
-        try:
-            return a / b
-        except TypeError:
-            raise wrong_types("div", a, b) from None
-
-    return run
-
-
-def _choice(cond_of: Compiled, then: Any, other: Any) -> Compiled:
-    """if/then/else between two constants, as in a score's flag (1 if cond else 0)."""
-    agree = then == other
-
-    def run(state: State) -> Any:
-        cond = cond_of(state)
-        if type(cond) is not Unknown:
-            return then if cond else other
-        return then if agree else cond
-
-    return run
-
-
-def _in_constant(value_of: Compiled, options: tuple[Any, ...], negate: bool) -> Compiled:
-    """Membership of a computed value in constant options."""
-
-    def run(state: State) -> Any:
-        value = value_of(state)
-        if type(value) is Unknown:
-            return value
-        return (value in options) is not negate
-
-    return run
-
-
-def _starts_with(prefixes: Any, value: Any) -> bool:
-    if not isinstance(value, str):
-        raise wrong_types("startswith_any", value, prefixes)
-    return value.startswith(tuple(prefixes))
-
-
-def _average(args: tuple[Operand, ...]) -> Compiled:
-    """The mean of the operands; unknown if any is."""
-    count = len(args)
-
-    def run(state: State) -> Any:
-        values = []
-        unknown = False
-        for compiled, constant in args:
-            value = constant if compiled is None else compiled(state)
-            if type(value) is Unknown:
-                unknown = True
-            values.append(value)
-        if unknown:
-            return merge_unknown(*values)
-        try:
-            return sum(values) / count
-        except TypeError:
-            raise wrong_types("avg", *values) from None
-
-    return run
 
 
 _BUILDERS: dict[type[Node], Callable[[Compiler, Any], Compiled]] = {

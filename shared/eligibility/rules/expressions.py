@@ -20,7 +20,7 @@ from pydantic import (
 from typing_extensions import TypeAliasType
 
 from shared.applications.enums import ExpenseCategory
-from shared.eligibility.rules.context import ZoningKind
+from shared.zonings.kinds import ZoningKind
 
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 Scalar = bool | int | FiniteFloat | str
