@@ -1,19 +1,19 @@
-"""SSRF guard for webhook URLs: checked when an endpoint is saved and again at connect time."""
+"""SSRF rules for webhook URLs: checked when an endpoint is saved and again at connect time.
+
+The delivery client that applies them on every request is `shared.webhooks.transport`.
+"""
 
 import asyncio
 import ipaddress
 import socket
-import ssl
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Final
 from urllib.parse import urlsplit
 
-import httpcore
 import httpx
 
 from shared.errors import Unprocessable
-from shared.webhooks.streams import AsyncioBackend
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], Awaitable[Sequence[str]]]
@@ -39,22 +39,9 @@ DENIED_PORTS: Final = frozenset(
 """Unprivileged ports of internal services that a public webhook URL may not name."""
 
 SPECIAL_USE_SUFFIXES: Final = (
-    "localhost",
-    "localdomain",
-    "local",
-    "internal",
-    "intranet",
-    "lan",
-    "home.arpa",
-    "corp",
-    "private",
-    "test",
-    "invalid",
-    "example",
-    "onion",
-    "alt",
-    "arpa",
-)
+    "localhost", "localdomain", "local", "internal", "intranet", "lan", "home.arpa", "corp",
+    "private", "test", "invalid", "example", "onion", "alt", "arpa",
+)  # fmt: skip
 """Names (and their subdomains) that are never public hosts: RFC 6761, 6762, 8375, 9476..."""
 
 _V4_BLOCKED: Final = tuple(
@@ -144,11 +131,6 @@ class VettedAddress:
     host: str
     port: int
     addresses: tuple[str, ...]
-
-    @property
-    def address(self) -> str:
-        """The preferred vetted address."""
-        return self.addresses[0]
 
 
 def _embedded_ipv4(address: ipaddress.IPv6Address) -> tuple[ipaddress.IPv4Address, str] | None:
@@ -347,14 +329,8 @@ def check_url(
 
 
 async def system_resolve(host: str, port: int) -> list[str]:
-    """Resolve a host name for TCP with the running loop's `getaddrinfo`.
-
-    Args:
-        host: A host name.
-        port: The port.
-
-    Returns:
-        The addresses, in the resolver's preference order (duplicates possible).
+    """Resolve a host name for TCP with the running loop's `getaddrinfo`: its addresses, in
+    the resolver's preference order (duplicates possible).
 
     Raises:
         ResolutionError: The name does not resolve.
@@ -419,263 +395,4 @@ async def resolve_and_vet(
                 raise SsrfBlockedError(f"{normalised} resolves to {address}: {reason}")
     return VettedAddress(
         host=normalised, port=port, addresses=tuple(str(address) for address in addresses)
-    )
-
-
-class GuardedNetworkBackend(httpcore.AsyncNetworkBackend):
-    """An httpcore network backend that connects only to addresses `resolve_and_vet` passed.
-
-    httpcore asks its backend to open `host`:`port` for each new connection; this backend
-    resolves and vets the host, then opens a socket to the vetted IP itself. The request URL
-    is untouched, so the `Host` header, the TLS SNI and the certificate check all use the
-    original host name. Unix sockets are refused.
-    """
-
-    def __init__(
-        self,
-        *,
-        allow_hosts: Iterable[str] = (),
-        inner: httpcore.AsyncNetworkBackend | None = None,
-        resolver: Resolver | None = None,
-    ) -> None:
-        """Wrap a backend.
-
-        Args:
-            allow_hosts: Hosts accepted whatever they resolve to.
-            inner: The backend that opens sockets (default: `AsyncioBackend`).
-            resolver: Name resolution (default: `system_resolve`).
-        """
-        self._allow_hosts = tuple(allow_hosts)
-        self._inner = inner or AsyncioBackend()
-        self._resolver = resolver
-
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's backend interface
-        local_address: str | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        """Resolve and vet `host`, then connect to its first reachable vetted address.
-
-        Args:
-            host: The URL host.
-            port: The URL port.
-            timeout: Connect timeout in seconds (also bounds the resolution).
-            local_address: Passed to the inner backend.
-            socket_options: Passed to the inner backend.
-
-        Returns:
-            The connected stream.
-
-        Raises:
-            SsrfBlockedError: Refused before any connection is attempted.
-            ResolutionError: The host does not resolve.
-            httpcore.ConnectTimeout: Resolution took longer than `timeout`.
-            httpcore.ConnectError: No vetted address accepted the connection.
-        """
-        try:
-            async with asyncio.timeout(timeout):
-                vetted = await resolve_and_vet(
-                    host, port, allow_hosts=self._allow_hosts, resolver=self._resolver
-                )
-        except TimeoutError:
-            raise httpcore.ConnectTimeout(f"resolving {host} timed out") from None
-        error: httpcore.ConnectError | None = None
-        for address in vetted.addresses:
-            try:
-                stream = await self._inner.connect_tcp(
-                    address,
-                    port,
-                    timeout=timeout,
-                    local_address=local_address,
-                    socket_options=socket_options,
-                )
-            except httpcore.ConnectError as exc:
-                error = exc
-            else:
-                return stream
-        if error is None:
-            raise ResolutionError(host, "no address")
-        raise error
-
-    async def connect_unix_socket(
-        self,
-        path: str,  # noqa: ARG002
-        timeout: float | None = None,  # noqa: ARG002, ASYNC109
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,  # noqa: ARG002
-    ) -> httpcore.AsyncNetworkStream:
-        """Refused: webhooks go over TCP only.
-
-        Raises:
-            SsrfBlockedError: Always.
-        """
-        raise SsrfBlockedError("unix sockets are not webhook targets")
-
-    async def sleep(self, seconds: float) -> None:
-        """Sleep through the inner backend.
-
-        Args:
-            seconds: How long.
-        """
-        await self._inner.sleep(seconds)
-
-
-class PoolPerUrl:
-    """One httpcore connection pool per URL (an endpoint's address), made on first use.
-
-    Before each request httpcore's pool checks every connection it holds, some checks
-    quadratic in their number, so one pool shared by every endpoint costs each request a
-    scan of all of their connections. Keyed by URL, a pool holds one endpoint's few lanes
-    (endpoints sharing a URL share a pool). Limits apply per URL; webhook URLs are few.
-    """
-
-    def __init__(self, make_pool: Callable[[], httpcore.AsyncConnectionPool]) -> None:
-        """Pools come from `make_pool` (same settings for every URL)."""
-        self._make_pool = make_pool
-        self._pools: dict[tuple[bytes, bytes, int | None, bytes], httpcore.AsyncConnectionPool] = {}
-
-    async def handle_async_request(self, request: httpcore.Request) -> httpcore.Response:
-        """Send through the pool of the request's URL."""
-        url = request.url
-        key = (url.scheme, url.host, url.port, url.target)
-        pool = self._pools.get(key)
-        if pool is None:
-            pool = self._pools[key] = self._make_pool()
-        return await pool.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        """Close every pool."""
-        pools, self._pools = list(self._pools.values()), {}
-        for pool in pools:
-            await pool.aclose()
-
-    async def __aenter__(self) -> "PoolPerUrl":
-        """Nothing to open: pools are made on first use."""
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        """Close every pool."""
-        await self.aclose()
-
-
-_VETTED_URLS_KEPT: Final = 4096
-"""URLs a transport remembers as vetted (then it starts over)."""
-
-
-class GuardedTransport(httpx.AsyncHTTPTransport):
-    """An httpx transport that vets every request URL and connects only to vetted addresses.
-
-    Each request's URL goes through `check_url` (so a URL changed after creation, or a
-    redirect followed by mistake, is still refused), and each new connection through
-    `GuardedNetworkBackend`. No proxy is ever used. Use it through `create_client`.
-    """
-
-    def __init__(
-        self,
-        *,
-        allow_hosts: Iterable[str] = (),
-        allow_http_hosts: Iterable[str] = (),
-        verify: ssl.SSLContext | bool = True,
-        limits: httpx.Limits = httpx.Limits(max_connections=100, max_keepalive_connections=20),
-        network_backend: httpcore.AsyncNetworkBackend | None = None,
-        resolver: Resolver | None = None,
-    ) -> None:
-        """Build the transport.
-
-        Args:
-            allow_hosts: Hosts accepted whatever they are or resolve to (tests, dev).
-            allow_http_hosts: Hosts that may be reached over plain http.
-            verify: TLS verification: True (certifi's CA bundle), or an SSL context.
-            limits: Connection pool limits.
-            network_backend: Socket opener under the guard (default: `AsyncioBackend`).
-            resolver: Name resolution (default: `system_resolve`).
-        """
-        self._allow_hosts = tuple(allow_hosts)
-        self._allow_http_hosts = tuple(allow_http_hosts)
-        self._vetted_urls: set[str] = set()  # `check_url` is pure: each URL is vetted once
-        ssl_context = httpx.create_ssl_context(verify=verify, trust_env=False)
-        super().__init__(verify=ssl_context, trust_env=False, limits=limits)
-        backend = GuardedNetworkBackend(
-            allow_hosts=self._allow_hosts, inner=network_backend, resolver=resolver
-        )
-        # Not an httpcore pool, but the same interface: all httpx's transport calls on it.
-        self._pool = PoolPerUrl(  # type: ignore[assignment]
-            lambda: httpcore.AsyncConnectionPool(
-                ssl_context=ssl_context,
-                max_connections=limits.max_connections,
-                max_keepalive_connections=limits.max_keepalive_connections,
-                keepalive_expiry=limits.keepalive_expiry,
-                http1=True,
-                http2=False,
-                retries=0,
-                network_backend=backend,
-            )
-        )
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        """Vet the URL, then send through the guarded pool.
-
-        Args:
-            request: The request.
-
-        Returns:
-            The response.
-
-        Raises:
-            SsrfBlockedError: The URL or its resolved address is refused.
-            ResolutionError: The host does not resolve.
-        """
-        url = str(request.url)
-        if url not in self._vetted_urls:
-            check_url(url, allow_hosts=self._allow_hosts, allow_http_hosts=self._allow_http_hosts)
-            if len(self._vetted_urls) >= _VETTED_URLS_KEPT:
-                self._vetted_urls.clear()
-            self._vetted_urls.add(url)
-        return await super().handle_async_request(request)
-
-
-def create_client(
-    *,
-    allow_hosts: Iterable[str] = (),
-    allow_http_hosts: Iterable[str] = (),
-    connect_timeout: float = 3.0,
-    timeout: float = 15.0,
-    verify: ssl.SSLContext | bool = True,
-    limits: httpx.Limits = httpx.Limits(max_connections=100, max_keepalive_connections=20),
-    network_backend: httpcore.AsyncNetworkBackend | None = None,
-    resolver: Resolver | None = None,
-) -> httpx.AsyncClient:
-    """The delivery client: guarded transport, no redirects, no proxies from the environment.
-
-    `trust_env=False` matters: with it on, an `HTTPS_PROXY` variable would route requests
-    through a proxy transport that bypasses the guard. httpx timeouts are per operation;
-    bound the whole attempt with `asyncio.timeout` as well.
-
-    Args:
-        allow_hosts: Hosts accepted whatever they are or resolve to (tests, dev).
-        allow_http_hosts: Hosts that may be reached over plain http.
-        connect_timeout: Resolution plus TCP and TLS handshakes, in seconds.
-        timeout: Read, write and pool timeouts, in seconds.
-        verify: TLS verification (True or a context).
-        limits: Connection pool limits.
-        network_backend: Socket opener under the guard (default: `AsyncioBackend`).
-        resolver: Name resolution (default: `system_resolve`).
-
-    Returns:
-        A client to share across a worker; close it on shutdown.
-    """
-    return httpx.AsyncClient(
-        transport=GuardedTransport(
-            allow_hosts=allow_hosts,
-            allow_http_hosts=allow_http_hosts,
-            verify=verify,
-            limits=limits,
-            network_backend=network_backend,
-            resolver=resolver,
-        ),
-        follow_redirects=False,
-        trust_env=False,
-        timeout=httpx.Timeout(timeout, connect=connect_timeout),
     )

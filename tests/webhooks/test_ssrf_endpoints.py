@@ -1,19 +1,22 @@
 """SSRF guard through the API (creation) and at delivery time (a DNS answer that changed)."""
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
+import httpcore
 import pytest
 from sqlalchemy import text
 
-from shared.webhooks import ssrf
-from shared.webhooks.streams import AsyncioBackend
+from services.worker.jobs import webhooks as webhook_jobs
+from shared.webhooks import ssrf, transport
 from tests.eligibility.flows import submitted
 from tests.fixtures.api import auth
 from tests.fixtures.builders import Key
 from tests.fixtures.http import assert_problem, error_pointers
 from tests.fixtures.receiver import wait_until
 from tests.webhooks.conftest import create_endpoint, scalar
+from tests.webhooks.loopback import RecordingBackend
 
 ENDPOINTS = "/v1/webhook-endpoints"
 PUBLIC_NAME = "hooks.partner-operator.fr"
@@ -129,14 +132,9 @@ async def test_delivery_refuses_a_name_that_now_resolves_to_a_private_address(
     )
     rebound = fake_resolver({PUBLIC_NAME: ["10.0.0.7"]})
     monkeypatch.setattr(ssrf, "system_resolve", rebound)
-    connects: list[str] = []
-    real_connect = AsyncioBackend.connect_tcp
-
-    async def spy_connect(self: Any, host: str, port: int, **kw: Any) -> Any:
-        connects.append(host)
-        return await real_connect(self, host, port, **kw)
-
-    monkeypatch.setattr(AsyncioBackend, "connect_tcp", spy_connect)
+    sockets = RecordingBackend(inner=httpcore.AnyIOBackend())
+    guarded = partial(transport.create_client, network_backend=sockets)
+    monkeypatch.setattr(webhook_jobs, "create_client", guarded)
 
     async def attempted() -> bool:
         count = await scalar(
@@ -163,8 +161,7 @@ async def test_delivery_refuses_a_name_that_now_resolves_to_a_private_address(
     assert {row.error_class for row in rows} == {"ssrf_blocked"}
     assert {row.status_code for row in rows} == {None}
     assert PUBLIC_NAME in rebound.asked  # type: ignore[attr-defined]
-    assert "10.0.0.7" not in connects
-    assert "93.184.216.34" not in connects
+    assert sockets.calls == []  # neither the new nor the old address was dialled
 
     attempts = await client.get(
         f"{ENDPOINTS}/{endpoint['id']}/attempts", headers=auth(operator_key.secret)

@@ -13,9 +13,9 @@ from shared.webhooks import recovery
 from shared.webhooks.delivery import Deliverer
 from shared.webhooks.policy import DeliveryPolicy
 from shared.webhooks.secrets_box import SecretBox
-from shared.webhooks.ssrf import create_client
 from shared.webhooks.store import DeliveryStore
 from shared.webhooks.sweeper import apply_retention, sweep
+from shared.webhooks.transport import create_client
 
 logger = logging.getLogger("tidi.worker")
 
