@@ -29,8 +29,19 @@ class JobRequest:
 class JobQueue(Protocol):
     """What enqueuing needs of an arq pool (kept structural: shared never imports arq)."""
 
-    async def enqueue_job(self, function: str, *args: Any, **kwargs: Any) -> Any:
-        """Enqueue one job (arq's signature)."""
+    async def enqueue_job(
+        self,
+        function: str,
+        *args: Any,
+        _job_id: str | None = None,
+        _queue_name: str | None = None,
+        _defer_until: datetime | None = None,
+        **kwargs: Any,
+    ) -> object:
+        """Enqueue one job; None when a job of that id is queued, running or kept.
+
+        The signature of arq's public `ArqRedis.enqueue_job`.
+        """
 
 
 def queue_name(base: str, queue: str | None) -> str:
@@ -40,8 +51,13 @@ def queue_name(base: str, queue: str | None) -> str:
 
 async def enqueue_all(
     pool: JobQueue, jobs: Sequence[JobRequest], *, base_queue: str
-) -> list[BaseException | None]:
-    """Enqueue `jobs` concurrently; per job, the exception it raised or None."""
+) -> list[bool | BaseException]:
+    """Enqueue `jobs` concurrently; per job, whether it was enqueued, or the error raised.
+
+    False means arq already holds that job id (queued, running, or its result kept):
+    deterministic ids make a repeated enqueue a no-op. The caller decides what a failure
+    means (the database still holds the work; a relay or sweeper catches up).
+    """
     results = await asyncio.gather(
         *(
             pool.enqueue_job(
@@ -55,7 +71,9 @@ async def enqueue_all(
         ),
         return_exceptions=True,
     )
-    return [result if isinstance(result, BaseException) else None for result in results]
+    return [
+        result if isinstance(result, BaseException) else result is not None for result in results
+    ]
 
 
 def defer_job(session: AsyncSession, job: JobRequest) -> None:

@@ -16,7 +16,7 @@ from shared.auth.errors import MissingApiKey, RoleNotAllowed
 from shared.auth.models import Role
 from shared.auth.principal import Principal
 from shared.concurrency import parse_if_match
-from shared.jobs import JobRequest, take_deferred_jobs
+from shared.jobs import JobRequest, enqueue_all, take_deferred_jobs
 
 logger = logging.getLogger("tidi.api")
 
@@ -62,13 +62,13 @@ async def _session(
 
 
 async def enqueue_jobs(request: Request, jobs: list[JobRequest]) -> None:
-    """Enqueue committed work in one round trip; a Redis outage is logged, the sweepers
-    and relays catch up.
+    """Enqueue committed work; a Redis failure is logged, never raised: the database
+    holds the work and the sweepers and relays catch up.
     """
-    try:
-        await request.app.state.jobs.enqueue(jobs)
-    except Exception:  # any Redis failure: the database holds the work
-        for job in jobs:
+    state = request.app.state
+    results = await enqueue_all(state.arq, jobs, base_queue=state.settings.WORKER_QUEUE_NAME)
+    for job, result in zip(jobs, results, strict=True):
+        if isinstance(result, BaseException):
             logger.warning("enqueue failed; a relay will retry", extra={"job_id": job.job_id})
 
 

@@ -25,7 +25,6 @@ from services.api.openapi import install_openapi
 from services.api.operators.router import router as operators_router
 from services.api.problems import install_problem_handlers
 from services.api.projects.router import router as projects_router
-from services.api.queue import JobEnqueuer
 from services.api.revocations import Revocations
 from services.api.routing import operation_id
 from services.api.system.router import router as system_router
@@ -77,7 +76,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.sessionmaker = create_sessionmaker(engine)
         app.state.statement_sessionmaker = create_statement_sessionmaker(engine)
         app.state.arq = arq_pool
-        app.state.jobs = JobEnqueuer(arq_pool, base_queue=settings.WORKER_QUEUE_NAME)
         app.state.revocations = Revocations(
             arq_pool, app.state.principals, channel=f"{settings.WORKER_QUEUE_NAME}:revoked-keys"
         )

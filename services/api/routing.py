@@ -5,9 +5,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute, APIRouter
-from starlette.routing import Match
-from starlette.types import Scope
+from fastapi.routing import APIRoute
 
 from services.api.deps import Authorize, public
 from services.api.openapi import header_ref
@@ -21,31 +19,6 @@ def operation_id(route: APIRoute) -> str:
     """Stable camelCase operationId from the endpoint's name (`list_funds` → `listFunds`)."""
     head, *rest = route.name.split("_")
     return head + "".join(part.capitalize() for part in rest)
-
-
-class TidiRouter(APIRouter):
-    """An APIRouter that answers "no match" at once for a path outside its prefix.
-
-    The application tries its routers in turn, and each would try every one of its routes'
-    patterns; a request to the last router paid for all the others' patterns.
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._head = self.prefix.split("{", 1)[0]  # the literal part of the prefix
-
-    def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        """No match unless the path starts with the prefix; otherwise as APIRouter."""
-        if scope["type"] == "http" and not _route_path(scope).startswith(self._head):
-            return Match.NONE, {}
-        return super().matches(scope)
-
-
-def _route_path(scope: Scope) -> str:
-    """The request path below the application's mount point (`root_path`)."""
-    path: str = scope["path"]
-    root = scope.get("root_path", "")
-    return path[len(root) :] if root and path.startswith(root) else path
 
 
 class TidiRoute(APIRoute):

@@ -1,8 +1,9 @@
 """What every job receives in `ctx`, and a session helper that commits then enqueues."""
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from arq import ArqRedis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -10,21 +11,32 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from shared.jobs import enqueue_all, take_deferred_jobs
 from shared.settings import Settings
 
+logger = logging.getLogger("tidi.worker")
+
 
 class WorkerContext(TypedDict):
-    """Resources built once per worker process (`on_startup`)."""
+    """The `ctx` of every job, cron and hook.
+
+    arq puts its pool in `redis` and, for a job run, `job_id` and `job_try` (1 on the
+    first run); `on_startup` builds the rest once per worker process.
+    """
 
     redis: ArqRedis
     settings: Settings
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
+    job_id: NotRequired[str]
+    job_try: NotRequired[int]
 
 
 @asynccontextmanager
 async def job_session(
     ctx: WorkerContext | dict[str, Any],
 ) -> AsyncIterator[AsyncSession]:
-    """A session committed when the block succeeds; its deferred jobs enqueued after."""
+    """A session committed when the block succeeds; its deferred jobs enqueued after.
+
+    A failed enqueue is logged: the database holds the work, a relay or sweeper catches up.
+    """
     async with ctx["sessionmaker"]() as session:
         try:
             yield session
@@ -35,4 +47,7 @@ async def job_session(
     jobs = take_deferred_jobs(session)
     if jobs:
         settings: Settings = ctx["settings"]
-        await enqueue_all(ctx["redis"], jobs, base_queue=settings.WORKER_QUEUE_NAME)
+        results = await enqueue_all(ctx["redis"], jobs, base_queue=settings.WORKER_QUEUE_NAME)
+        for job, result in zip(jobs, results, strict=True):
+            if isinstance(result, BaseException):
+                logger.warning("enqueue failed", extra={"job_id": job.job_id})

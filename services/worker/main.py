@@ -1,12 +1,15 @@
 """arq `WorkerSettings`: the only registry of jobs and crons."""
 
-from typing import Any
+from collections.abc import Callable, Coroutine
+from typing import Any, Concatenate, cast
 
 from arq import cron, func
 from arq.connections import RedisSettings
 from arq.cron import CronJob
+from arq.typing import WorkerCoroutine
 from arq.worker import Function
 
+from services.worker.context import WorkerContext
 from services.worker.jobs import applications, system, webhooks
 from shared.db.engine import create_engine, create_sessionmaker
 from shared.jobs import queue_name
@@ -24,10 +27,22 @@ WEBHOOK_FUNCTIONS: list[Function] = [
 
 MAIN_POOL_SIZE = 5
 
+
+def arq_job(
+    job: Callable[Concatenate[WorkerContext, ...], Coroutine[Any, Any, Any]],
+) -> WorkerCoroutine:
+    """`job` as arq's registry types it: arq declares `ctx` a plain dict, the jobs declare
+    the keys they read (`WorkerContext`).
+    """
+    return cast("WorkerCoroutine", job)
+
+
 FUNCTIONS: list[Function] = [
-    func(system.ping, name="system.ping", max_tries=3),
+    func(arq_job(system.ping), name="system.ping", max_tries=3),
     func(webhooks.recover, name=RECOVER_JOB, max_tries=5),
-    func(applications.score_application, name="eligibility.score_application", max_tries=5),
+    func(
+        arq_job(applications.score_application), name="eligibility.score_application", max_tries=5
+    ),
     func(
         "services.worker.jobs.eligibility.rescore_fund",
         name="eligibility.rescore_fund",
@@ -42,7 +57,7 @@ def cron_jobs(settings: Settings) -> list[CronJob]:
     seconds = set(range(0, 60, beat)) if beat < 60 else {0}
     return [
         cron(
-            system.heartbeat,
+            arq_job(system.heartbeat),
             name="system.heartbeat",
             second=seconds,
             unique=True,
@@ -56,16 +71,19 @@ def cron_jobs(settings: Settings) -> list[CronJob]:
         ),
         cron(webhooks.retention, name="webhooks.retention", minute={23}, second={0}, unique=True),
         cron(
-            applications.relay_unscored,
+            arq_job(applications.relay_unscored),
             name="eligibility.relay_unscored",
             second={0, 30},
             unique=True,
         ),
         cron(
-            applications.expire_drafts, name="applications.expire_drafts", second={5}, unique=True
+            arq_job(applications.expire_drafts),
+            name="applications.expire_drafts",
+            second={5},
+            unique=True,
         ),
         cron(
-            applications.purge_idempotency_records,
+            arq_job(applications.purge_idempotency_records),
             name="idempotency.purge",
             minute={17},
             second={0},
@@ -74,7 +92,7 @@ def cron_jobs(settings: Settings) -> list[CronJob]:
     ]
 
 
-async def on_startup(ctx: dict[str, Any]) -> None:
+async def on_startup(ctx: WorkerContext) -> None:
     """Build the engine and sessionmaker once per worker process, then warm them up."""
     settings: Settings = ctx.setdefault("settings", get_settings())
     ctx["engine"] = create_engine(settings, pool_size=MAIN_POOL_SIZE)
@@ -82,7 +100,7 @@ async def on_startup(ctx: dict[str, Any]) -> None:
     await applications.warm_up(ctx, connections=MAIN_POOL_SIZE)
 
 
-async def on_shutdown(ctx: dict[str, Any]) -> None:
+async def on_shutdown(ctx: WorkerContext) -> None:
     """Release the database pool."""
     await ctx["engine"].dispose()
 

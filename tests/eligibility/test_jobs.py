@@ -12,6 +12,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from services.worker import retries
 from services.worker.jobs import applications as jobs
 from services.worker.main import worker_options
 from shared.applications.models import Application
@@ -126,7 +127,7 @@ class TestRelayUnscored:
             text("UPDATE applications SET submitted_at = now() - interval '1 minute'")
         )
         await session.commit()
-        ctx = {"sessionmaker": sessionmaker, "redis": arq_pool}
+        ctx = {"sessionmaker": sessionmaker, "redis": arq_pool, "settings": test_settings}
 
         assert await jobs.relay_unscored(ctx) == 1
         assert await jobs.relay_unscored(ctx) == 0  # already queued: nothing enqueued twice
@@ -139,12 +140,18 @@ class TestRelayUnscored:
         assert await jobs.relay_unscored(ctx) == 0
 
     async def test_recent_submissions_are_left_to_their_own_job(
-        self, portal: Any, territory_key: tuple[Any, Key], arq_pool: ArqRedis, sessionmaker: Any
+        self,
+        portal: Any,
+        territory_key: tuple[Any, Key],
+        arq_pool: ArqRedis,
+        sessionmaker: Any,
+        test_settings: Settings,
     ) -> None:
         _, key = territory_key
         await submitted(portal(key.secret), **friche_application())
+        ctx = {"sessionmaker": sessionmaker, "redis": arq_pool, "settings": test_settings}
 
-        assert await jobs.relay_unscored({"sessionmaker": sessionmaker, "redis": arq_pool}) == 0
+        assert await jobs.relay_unscored(ctx) == 0
 
 
 class TestRetries:
@@ -160,7 +167,7 @@ class TestRetries:
         with pytest.raises(Retry) as raised:
             await jobs.score_application(ctx, str(uuid.uuid4()))
 
-        assert raised.value.defer_score == jobs.retry_delay(3) * 1000
+        assert raised.value.defer_score == retries.retry_delay(3) * 1000
 
     async def test_a_permanent_error_is_not_retried(
         self, sessionmaker: Any, arq_pool: ArqRedis, monkeypatch: pytest.MonkeyPatch
@@ -176,18 +183,18 @@ class TestRetries:
             )
 
     def test_backoff_doubles_and_is_capped(self) -> None:
-        delays = [jobs.retry_delay(n) for n in range(1, 10)]
+        delays = [retries.retry_delay(n) for n in range(1, 10)]
         assert delays[:4] == [5, 10, 20, 40]
-        assert max(delays) == jobs.RETRY_MAX_SECONDS
+        assert max(delays) == retries.RETRY_MAX_SECONDS
         assert delays == sorted(delays)
 
     def test_deadlocks_count_as_transient(self) -> None:
         class Deadlock(Exception):
             sqlstate = "40P01"
 
-        assert jobs.is_transient(DBAPIError("UPDATE", {}, Deadlock()))
-        assert not jobs.is_transient(DBAPIError("UPDATE", {}, ValueError("bad")))
-        assert not jobs.is_transient(ValueError("not a database error"))
+        assert retries.is_transient(DBAPIError("UPDATE", {}, Deadlock()))
+        assert not retries.is_transient(DBAPIError("UPDATE", {}, ValueError("bad")))
+        assert not retries.is_transient(ValueError("not a database error"))
 
     async def test_an_unknown_application_is_skipped(
         self, sessionmaker: Any, arq_pool: ArqRedis

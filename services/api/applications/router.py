@@ -3,7 +3,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from services.api.deps import (
@@ -19,7 +19,7 @@ from services.api.idempotency import IdempotencyKey, create_once
 from services.api.lists import RegionFilter, TimeWindowDep, TitleSearch
 from services.api.pages import history_page, page_of
 from services.api.problems import problems
-from services.api.routing import TidiRoute, TidiRouter
+from services.api.routing import TidiRoute
 from shared.applications import repository, service, submission
 from shared.applications.enums import ApplicationStatus
 from shared.applications.schemas import (
@@ -33,7 +33,7 @@ from shared.projects.enums import Priority, ProjectNature
 from shared.projects.schemas import TransitionRequest
 from shared.schemas import Page
 
-router = TidiRouter(prefix="/v1/applications", tags=["applications"], route_class=TidiRoute)
+router = APIRouter(prefix="/v1/applications", tags=["applications"], route_class=TidiRoute)
 ApplicationSort = Annotated[
     str,
     Query(

@@ -2,17 +2,17 @@
 
 from typing import Annotated
 
-from fastapi import Query
+from fastapi import APIRouter, Query
 from pydantic import AwareDatetime
 
 from services.api.deps import AdminOnly, PageDep, SessionDep
 from services.api.pages import page_of
-from services.api.routing import TidiRoute, TidiRouter
+from services.api.routing import TidiRoute
 from shared.audit import repository
 from shared.audit.schemas import AuditEntryRead
 from shared.schemas import Page
 
-router = TidiRouter(prefix="/v1/audit", tags=["audit"], route_class=TidiRoute)
+router = APIRouter(prefix="/v1/audit", tags=["audit"], route_class=TidiRoute)
 
 
 @router.get("", summary="List audit entries")

@@ -3,18 +3,18 @@
 import uuid
 from typing import Annotated
 
-from fastapi import Query, status
+from fastapi import APIRouter, Query, status
 
 from services.api.deps import AdminOnly, AnyRole, PageDep, SessionDep
 from services.api.pages import page_of
 from services.api.problems import problems
-from services.api.routing import TidiRoute, TidiRouter
+from services.api.routing import TidiRoute
 from shared.auth import repository, service
 from shared.auth.models import Role
 from shared.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead, PrincipalRead
 from shared.schemas import Page
 
-router = TidiRouter(prefix="/v1", tags=["api-keys"], route_class=TidiRoute)
+router = APIRouter(prefix="/v1", tags=["api-keys"], route_class=TidiRoute)
 
 
 @router.get("/me", summary="Who am I")

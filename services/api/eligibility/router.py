@@ -3,7 +3,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import Path, Response
+from fastapi import APIRouter, Path, Response
 
 from services.api.deps import (
     AdminOnly,
@@ -16,7 +16,7 @@ from services.api.deps import (
 from services.api.eligibility.rulesets import router as rulesets_router
 from services.api.etag import with_etag
 from services.api.problems import problems
-from services.api.routing import TidiRoute, TidiRouter
+from services.api.routing import TidiRoute
 from shared.eligibility import rescoring, screening, views
 from shared.eligibility.schemas import (
     AssessmentList,
@@ -28,7 +28,7 @@ from shared.eligibility.schemas import (
 )
 from shared.schemas import Page
 
-router = TidiRouter(tags=["eligibility"], route_class=TidiRoute)
+router = APIRouter(tags=["eligibility"], route_class=TidiRoute)
 FundCode = Annotated[str, Path(max_length=64, description="Fund code.")]
 """Who may read a fund's ranking: admins, and operators for their own funds."""
 

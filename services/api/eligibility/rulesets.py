@@ -2,12 +2,12 @@
 
 from typing import Annotated
 
-from fastapi import Body, Path, Response, status
+from fastapi import APIRouter, Body, Path, Response, status
 
 from services.api.deps import AdminOnly, IfMatchDep, SessionDep
 from services.api.etag import with_etag
 from services.api.problems import problems
-from services.api.routing import TidiRoute, TidiRouter
+from services.api.routing import TidiRoute
 from shared.eligibility import rescoring, rulesets, views
 from shared.eligibility.documents import RulesetDocument
 from shared.eligibility.schemas import (
@@ -21,7 +21,7 @@ from shared.eligibility.schemas import (
 )
 
 # Tagged `eligibility` by the router that includes it.
-router = TidiRouter(prefix="/v1/funds/{fund_code}/rulesets", route_class=TidiRoute)
+router = APIRouter(prefix="/v1/funds/{fund_code}/rulesets", route_class=TidiRoute)
 FundCode = Annotated[str, Path(max_length=64, description="Fund code.")]
 Version = Annotated[
     int, Path(ge=1, le=1_000_000, description="Ruleset version number.", examples=[2])

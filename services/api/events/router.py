@@ -2,14 +2,14 @@
 
 from typing import Annotated
 
-from fastapi import Query, Request
+from fastapi import APIRouter, Query, Request
 
 from services.api.deps import RecordReader, SessionDep
-from services.api.routing import TidiRoute, TidiRouter
+from services.api.routing import TidiRoute
 from shared.events.catalogue import EventType
 from shared.events.feed import EventFeedPage, read_feed
 
-router = TidiRouter(prefix="/v1/events", tags=["events"], route_class=TidiRoute)
+router = APIRouter(prefix="/v1/events", tags=["events"], route_class=TidiRoute)
 
 
 @router.get("", summary="List events")

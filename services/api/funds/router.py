@@ -3,20 +3,20 @@
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import Path, Query, Response, status
+from fastapi import APIRouter, Path, Query, Response, status
 from pydantic import AwareDatetime
 
 from services.api.deps import AdminOnly, AnyRole, IfMatchDep, PageDep, SessionDep
 from services.api.etag import with_etag
 from services.api.pages import page_of
 from services.api.problems import problems
-from services.api.routing import TidiRoute, TidiRouter
+from services.api.routing import TidiRoute
 from shared.funds import repository, service
 from shared.funds.models import FundStatus
 from shared.funds.schemas import FundCreate, FundRead, FundUpdate
 from shared.schemas import Page
 
-router = TidiRouter(prefix="/v1/funds", tags=["funds"], route_class=TidiRoute)
+router = APIRouter(prefix="/v1/funds", tags=["funds"], route_class=TidiRoute)
 FundCode = Annotated[str, Path(max_length=64, description="Fund code.")]
 
 

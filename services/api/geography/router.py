@@ -2,18 +2,18 @@
 
 from typing import Annotated, TypeVar
 
-from fastapi import Path, Query
+from fastapi import APIRouter, Path, Query
 
 from services.api.deps import AnyRole, PageDep, SessionDep
 from services.api.pages import page_of
-from services.api.routing import TidiRoute, TidiRouter
+from services.api.routing import TidiRoute
 from shared.errors import NotFound
 from shared.geography import repository
 from shared.geography.models import Commune, Department, Epci, Region
 from shared.geography.schemas import CommuneRead, DepartmentRead, EpciRead, RegionRead
 from shared.schemas import Page
 
-router = TidiRouter(prefix="/v1", tags=["geography"], route_class=TidiRoute)
+router = APIRouter(prefix="/v1", tags=["geography"], route_class=TidiRoute)
 M = TypeVar("M")
 
 RegionFilter = Annotated[str | None, Query(pattern=r"^[0-9]{2}$", description="INSEE region code.")]

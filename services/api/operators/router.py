@@ -2,19 +2,19 @@
 
 from typing import Annotated
 
-from fastapi import Path, Query, Response, status
+from fastapi import APIRouter, Path, Query, Response, status
 
 from services.api.deps import AdminOnly, AnyRole, IfMatchDep, PageDep, SessionDep
 from services.api.etag import with_etag
 from services.api.pages import page_of
 from services.api.problems import problems
-from services.api.routing import TidiRoute, TidiRouter
+from services.api.routing import TidiRoute
 from shared.operators import repository, service
 from shared.operators.models import OperatorKind
 from shared.operators.schemas import OperatorCreate, OperatorRead, OperatorUpdate
 from shared.schemas import Page
 
-router = TidiRouter(prefix="/v1/operators", tags=["operators"], route_class=TidiRoute)
+router = APIRouter(prefix="/v1/operators", tags=["operators"], route_class=TidiRoute)
 OperatorCode = Annotated[str, Path(max_length=64, description="Operator code.")]
 
 

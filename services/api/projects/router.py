@@ -3,7 +3,7 @@
 import uuid
 from typing import Annotated, Any
 
-from fastapi import Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from services.api.deps import (
@@ -23,14 +23,14 @@ from services.api.lists import (
 )
 from services.api.pages import history_page, page_of
 from services.api.problems import problems
-from services.api.routing import TidiRoute, TidiRouter
+from services.api.routing import TidiRoute
 from shared.audit.schemas import AuditEntryRead
 from shared.projects import repository, service
 from shared.projects.enums import Priority, ProjectNature, ProjectStatus
 from shared.projects.schemas import ProjectCreate, ProjectRead, ProjectUpdate, TransitionRequest
 from shared.schemas import Page
 
-router = TidiRouter(prefix="/v1/projects", tags=["projects"], route_class=TidiRoute)
+router = APIRouter(prefix="/v1/projects", tags=["projects"], route_class=TidiRoute)
 
 ACTIONS: dict[str, str] = {
     "submit": "Submit a draft project to its territory (`project.submitted`).",

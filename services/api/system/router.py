@@ -3,16 +3,16 @@
 import asyncio
 from typing import Literal
 
-from fastapi import Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 
 from services.api.deps import Public
-from services.api.routing import TidiRoute, TidiRouter
+from services.api.routing import TidiRoute
 
-router = TidiRouter(tags=["system"], route_class=TidiRoute, dependencies=[Public])
+router = APIRouter(tags=["system"], route_class=TidiRoute, dependencies=[Public])
 
 
 class Health(BaseModel):

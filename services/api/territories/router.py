@@ -3,7 +3,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from services.api.deps import (
     AdminOnly,
@@ -16,12 +16,12 @@ from services.api.deps import (
 from services.api.etag import with_etag
 from services.api.pages import page_of
 from services.api.problems import problems
-from services.api.routing import TidiRoute, TidiRouter
+from services.api.routing import TidiRoute
 from shared.schemas import Page
 from shared.territories import repository, service
 from shared.territories.schemas import TerritoryCreate, TerritoryRead, TerritoryUpdate
 
-router = TidiRouter(prefix="/v1/territories", tags=["territories"], route_class=TidiRoute)
+router = APIRouter(prefix="/v1/territories", tags=["territories"], route_class=TidiRoute)
 
 
 @router.get("", summary="List territories")

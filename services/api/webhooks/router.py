@@ -3,7 +3,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import Path, Query, Request, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 from pydantic import AwareDatetime
 from sqlalchemy import select
 
@@ -11,7 +11,7 @@ from services.api.deps import AdminOrOperator, IfMatchDep, PageDep, SessionDep
 from services.api.etag import with_etag
 from services.api.pages import page_of
 from services.api.problems import problems
-from services.api.routing import TidiRoute, TidiRouter
+from services.api.routing import TidiRoute
 from shared.db.pagination import SortKey, paginate
 from shared.operators.models import Operator
 from shared.schemas import Page
@@ -38,7 +38,7 @@ from shared.webhooks.schemas import (
     RecoveryRead,
 )
 
-router = TidiRouter(prefix="/v1/webhook-endpoints", tags=["webhooks"], route_class=TidiRoute)
+router = APIRouter(prefix="/v1/webhook-endpoints", tags=["webhooks"], route_class=TidiRoute)
 EndpointId = Annotated[uuid.UUID, Path(description="Endpoint id.")]
 DeliveryId = Annotated[uuid.UUID, Path(description="Delivery id.")]
 

@@ -3,13 +3,13 @@
 import uuid
 from typing import Annotated
 
-from fastapi import Path, Response, status
+from fastapi import APIRouter, Path, Response, status
 from sqlalchemy import select
 
 from services.api.deps import AdminOnly, AdminOrOperator, PageDep, SessionDep
 from services.api.etag import with_etag
 from services.api.problems import problems
-from services.api.routing import TidiRoute, TidiRouter
+from services.api.routing import TidiRoute
 from services.api.webhooks.router import operator_codes
 from shared.auth.models import Role
 from shared.db.pagination import SortKey, paginate
@@ -19,7 +19,7 @@ from shared.webhooks import service
 from shared.webhooks.models import RoutingRule
 from shared.webhooks.schemas import RoutingRuleCreate, RoutingRuleRead
 
-router = TidiRouter(prefix="/v1/webhook-routing-rules", tags=["webhooks"], route_class=TidiRoute)
+router = APIRouter(prefix="/v1/webhook-routing-rules", tags=["webhooks"], route_class=TidiRoute)
 RuleId = Annotated[uuid.UUID, Path(description="Rule id.")]
 IMMUTABLE_VERSION = 1
 """Rules are never changed (delete and create instead): their ETag is constant."""

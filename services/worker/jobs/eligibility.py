@@ -4,18 +4,17 @@ import logging
 import uuid
 from typing import Any
 
-from arq import Retry
-
-from services.worker.context import job_session
-from services.worker.jobs.applications import is_transient, retry_delay
+from services.worker.context import WorkerContext, job_session
+from services.worker.retries import retry_transient_errors
 from shared.eligibility import rescoring
 from shared.jobs import defer_job
 
 logger = logging.getLogger("tidi.worker")
 
 
+@retry_transient_errors
 async def rescore_fund(
-    ctx: dict[str, Any],
+    ctx: WorkerContext,
     ruleset_version_id: str,
     after: str | None = None,
     batch_size: int = rescoring.BATCH_SIZE,
@@ -29,31 +28,19 @@ async def rescore_fund(
     duplicated batch never forks the chain. Transient database errors are retried later.
     """
     version_id = uuid.UUID(ruleset_version_id)
-    try:
-        async with job_session(ctx) as session:
-            result = await rescoring.rescore_batch(
-                session,
-                version_id,
-                after=uuid.UUID(after) if after else None,
-                shard=shard,
-                shards=shards,
-                batch_size=batch_size,
-            )
-            if result.next_after is not None:
-                job = rescoring.rescore_job(
-                    version_id, result.next_after, shard=shard, shards=shards
-                )
-                job.kwargs["batch_size"] = batch_size
-                defer_job(session, job)
-    except Exception as exc:
-        if is_transient(exc):
-            job_try = int(ctx.get("job_try", 1))
-            logger.warning(
-                "rescoring batch will be retried",
-                extra={"ruleset_version_id": ruleset_version_id, "job_try": job_try},
-            )
-            raise Retry(defer=retry_delay(job_try)) from exc
-        raise
+    async with job_session(ctx) as session:
+        result = await rescoring.rescore_batch(
+            session,
+            version_id,
+            after=uuid.UUID(after) if after else None,
+            shard=shard,
+            shards=shards,
+            batch_size=batch_size,
+        )
+        if result.next_after is not None:
+            job = rescoring.rescore_job(version_id, result.next_after, shard=shard, shards=shards)
+            job.kwargs["batch_size"] = batch_size
+            defer_job(session, job)
     logger.info(
         "rescoring batch done",
         extra={

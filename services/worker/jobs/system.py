@@ -4,11 +4,10 @@ import logging
 import os
 import socket
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import text
 
-from services.worker.context import job_session
+from services.worker.context import WorkerContext, job_session
 
 logger = logging.getLogger("tidi.worker")
 
@@ -20,7 +19,7 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-async def heartbeat(ctx: dict[str, Any]) -> str:
+async def heartbeat(ctx: WorkerContext) -> str:
     """Check the database and record the worker's last beat in Redis (expires after 3 beats)."""
     async with job_session(ctx) as session:
         await session.execute(text("SELECT 1"))
@@ -31,7 +30,7 @@ async def heartbeat(ctx: dict[str, Any]) -> str:
     return now
 
 
-async def ping(ctx: dict[str, Any]) -> str:
+async def ping(ctx: WorkerContext) -> str:
     """A job that does nothing but prove the queue works end to end."""
     async with job_session(ctx) as session:
         await session.execute(text("SELECT 1"))

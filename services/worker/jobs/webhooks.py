@@ -48,7 +48,7 @@ async def build_deliverer(ctx: dict[str, Any]) -> Deliverer:
 async def _enqueue(ctx: dict[str, Any], jobs: Sequence[JobRequest]) -> int:
     settings: Settings = ctx["settings"]
     errors = await enqueue_all(ctx["redis"], jobs, base_queue=settings.WORKER_QUEUE_NAME)
-    failed = sum(error is not None for error in errors)
+    failed = sum(isinstance(error, BaseException) for error in errors)
     if failed:
         logger.warning("enqueue failed; the sweeper will retry", extra={"count": failed})
     return len(jobs) - failed

@@ -1,0 +1,112 @@
+"""`tidi keys`: API keys, and the demo admin key of `tidi dev`."""
+
+import asyncio
+import contextlib
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+import typer
+
+from services.cli.common import console, embedded_if_needed, fresh_settings
+from shared.auth.models import Role
+from shared.settings import Settings
+
+keys_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
+DEMO_KEY_FILE = "demo-admin-key"
+
+
+@keys_app.command("create")
+def keys_create(
+    name: Annotated[str, typer.Option(help="What the key is for.")],
+    role: Annotated[
+        Role, typer.Option(help="admin, territory, operator or observer.")
+    ] = Role.ADMIN,
+    territory: Annotated[str | None, typer.Option(help="Territory code (territory keys).")] = None,
+    operator: Annotated[str | None, typer.Option(help="Operator code (operator keys).")] = None,
+    expires_in_days: Annotated[int | None, typer.Option(min=1, help="Expiry, in days.")] = None,
+) -> None:
+    """Create an API key and print its secret (shown once)."""
+    settings = fresh_settings()
+    servers = embedded_if_needed(settings)
+    try:
+        secret = asyncio.run(
+            create_key(fresh_settings(), name, role, territory, operator, expires_in_days)
+        )
+    finally:
+        servers.stop()
+    console.print(
+        f"[green]Created {role.value} key {name!r}. Store it now, it will not be shown again:[/]"
+    )
+    typer.echo(secret)
+
+
+async def create_key(
+    settings: Settings,
+    name: str,
+    role: Role,
+    territory_code: str | None,
+    operator_code: str | None,
+    expires_in_days: int | None,
+) -> str:
+    """Create a key and return its secret; a bad territory or operator is a usage error."""
+    from shared.auth import service as auth_service
+    from shared.auth.principal import SYSTEM
+    from shared.auth.schemas import ApiKeyCreate
+    from shared.db.engine import create_engine, create_sessionmaker
+    from shared.errors import TidiError
+    from shared.territories import repository as territory_repository
+
+    engine = create_engine(settings)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            territory_id = None
+            if territory_code is not None:
+                territory = await territory_repository.get_by_code(session, territory_code)
+                if territory is None:
+                    raise typer.BadParameter(f"no territory with code {territory_code!r}")
+                territory_id = territory.id
+            expires_at = (
+                datetime.now(UTC) + timedelta(days=expires_in_days) if expires_in_days else None
+            )
+            try:
+                _, secret = await auth_service.create_key(
+                    session,
+                    SYSTEM,
+                    ApiKeyCreate(
+                        name=name,
+                        role=role,
+                        territory_id=territory_id,
+                        operator_code=operator_code,
+                        expires_at=expires_at,
+                    ),
+                )
+            except TidiError as error:
+                raise typer.BadParameter(error.detail) from None
+            await session.commit()
+            return secret
+    finally:
+        await engine.dispose()
+
+
+async def demo_admin_key(settings: Settings) -> str:
+    """The demo admin key kept in VAR_DIR, recreated if missing or no longer valid."""
+    from shared.auth import service as auth_service
+    from shared.auth.errors import InvalidApiKey
+    from shared.db.engine import create_engine, create_sessionmaker
+
+    path = settings.VAR_DIR / DEMO_KEY_FILE
+    if path.exists():
+        engine = create_engine(settings)
+        try:
+            async with create_sessionmaker(engine)() as session:
+                secret = path.read_text().strip()
+                with contextlib.suppress(InvalidApiKey):
+                    await auth_service.authenticate(session, secret, touch_interval=timedelta(0))
+                    await session.commit()
+                    return secret
+        finally:
+            await engine.dispose()
+    secret = await create_key(settings, "Demo admin (tidi dev)", Role.ADMIN, None, None, None)
+    path.write_text(secret + "\n")
+    path.chmod(0o600)
+    return secret

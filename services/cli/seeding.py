@@ -1,0 +1,214 @@
+"""`tidi migrate` and `tidi seed`: the schema, reference data, territories and zonings."""
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from services.cli.common import console, embedded_if_needed, fresh_settings
+from shared.settings import Settings
+from shared.territories.importer import ImportSummary
+from shared.zonings.importer import ZoningImportSummary
+
+seed_app = typer.Typer(help="Load reference data, operators, funds and territories (idempotent).")
+
+
+def migrate(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+) -> None:
+    """Apply database migrations (alembic upgrade)."""
+    from shared.db.migrate import upgrade
+
+    settings = fresh_settings()
+    servers = embedded_if_needed(settings)
+    try:
+        upgrade(fresh_settings().database_url(), revision)
+        console.print(f"[green]Database migrated to {revision}.[/]")
+    finally:
+        servers.stop()
+
+
+@seed_app.callback(invoke_without_command=True)
+def seed(ctx: typer.Context) -> None:
+    """Seed geography, operators, funds, the demo territories and zonings (idempotent)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    settings = fresh_settings()
+    servers = embedded_if_needed(settings)
+    try:
+        migrate_and_seed(fresh_settings())
+    finally:
+        servers.stop()
+
+
+@seed_app.command("territories")
+def seed_territories(
+    file: Annotated[
+        Path,
+        typer.Argument(exists=True, dir_okay=False, help="CSV: code,name,region_code,epci_sirens"),
+    ],
+) -> None:
+    """Import territories from a CSV file: every line valid, or nothing imported."""
+    from shared.territories.importer import TerritoryImportFailed
+
+    settings = fresh_settings()
+    servers = embedded_if_needed(settings)
+    try:
+        summary = asyncio.run(_import_territories(fresh_settings(), file))
+    except TerritoryImportFailed as failure:
+        for error in failure.errors:
+            console.print(f"{file.name}: {error}", style="red", markup=False, soft_wrap=True)
+        console.print(f"[bold red]{failure.detail}[/]")
+        raise typer.Exit(1) from None
+    finally:
+        servers.stop()
+    console.print(
+        f"{file.name}: {summary.created} created, {summary.updated} updated, "
+        f"{summary.unchanged} unchanged.",
+        style="green",
+        markup=False,
+    )
+
+
+@seed_app.command("zonings")
+def seed_zonings(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            exists=True,
+            dir_okay=False,
+            help="CSV: kind,commune_insee,code,valid_from,valid_to,vintage,source,scope[,member]",
+        ),
+    ],
+) -> None:
+    """Import zonings from a CSV file: every line valid, or nothing imported.
+
+    Each (kind, vintage) list of the file replaces what that vintage said before; `scope`
+    (france, departments, communes) says where the list is complete.
+    """
+    from shared.zonings.importer import ZoningImportFailed
+
+    settings = fresh_settings()
+    servers = embedded_if_needed(settings)
+    try:
+        summary = asyncio.run(_import_zonings(fresh_settings(), file))
+    except ZoningImportFailed as failure:
+        for error in failure.errors:
+            console.print(f"{file.name}: {error}", style="red", markup=False, soft_wrap=True)
+        console.print(f"[bold red]{failure.detail}[/]")
+        raise typer.Exit(1) from None
+    finally:
+        servers.stop()
+    console.print(
+        f"{file.name}: {summary.created} list(s) created, {summary.replaced} replaced, "
+        f"{summary.unchanged} unchanged; {summary.memberships} membership row(s).",
+        style="green",
+        markup=False,
+        soft_wrap=True,
+    )
+
+
+def migrate_and_seed(settings: Settings) -> None:
+    """Migrate to head, seed the reference data, import the demo territories and zonings."""
+    from shared.db.migrate import upgrade
+    from shared.reference.files import DEMO_TERRITORIES, DEMO_ZONINGS, data_path
+
+    upgrade(settings.database_url())
+    console.print("[green]Database migrated.[/]")
+    summary = asyncio.run(_seed_all(settings))
+    table = Table(title="Seed summary", show_edge=False)
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    table.add_column("created now", justify="right")
+    for name, rows in summary.items():
+        table.add_row(name, f"{rows[0]:,}", f"{rows[1]:,}")
+    console.print(table)
+    demo = asyncio.run(_import_territories(settings, data_path(DEMO_TERRITORIES)))
+    console.print(
+        f"Demo territories: {demo.created} created, {demo.updated} updated, "
+        f"{demo.unchanged} unchanged."
+    )
+    zonings = asyncio.run(_import_zonings(settings, data_path(DEMO_ZONINGS)))
+    console.print(
+        f"Demo zonings: {zonings.created} list(s) created, {zonings.replaced} replaced, "
+        f"{zonings.unchanged} unchanged."
+    )
+
+
+async def _seed_all(settings: Settings) -> dict[str, tuple[int, int]]:
+    from shared.db.engine import create_engine, create_sessionmaker
+    from shared.reference.seed import seed_geography, seed_programme
+
+    engine = create_engine(settings)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            with _progress() as progress:
+                tasks: dict[str, TaskID] = {}
+
+                def advance(step: str, done: int, total: int) -> None:
+                    if step not in tasks:
+                        tasks[step] = progress.add_task(step, total=total)
+                    progress.update(tasks[step], completed=done)
+
+                geography = await seed_geography(session, advance)
+                programme = await seed_programme(session, advance)
+            await session.commit()
+    finally:
+        await engine.dispose()
+    return {
+        name: (
+            geography.present.get(name, 0) + programme.present.get(name, 0),
+            geography.created.get(name, 0) + programme.created.get(name, 0),
+        )
+        for name in [*geography.present, *programme.present]
+    }
+
+
+async def _import_territories(settings: Settings, file: Path) -> ImportSummary:
+    from shared.auth.principal import SYSTEM
+    from shared.db.engine import create_engine, create_sessionmaker
+    from shared.territories.importer import import_territories
+
+    engine = create_engine(settings)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            summary = await import_territories(session, SYSTEM, file)
+            await session.commit()
+            return summary
+    finally:
+        await engine.dispose()
+
+
+async def _import_zonings(settings: Settings, file: Path) -> ZoningImportSummary:
+    from shared.auth.principal import SYSTEM
+    from shared.db.engine import create_engine, create_sessionmaker
+    from shared.zonings.importer import import_zonings
+
+    engine = create_engine(settings)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            summary = await import_zonings(session, SYSTEM, file)
+            await session.commit()
+            return summary
+    finally:
+        await engine.dispose()
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description:<12}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    )
