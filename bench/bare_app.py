@@ -1,22 +1,76 @@
-"""The bare stack for comparison: FastAPI + asyncpg inserting one JSONB row per POST."""
+"""The bare stack tidi is compared with: FastAPI, asyncpg and arq, and nothing of tidi.
+
+- `POST /v1/applications/{id}/submit` sends the statements tidi sends for a submit
+  (`bench/tidi_statements.py`, with the same parameters) and enqueues the same scoring job
+  with arq's public `ArqRedis.enqueue_job`, so what separates it from tidi is tidi's own
+  work: HTTP, auth, validation, ORM, serialisation. It checks what tidi checks in SQL
+  (tenancy, version) but not in Python (fund window, completeness), and copies the
+  project's holder into the snapshot without tidi's two computed size fields. The bench
+  database has no webhook endpoint: the write creates no delivery, so no first attempt is
+  enqueued (tidi would enqueue one per delivery).
+- `GET /v1/funds` selects the funds with tidi's statement and returns them through a
+  pydantic model with the fields of tidi's `FundRead` page.
+- `POST /bare` inserts one JSONB row: the floor of a write request.
+
+The environment configures it: BARE_DSN; BARE_POOL_MIN / BARE_POOL_MAX (set to tidi's
+DATABASE_POOL_SIZE and DATABASE_POOL_SIZE + DATABASE_MAX_OVERFLOW: the same connections);
+for submits BARE_REDIS_URL, BARE_QUEUE, BARE_TERRITORY_ID (the key's tenancy) and
+BARE_KEY_ID (the audit's actor).
+
+    uvicorn bench.bare_app:app --workers N
+"""
 
 import json
 import os
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from datetime import UTC, date, datetime
+from typing import Any
 
 import asyncpg
-from fastapi import FastAPI, Request
+from arq import create_pool
+from arq.connections import RedisSettings
+from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
-DSN = os.environ["BARE_DSN"]
+from bench.tidi_statements import FUNDS_PAGE, FUNDS_PAGE_LIMIT, SUBMIT_READ, SUBMIT_WRITE
+
+SCORE_JOB = "eligibility.score_application"
+JSON_COLUMNS = ("expense_lines", "engagements", "attestations", "answers", "attachments")
+PLAIN_COLUMNS = (
+    "id",
+    "project_id",
+    "territory_id",
+    "region_code",
+    "applicant_siren",
+    "requested_amount_cents",
+    "eligible_expense_base_cents",
+    "aid_form",
+    "prior_deminimis_cents",
+    "territory_opinion",
+    "created_at",
+)
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    app.state.pool = await asyncpg.create_pool(DSN, min_size=5, max_size=10)
+    """One asyncpg pool per process (and an arq pool when submits are configured)."""
+    env = os.environ
+    app.state.pool = await asyncpg.create_pool(
+        env["BARE_DSN"], min_size=int(env["BARE_POOL_MIN"]), max_size=int(env["BARE_POOL_MAX"])
+    )
+    app.state.redis = None
+    if "BARE_REDIS_URL" in env:
+        app.state.redis = await create_pool(RedisSettings.from_dsn(env["BARE_REDIS_URL"]))
+        app.state.queue = env["BARE_QUEUE"]
+        app.state.territory_id = uuid.UUID(env["BARE_TERRITORY_ID"])
+        app.state.key_id = uuid.UUID(env["BARE_KEY_ID"])
     yield
     await app.state.pool.close()
+    if app.state.redis is not None:
+        await app.state.redis.aclose()
 
 
 app = FastAPI(lifespan=lifespan)
@@ -24,9 +78,183 @@ app = FastAPI(lifespan=lifespan)
 
 @app.post("/bare", status_code=201)
 async def insert_row(request: Request) -> JSONResponse:
+    """Insert the posted document as one JSONB row."""
     document = await request.json()
     async with request.app.state.pool.acquire() as connection:
         row_id = await connection.fetchval(
             "INSERT INTO bare_rows (doc) VALUES ($1::jsonb) RETURNING id", json.dumps(document)
         )
     return JSONResponse({"id": str(row_id)}, status_code=201)
+
+
+@app.post("/v1/applications/{application_id}/submit")
+async def submit(application_id: uuid.UUID, request: Request) -> Response:
+    """Submit a draft with tidi's two statements, then enqueue its scoring job."""
+    state = request.app.state
+    async with state.pool.acquire() as connection:
+        row = await connection.fetchrow(SUBMIT_READ, state.territory_id, application_id)
+        if row is None:
+            return JSONResponse({"detail": "no such application"}, status_code=404)
+        if request.headers.get("if-match") != f'"{row["version"]}"':
+            return JSONResponse({"detail": "If-Match is not the version"}, status_code=412)
+        if row["status"] != "draft":
+            return JSONResponse({"detail": "not a draft"}, status_code=409)
+        parameters = submit_parameters(row, key_id=state.key_id, request_id=uuid.uuid4().hex)
+        written = await connection.fetchrow(SUBMIT_WRITE, *parameters)
+    if written is None:
+        return JSONResponse({"detail": "changed since it was read"}, status_code=412)
+    await state.redis.enqueue_job(
+        SCORE_JOB,
+        application_id=str(application_id),
+        _job_id=f"score:{application_id}:{parameters[2]}",
+        _queue_name=state.queue,
+    )
+    return Response(submitted_document(row, parameters, written), media_type="application/json")
+
+
+def submit_parameters(
+    row: Mapping[str, Any], *, key_id: uuid.UUID, request_id: str, now: datetime | None = None
+) -> tuple[Any, ...]:
+    """The parameters of SUBMIT_WRITE for the application `row` (as SUBMIT_READ returns it)."""
+    application_id = row["id"]
+    changes = {"status": {"from": row["status"], "to": "submitted"}}
+    audit = (uuid.uuid4(), key_id, "territory", "application.submit", "application")
+    event = (uuid.uuid4(), "application.submitted", "application", application_id)
+    return (
+        "submitted",
+        json.dumps(_snapshot(row)),
+        row["submission_no"] + 1,
+        now or datetime.now(UTC),
+        application_id,
+        row["version"],
+        *audit,
+        str(application_id),
+        json.dumps(changes),
+        None,
+        request_id,
+        row["operator_id"],
+        [],
+        *event,
+        row["fund_id"],
+        row["territory_id"],
+        json.dumps(_event_data(row)),
+        request_id,
+        None,
+        True,
+    )
+
+
+def _snapshot(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The project's scoring inputs, from the project columns of the read."""
+    return {
+        "project_id": str(row["id_1"]),
+        "version": row["version_1"],
+        "territory_id": _text(row["territory_id_1"]),
+        "title": row["title"],
+        "nature": row["nature"],
+        "priorities": list(row["priorities"]),
+        "holder": json.loads(row["holder"]),
+        "site": json.loads(row["site"]),
+        "investment_total_cents": row["investment_total_cents"],
+        "planned_start": _text(row["planned_start"]),
+        "planned_end": _text(row["planned_end"]),
+        "jobs_created": row["jobs_created"],
+        "jobs_maintained": row["jobs_maintained"],
+        "relocation": json.loads(row["relocation"]),
+        "is_collective": row["is_collective"],
+    }
+
+
+def _event_data(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The `application.submitted` payload (its instant and sequence are stamped in SQL)."""
+    return {
+        "id": str(row["id"]),
+        "url": f"/v1/applications/{row['id']}",
+        "status": "submitted",
+        "previous_status": row["status"],
+        "occurred_at": _text(row["updated_at"]),
+        "sequence": row["version"] + 1,
+        "project_id": str(row["project_id"]),
+        "fund_code": row["code"],
+        "territory_id": _text(row["territory_id"]),
+        "region_code": row["region_code"],
+        "requested_amount_cents": row["requested_amount_cents"],
+        "eligible_expense_base_cents": row["eligible_expense_base_cents"],
+    }
+
+
+def submitted_document(
+    row: Mapping[str, Any], parameters: tuple[Any, ...], written: Mapping[str, Any]
+) -> str:
+    """The submitted application as JSON, with the fields of tidi's `ApplicationRead`."""
+    document = {name: _text(row[name]) for name in PLAIN_COLUMNS}
+    document |= {name: json.loads(row[name]) for name in JSON_COLUMNS}
+    document |= {
+        "fund_code": row["code"],
+        "status": "submitted",
+        "project_snapshot": json.loads(parameters[1]),
+        "submission_no": parameters[2],
+        "submitted_at": _text(parameters[3]),
+        "allowed_actions": ["withdraw"],
+        "version": written["version"],
+        "updated_at": _text(written["updated_at"]),
+    }
+    return json.dumps(document)
+
+
+def _text(value: Any) -> Any:
+    """Identifiers and instants as JSON text (ISO 8601, UTC as `Z`); anything else as is."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, uuid.UUID | date):
+        return str(value)
+    return value
+
+
+class FundItem(BaseModel):
+    """A fund, with the fields of tidi's `FundRead`."""
+
+    id: uuid.UUID
+    code: str
+    name: str
+    description: str
+    kind: str
+    operator_code: str
+    status: str
+    envelope_cents: int
+    regional_share_cents: int
+    max_award_cents: int | None
+    opens_at: datetime | None
+    closes_at: datetime | None
+    aid_forms: list[str]
+    regional_preselection: bool
+    source_url: str | None
+    question_schema: dict[str, Any] | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class FundPage(BaseModel):
+    """A page of funds, with the fields of tidi's `FundPage`."""
+
+    items: list[FundItem]
+    next_cursor: str | None
+
+
+@app.get("/v1/funds")
+async def list_funds(request: Request) -> FundPage:
+    """The first page of funds by code (the bench has fewer than a page)."""
+    async with request.app.state.pool.acquire() as connection:
+        rows = await connection.fetch(FUNDS_PAGE, FUNDS_PAGE_LIMIT)
+    items = [
+        FundItem.model_validate(
+            {
+                **row,
+                "operator_code": row["code_1"],
+                "question_schema": json.loads(row["question_schema"] or "null"),
+            }
+        )
+        for row in rows
+    ]
+    return FundPage(items=items, next_cursor=None)

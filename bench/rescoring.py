@@ -5,122 +5,159 @@ is submitted through the API and scored, then cloned in SQL (with its project) i
 applications in `eligible`, half of them on a former industrial site. Version 2 of the
 fund's ruleset (industrial sites excluded, smaller area for full points) is created and
 published through the service, which queues the first batch of each shard; then ONE
-arq worker process (tidi's registry and options) runs the batch chains until the last
-application is assessed. The figures (wall time until then, throughput, batches and their
-longest duration, the worker's peak RSS, outcome counts) are printed as JSON.
+`tidi worker` process runs the batch chains until every application is assessed under
+version 2. The figures (wall time until then, throughput, batches and their longest
+duration, the worker's peak RSS, outcome counts) are printed as JSON.
 
     .venv/bin/python bench/rescoring.py --count 100000
 
-Needs PostgreSQL and Redis (TEST_POSTGRES_URL / TEST_REDIS_URL, default 127.0.0.1). It drops
-and recreates the database `tidi_bench_rescore` and flushes Redis database 12.
+Only distinct applications count: the run fails (after printing the figures) when an
+application has no assessment under version 2 or has more than one.
+
+Needs PostgreSQL and Redis (bench/harness.py). It drops and recreates the database
+`tidi_bench_rescore` and flushes Redis database 12.
 """
 
 import argparse
 import asyncio
 import json
-import os
 import resource
 import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import asyncpg
 import psutil
 from arq import create_pool
 from arq.connections import RedisSettings
-from redis.asyncio import Redis
+from httpx import ASGITransport, AsyncClient
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379") + "/12"
-BASE = ADMIN_URL.rsplit("/", 1)[0]
+from bench import harness
+
 NAME = "tidi_bench_rescore"
-DSN = f"{BASE}/{NAME}"
-ASYNC_URL = DSN.replace("postgresql://", "postgresql+asyncpg://")
+DSN = harness.dsn(NAME)
+REDIS_URL = harness.redis_url(12)
 QUEUE = "tidi:bench:rescore"
-WORKER = (
-    "from arq.worker import Worker; from services.worker.main import worker_options; "
-    "from shared.settings import get_settings; Worker(**worker_options(get_settings())).run()"
+OPEN_FUNDS = (
+    "UPDATE funds SET opens_at = now() - interval '30 days', "
+    "closes_at = now() + interval '365 days'"
 )
-"""One arq worker with tidi's job registry and options (the main queue only)."""
+ASSESSED = """
+SELECT count(DISTINCT application_id) AS applications, count(*) AS assessments
+FROM assessments WHERE ruleset_version_id = $1::uuid
+"""
+UNASSESSED = """
+SELECT count(*) FROM applications a WHERE NOT EXISTS (
+    SELECT 1 FROM assessments s WHERE s.application_id = a.id AND s.ruleset_version_id = $1::uuid)
+"""
 
 
-async def recreate() -> None:
-    connection = await asyncpg.connect(ADMIN_URL)
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{NAME}" WITH (FORCE)')
-        await connection.execute(f'CREATE DATABASE "{NAME}"')
-    finally:
-        await connection.close()
-
-
-def settings() -> Any:
-    from shared.settings import Settings
-
-    return Settings(
-        DATABASE_URL=ASYNC_URL,  # type: ignore[arg-type]
-        REDIS_URL=REDIS_URL,  # type: ignore[arg-type]
-        WORKER_QUEUE_NAME=QUEUE,
-        _env_file=None,
-    )
-
-
-async def template_application() -> str:
-    """Seed, then submit and score one fonds-friches application through the real code."""
-    from httpx import ASGITransport, AsyncClient
-
+def _tidi() -> SimpleNamespace:
+    """tidi's internals this benchmark calls (the one place to adapt when they move)."""
     from services.api.main import create_app
     from shared.auth import service as auth_service
     from shared.auth.models import Role
     from shared.auth.principal import SYSTEM
     from shared.auth.schemas import ApiKeyCreate
     from shared.db.engine import create_engine, create_sessionmaker
+    from shared.db.migrate import upgrade
+    from shared.eligibility import rulesets
     from shared.eligibility import service as scoring
+    from shared.eligibility.rules import Ruleset
+    from shared.jobs import enqueue_all, take_deferred_jobs
     from shared.reference.seed import seed_geography, seed_programme
+    from shared.settings import Settings
     from shared.territories import service as territory_service
     from shared.territories.schemas import TerritoryCreate
     from tests.eligibility.flows import friche_application
+    from tests.eligibility.ruleset_flows import excluding_industrial_sites
     from tests.fixtures.builders import application_body, project_body
 
-    config = settings()
-    engine = create_engine(config)
-    maker = create_sessionmaker(engine)
-    async with maker() as session:
-        await seed_geography(session)
-        await seed_programme(session)
-        await session.execute(
-            __import__("sqlalchemy").text(
-                "UPDATE funds SET opens_at = now() - interval '30 days', "
-                "closes_at = now() + interval '365 days'"
-            )
-        )
-        territory = await territory_service.create(
+    return SimpleNamespace(
+        create_app=create_app,
+        auth_service=auth_service,
+        Role=Role,
+        SYSTEM=SYSTEM,
+        ApiKeyCreate=ApiKeyCreate,
+        create_engine=create_engine,
+        create_sessionmaker=create_sessionmaker,
+        upgrade=upgrade,
+        rulesets=rulesets,
+        scoring=scoring,
+        Ruleset=Ruleset,
+        enqueue_all=enqueue_all,
+        take_deferred_jobs=take_deferred_jobs,
+        seed_geography=seed_geography,
+        seed_programme=seed_programme,
+        Settings=Settings,
+        territory_service=territory_service,
+        TerritoryCreate=TerritoryCreate,
+        friche_application=friche_application,
+        excluding_industrial_sites=excluding_industrial_sites,
+        application_body=application_body,
+        project_body=project_body,
+    )
+
+
+TIDI = _tidi()
+
+
+def settings() -> Any:
+    """tidi's settings on the bench database and queue."""
+    return TIDI.Settings(
+        DATABASE_URL=harness.sqlalchemy_url(NAME),
+        REDIS_URL=REDIS_URL,
+        WORKER_QUEUE_NAME=QUEUE,
+        _env_file=None,
+    )
+
+
+async def seed() -> str:
+    """Seed the reference data, open the funds, make a territory; its key's secret."""
+    engine = TIDI.create_engine(settings())
+    async with TIDI.create_sessionmaker(engine)() as session:
+        await TIDI.seed_geography(session)
+        await TIDI.seed_programme(session)
+        territory = await TIDI.territory_service.create(
             session,
-            SYSTEM,
-            TerritoryCreate(
+            TIDI.SYSTEM,
+            TIDI.TerritoryCreate(
                 code="ti-bench", name="Bench", region_code="53", epci_sirens=["245614433"]
             ),
         )
-        _, secret = await auth_service.create_key(
+        _, secret = await TIDI.auth_service.create_key(
             session,
-            SYSTEM,
-            ApiKeyCreate(name="bench", role=Role.TERRITORY, territory_id=territory.id),
+            TIDI.SYSTEM,
+            TIDI.ApiKeyCreate(name="bench", role=TIDI.Role.TERRITORY, territory_id=territory.id),
         )
         await session.commit()
-    app = create_app(config)
+    await engine.dispose()
+    connection = await asyncpg.connect(DSN)
+    try:
+        await connection.execute(OPEN_FUNDS)
+    finally:
+        await connection.close()
+    return str(secret)
+
+
+async def template_application(secret: str) -> str:
+    """Submit, then score, one fonds-friches application through the real code."""
+    app = TIDI.create_app(settings())
     headers = {"Authorization": f"Bearer {secret}"}
     async with (
         app.router.lifespan_context(app),
         AsyncClient(transport=ASGITransport(app=app), base_url="http://b") as client,
     ):
         project = (
-            await client.post("/v1/projects", json=project_body(territory.id), headers=headers)
+            await client.post("/v1/projects", json=TIDI.project_body(), headers=headers)
         ).json()
         for action in ("submit", "accept"):
             project = (
@@ -129,24 +166,19 @@ async def template_application() -> str:
                     headers=headers | {"If-Match": f'"{project["version"]}"'},
                 )
             ).json()
-        draft = (
-            await client.post(
-                "/v1/applications",
-                json=application_body(project["id"], **friche_application()),
-                headers=headers,
-            )
-        ).json()
+        body = TIDI.application_body(project["id"], **TIDI.friche_application())
+        draft = (await client.post("/v1/applications", json=body, headers=headers)).json()
         submitted = await client.post(
             f"/v1/applications/{draft['id']}/submit",
             headers=headers | {"If-Match": f'"{draft["version"]}"'},
         )
-        assert submitted.status_code == 200, submitted.text
-    async with maker() as session:
-        import uuid
-
-        assessment = await scoring.score(session, uuid.UUID(draft["id"]))
+        if submitted.status_code != 200:
+            raise harness.Failed(f"the template's submit: {submitted.text}")
+    engine = TIDI.create_engine(settings())
+    async with TIDI.create_sessionmaker(engine)() as session:
+        assessment = await TIDI.scoring.score(session, uuid.UUID(draft["id"]))
         if assessment is None or assessment.outcome != "eligible":
-            raise RuntimeError(f"the template application is not eligible: {assessment}")
+            raise harness.Failed(f"the template application is not eligible: {assessment}")
         await session.commit()
     await engine.dispose()
     return str(draft["id"])
@@ -200,56 +232,57 @@ async def clone(template: str, count: int) -> None:
 
 async def publish_v2() -> tuple[str, list[Any]]:
     """Create and publish version 2 through the service; (its id, the jobs it deferred)."""
-    from shared.auth.principal import SYSTEM
-    from shared.db.engine import create_engine, create_sessionmaker
-    from shared.eligibility import rulesets
-    from shared.eligibility.rules import Ruleset
-    from shared.jobs import take_deferred_jobs
-    from tests.eligibility.ruleset_flows import excluding_industrial_sites
-
-    document = excluding_industrial_sites()
+    document = TIDI.excluding_industrial_sites()
     document["params"]["area_full_score_ha"] = 8
-    engine = create_engine(settings())
-    async with create_sessionmaker(engine)() as session:
-        draft = await rulesets.create_draft(
-            session, SYSTEM, "fonds-friches", Ruleset.model_validate(document)
+    engine = TIDI.create_engine(settings())
+    async with TIDI.create_sessionmaker(engine)() as session:
+        draft = await TIDI.rulesets.create_draft(
+            session, TIDI.SYSTEM, "fonds-friches", TIDI.Ruleset.model_validate(document)
         )
         await session.commit()
-        etag = rulesets.etag_value(draft)
-        version = await rulesets.publish(session, SYSTEM, "fonds-friches", 2, if_match=etag)
+        etag = TIDI.rulesets.etag_value(draft)
+        version = await TIDI.rulesets.publish(
+            session, TIDI.SYSTEM, "fonds-friches", 2, if_match=etag
+        )
         await session.commit()
-        jobs = take_deferred_jobs(session)
+        jobs = TIDI.take_deferred_jobs(session)
         version_id = str(version.id)
     await engine.dispose()
     return version_id, jobs
 
 
 async def enqueue(jobs: list[Any]) -> None:
-    from shared.jobs import enqueue_all
-
+    """Enqueue the jobs the publication deferred, as the API does after its commit."""
     pool = await create_pool(RedisSettings.from_dsn(REDIS_URL), default_queue_name=QUEUE)
     try:
-        errors = await enqueue_all(pool, jobs, base_queue=QUEUE)
-        assert not any(errors), errors
+        errors = await TIDI.enqueue_all(pool, jobs, base_queue=QUEUE)
+        if any(isinstance(error, BaseException) for error in errors):
+            raise harness.Failed(f"enqueue failed: {errors}")
     finally:
         await pool.aclose()
 
 
-async def counts(version_id: str) -> dict[str, int]:
+async def assessed(version_id: str) -> dict[str, int]:
+    """Distinct applications assessed under `version_id`, assessments, and unassessed ones."""
     connection = await asyncpg.connect(DSN)
     try:
-        assessed = await connection.fetchval(
-            "SELECT count(*) FROM assessments WHERE ruleset_version_id = $1::uuid", version_id
-        )
+        row = await connection.fetchrow(ASSESSED, version_id)
+        missing = await connection.fetchval(UNASSESSED, version_id)
         statuses = await connection.fetch(
             "SELECT status::text AS s, count(*) AS n FROM applications GROUP BY 1 ORDER BY 1"
         )
     finally:
         await connection.close()
-    return {"assessed_v2": int(assessed), **{r["s"]: int(r["n"]) for r in statuses}}
+    return {
+        "assessed_applications": int(row["applications"]),
+        "assessments": int(row["assessments"]),
+        "not_assessed": int(missing),
+        **{f"status_{r['s']}": int(r["n"]) for r in statuses},
+    }
 
 
 async def batch_durations() -> list[float]:
+    """How long each rescoring batch ran (arq's job results)."""
     pool = await create_pool(RedisSettings.from_dsn(REDIS_URL), default_queue_name=QUEUE)
     try:
         results = await pool.all_job_results()
@@ -263,27 +296,23 @@ async def batch_durations() -> list[float]:
 
 
 def run_worker(version_id: str, count: int, limit_s: float) -> dict[str, Any]:
-    """One arq worker process until every application is assessed under v2 (or `limit_s`).
+    """One `tidi worker` process until every application is assessed under v2 (or `limit_s`).
 
     Not in burst mode: a burst worker leaves as soon as the queue is empty, which happens while
     every shard's batch is running and has not yet queued its successor.
     """
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
-    env |= {
-        "DATABASE_URL": ASYNC_URL,
-        "REDIS_URL": REDIS_URL,
-        "WORKER_QUEUE_NAME": QUEUE,
-        "LOG_LEVEL": "WARNING",
-        "ENVIRONMENT": "development",
-    }
+    env = harness.tidi_env(NAME, REDIS_URL, WORKER_QUEUE_NAME=QUEUE, ENVIRONMENT="development")
     started = time.perf_counter()
     log = (Path(tempfile.mkdtemp(prefix="tidi-bench-rescoring-")) / "worker.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-c", WORKER], cwd=ROOT, env=env, stdout=log, stderr=log
+        [str(Path(sys.executable).parent / "tidi"), "worker"],
+        cwd=harness.ROOT,
+        env=env,
+        stdout=log,
+        stderr=log,
     )
     watched = psutil.Process(process.pid)
-    peak = 0
-    assessed = 0
+    peak = done = 0
     last_check = 0.0
     while process.poll() is None:
         try:
@@ -296,36 +325,24 @@ def run_worker(version_id: str, count: int, limit_s: float) -> dict[str, Any]:
         now = time.perf_counter()
         if now - last_check >= 1:
             last_check = now
-            assessed = asyncio.run(assessed_under(version_id))
-            if assessed >= count or now - started > limit_s:
+            done = asyncio.run(assessed(version_id))["assessed_applications"]
+            if done >= count or now - started > limit_s:
                 break
         time.sleep(0.2)
     elapsed = time.perf_counter() - started
-    process.terminate()
-    process.wait(timeout=60)
+    harness.stop(process)
     log.close()
     rusage_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return {
-        "assessed_in_run": assessed,
+        "applications_assessed_in_run": done,
         "worker_wall_s": round(elapsed, 1),
         "peak_rss_sampled_mib": round(peak / 2**20, 1),
         "peak_rss_rusage_mib": round(rusage_kib / 1024, 1),
     }
 
 
-async def assessed_under(version_id: str) -> int:
-    connection = await asyncpg.connect(DSN)
-    try:
-        return int(
-            await connection.fetchval(
-                "SELECT count(*) FROM assessments WHERE ruleset_version_id = $1::uuid", version_id
-            )
-        )
-    finally:
-        await connection.close()
-
-
 def main() -> None:
+    """Prepare, publish, run one worker until done; print the figures, then check them."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=100_000)
     parser.add_argument(
@@ -333,32 +350,38 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    from shared.db.migrate import upgrade
-
-    asyncio.run(recreate())
+    asyncio.run(harness.recreate(NAME))
     with ThreadPoolExecutor(1) as pool:  # Alembic runs its own event loop
-        pool.submit(upgrade, ASYNC_URL).result()
+        pool.submit(TIDI.upgrade, harness.sqlalchemy_url(NAME)).result()
     t0 = time.perf_counter()
-    template = asyncio.run(template_application())
+    template = asyncio.run(template_application(asyncio.run(seed())))
     asyncio.run(clone(template, args.count))
     prepared_s = time.perf_counter() - t0
-    redis = Redis.from_url(REDIS_URL)
-    asyncio.run(redis.flushdb())
+    asyncio.run(harness.flush_redis(REDIS_URL))
     version_id, jobs = asyncio.run(publish_v2())
     asyncio.run(enqueue(jobs))
     worker = run_worker(version_id, args.count, args.limit)
     durations = asyncio.run(batch_durations())
+    counts = asyncio.run(assessed(version_id))
     result = {
         "applications": args.count,
         "prepare_s": round(prepared_s, 1),
         **worker,
-        "applications_per_s": round(worker["assessed_in_run"] / worker["worker_wall_s"], 1),
+        "applications_per_s": round(
+            worker["applications_assessed_in_run"] / worker["worker_wall_s"], 1
+        ),
         "batches": len(durations),
         "batch_max_s": round(max(durations), 2) if durations else None,
         "batch_mean_s": round(sum(durations) / len(durations), 2) if durations else None,
-        "counts": asyncio.run(counts(version_id)),
+        "counts": counts,
     }
     print(json.dumps(result, indent=2))
+    twice = counts["assessments"] - counts["assessed_applications"]
+    if counts["not_assessed"] or twice or counts["assessed_applications"] != args.count:
+        raise harness.Failed(
+            f"{counts['not_assessed']} applications not assessed under version 2, "
+            f"{twice} extra assessments (an application assessed more than once)"
+        )
 
 
 if __name__ == "__main__":

@@ -1,389 +1,347 @@
-"""Submission benchmark: tidi's submit endpoint beside a bare FastAPI + asyncpg insert.
+"""Submission benchmark: tidi's submit beside a bare app sending the same statements.
 
-Both run under the same multi-process uvicorn server (`services.cli.serving`, as `tidi
-serve` runs the API) with the same number of worker processes on this machine, loaded
-by wrk with the same number of connections; the figures are printed as JSON, with the
-CPU time per request of the server processes, PostgreSQL, Redis and wrk.
+Three endpoints, each under `uvicorn --workers N` (the same N), loaded by wrk with the same
+connections for the same time, after an unmeasured warm-up:
 
-    .venv/bin/python bench/submissions.py --seconds 15 --connections 32
+- tidi: `POST /v1/applications/{id}/submit`;
+- bare, same statements (bench/bare_app.py, same path): tidi's two statements for a submit
+  with the same parameters (bench/tidi_statements.py) and the same arq enqueue of the
+  scoring job, so the ratio measures tidi's own overhead, not SQL;
+- bare insert: `POST /bare`, one JSONB row: the floor of a write request.
 
-Needs PostgreSQL and Redis (TEST_POSTGRES_URL / TEST_REDIS_URL, default 127.0.0.1) and
-`wrk` (Debian package). It creates and drops the databases `tidi_bench` and `tidi_bare`.
+Then tidi and the same-statements bare are driven at half of tidi's peak rate, by an asyncio
+httpx client that starts request i at t0 + i / rate whatever the earlier ones take, and
+times each from its scheduled start. Printed as JSON: successful requests per second,
+latency percentiles, CPU ms per request (server, PostgreSQL, Redis, wrk or client), rows
+written, the ratios, the targets (submit ≥ 50 % of the same-statements bare's throughput;
+tidi's p99 < 50 ms at half of its peak rate) and whether they are met.
+
+    .venv/bin/python bench/submissions.py --seconds 15 --connections 32 --workers 2
+
+The rules of bench/harness.py hold; here in particular:
+- each submit takes a fresh draft: drafts are prepared for --max-rate submits per second
+  over every phase (warm-up included), and a phase that uses up its share fails;
+- before any load, tidi's statements for a submit are captured and compared with the bare
+  app's, and the bare app's parameters with tidi's (count, kinds, JSON keys): any
+  difference fails the run, printing tidi's statements;
+- submitted applications, their events and audit entries and the queued scoring jobs are
+  counted before and after each measured window: each must grow by the successful submits;
+- tidi's pool is DATABASE_POOL_SIZE=--pool-size + DATABASE_MAX_OVERFLOW=--max-overflow per
+  process; the bare app's asyncpg pool holds --pool-size to --pool-size + --max-overflow.
+
+Needs PostgreSQL, Redis and wrk (bench/harness.py). It drops and recreates the databases
+`tidi_bench` and `tidi_bench_bare` (a copy of the first) and flushes Redis database 13.
 """
 
 import argparse
 import asyncio
+import itertools
 import json
-import os
-import resource
-import shutil
-import socket
-import subprocess
+import math
 import sys
 import tempfile
 import time
-import urllib.request
+import uuid
 from pathlib import Path
+from subprocess import Popen
 from typing import Any
 
 import asyncpg
+import httpx
+from redis.asyncio import Redis
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379") + "/13"
-BASE = ADMIN_URL.rsplit("/", 1)[0]
+from bench import harness
+from bench.bare_app import submit_parameters
+from bench.prepare import Prepared, prepare
+from bench.tidi_statements import SUBMIT_READ, SUBMIT_WRITE
 
-
-async def recreate(name: str) -> None:
-    connection = await asyncpg.connect(ADMIN_URL)
-    await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await connection.execute(f'CREATE DATABASE "{name}"')
-    await connection.close()
-
-
-async def prepare_tidi(drafts: int) -> tuple[str, list[str]]:
-    """Migrated, seeded database with `drafts` complete draft applications; returns (key, ids)."""
-    from shared.auth.models import Role
-    from shared.db.engine import create_engine, create_sessionmaker
-    from shared.reference.seed import seed_geography, seed_programme
-    from shared.settings import Settings
-    from tests.fixtures.builders import application_body, project_body
-
-    settings = Settings(
-        DATABASE_URL=f"{BASE.replace('postgresql://', 'postgresql+asyncpg://')}/tidi_bench",
-        REDIS_URL=REDIS_URL,
-        _env_file=None,
-    )
-    engine = create_engine(settings)
-    async with create_sessionmaker(engine)() as session:
-        await seed_geography(session)
-        await seed_programme(session)
-        await session.commit()
-    from shared.auth import service as auth_service
-    from shared.auth.principal import SYSTEM
-    from shared.auth.schemas import ApiKeyCreate
-    from shared.territories import service as territory_service
-    from shared.territories.schemas import TerritoryCreate
-
-    async with create_sessionmaker(engine)() as session:
-        territory = await territory_service.create(
-            session,
-            SYSTEM,
-            TerritoryCreate(
-                code="ti-bench", name="Bench", region_code="53", epci_sirens=["245614433"]
-            ),
-        )
-        _, secret = await auth_service.create_key(
-            session,
-            SYSTEM,
-            ApiKeyCreate(name="bench", role=Role.TERRITORY, territory_id=territory.id),
-        )
-        await session.commit()
-    await engine.dispose()
-
-    # One template project + draft made through the real services, then cloned in SQL.
-    from httpx import ASGITransport, AsyncClient
-
-    from services.api.main import create_app
-
-    app = create_app(settings)
-    headers = {"Authorization": f"Bearer {secret}"}
-    transport = ASGITransport(app=app)
-    async with (
-        app.router.lifespan_context(app),
-        AsyncClient(transport=transport, base_url="http://b") as client,
-    ):
-        project = (await client.post("/v1/projects", json=project_body(), headers=headers)).json()
-        for action in ("submit", "accept"):
-            project = (
-                await client.post(
-                    f"/v1/projects/{project['id']}/{action}",
-                    headers=headers | {"If-Match": f'"{project["version"]}"'},
-                )
-            ).json()
-        draft = await client.post(
-            "/v1/applications", json=application_body(project["id"]), headers=headers
-        )
-        template = draft.json()["id"]
-    connection = await asyncpg.connect(f"{BASE}/tidi_bench")
-    await connection.execute(
-        """
-        CREATE TEMP TABLE clones AS
-        SELECT gen_random_uuid() AS project_id, gen_random_uuid() AS application_id
-        FROM generate_series(1, $1);
-        INSERT INTO projects SELECT c.project_id, p.territory_id, p.status, p.title, p.description,
-            p.nature, p.priorities, p.holder, p.holder_siren, p.site, p.site_region_code,
-            p.investment_total_cents, p.planned_start, p.planned_end, p.jobs_created,
-            p.jobs_maintained, p.relocation, p.is_collective, p.contacts, p.submitted_at,
-            p.created_by_key_id, p.created_at, p.updated_at, p.version
-        FROM clones c, projects p WHERE p.id = $2::uuid;
-        """.replace("$1", str(drafts)).replace("$2", f"'{project['id']}'")
-    )
-    columns = await connection.fetch(
-        "SELECT column_name FROM information_schema.columns "
-        "WHERE table_name = 'applications' ORDER BY ordinal_position"
-    )
-    names = [r["column_name"] for r in columns]
-    select_list = ", ".join(
-        {"id": "c.application_id", "project_id": "c.project_id"}.get(n, f"a.{n}") for n in names
-    )
-    await connection.execute(
-        f"INSERT INTO applications ({', '.join(names)}) SELECT {select_list} "
-        f"FROM clones c, applications a WHERE a.id = '{template}'::uuid"
-    )
-    ids = [
-        str(r["application_id"])
-        for r in await connection.fetch("SELECT application_id FROM clones")
-    ]
-    await connection.close()
-    return secret, ids
-
-
-async def prepare_bare() -> None:
-    connection = await asyncpg.connect(f"{BASE}/tidi_bare")
-    await connection.execute(
-        "CREATE TABLE bare_rows (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), doc jsonb NOT NULL)"
-    )
-    await connection.close()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def start(
-    app: str, port: int, workers: int, env: dict[str, str], factory: bool
-) -> subprocess.Popen[bytes]:
-    # Both apps under the same server: tidi's multi-process uvicorn launcher, one
-    # SO_REUSEPORT socket per process (connections spread evenly over the processes).
-    command = [sys.executable, "-m", "services.cli.serving", app, "--port", str(port)]
-    command += ["--workers", str(workers), "--log-level", "warning"]
-    if factory:
-        command.append("--factory")
-    process = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        # Every process listening (connections opened before would all go to the first).
-        if listeners(port) >= workers:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/openapi.json", timeout=1)
-                return process
-            except OSError:
-                pass
-        time.sleep(0.3)
-    process.kill()
-    raise RuntimeError(f"{app} did not start")
-
-
-def listeners(port: int) -> int:
-    """How many sockets listen on `port` (from /proc/net/tcp; state 0A is LISTEN)."""
-    rows = Path("/proc/net/tcp").read_text().splitlines()[1:]
-    return sum(
-        1
-        for row in rows
-        if (fields := row.split())[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port
-    )
-
-
-def cpu_seconds(server: subprocess.Popen[bytes]) -> dict[str, float]:
-    """CPU time so far of the server's processes, PostgreSQL's and Redis's (from /proc)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    parents: dict[int, int] = {}
-    usage: dict[int, tuple[str, float]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        name = stat[stat.index("(") + 1 : stat.rindex(")")]
-        fields = stat[stat.rindex(")") + 2 :].split()
-        parents[int(entry.name)] = int(fields[1])
-        usage[int(entry.name)] = (name, (int(fields[11]) + int(fields[12])) / tick)
-
-    def in_server(pid: int) -> bool:
-        while pid > 1:
-            if pid == server.pid:
-                return True
-            pid = parents.get(pid, 1)
-        return False
-
-    totals = {"server": 0.0, "postgres": 0.0, "redis": 0.0}
-    for pid, (name, seconds) in usage.items():
-        if in_server(pid):
-            totals["server"] += seconds
-        elif name == "postgres":
-            totals["postgres"] += seconds
-        elif name.startswith("redis-server"):
-            totals["redis"] += seconds
-    return totals
-
-
-def wrk(
-    script: str,
-    url: str,
-    seconds: int,
-    connections: int,
-    threads: int,
-    env: dict[str, str],
-    server: subprocess.Popen[bytes],
-) -> dict[str, Any]:
-    """Load `url` with wrk; throughput, latency percentiles and CPU milliseconds per request."""
-    before = cpu_seconds(server)
-    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    output = subprocess.run(
-        ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "-s", script, url],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    after = cpu_seconds(server)
-    children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    line = next(row for row in output.splitlines() if row.startswith("JSON "))
-    data = json.loads(line[5:])
-    data["rps"] = round(data["requests"] / (data["duration_us"] / 1e6), 1)
-    for key in ("p50", "p95", "p99", "max"):
-        data[f"{key}_ms"] = round(data.pop(f"{key}_us") / 1000, 2)
-    load = (children_after.ru_utime + children_after.ru_stime) - (
-        children_before.ru_utime + children_before.ru_stime
-    )
-    per_request = {name: after[name] - before[name] for name in after} | {"wrk": load}
-    data["cpu_ms_per_request"] = {
-        name: round(seconds * 1000 / max(data["requests"], 1), 3)
-        for name, seconds in per_request.items()
-    }
-    return data
+DATABASE, BARE_DATABASE = "tidi_bench", "tidi_bench_bare"
+REDIS = harness.redis_url(13)
+QUEUE = "tidi:bench:submissions"
+SUBMIT_PATH = "/v1/applications/%s/submit"
+BARE_TABLE = "CREATE TABLE bare_rows (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), doc jsonb)"
+TARGET_RATIO, TARGET_P99_MS = 0.5, 50.0
 
 
 def main() -> None:
+    """Run the three sides and print the figures."""
+    args = _arguments()
+    harness.require_wrk()
+    per_side = 1 + math.ceil(args.max_rate * (args.warmup + args.seconds * 1.5))
+    prepared = prepare(DATABASE, REDIS, per_side)
+    _check_bare_statements(prepared)
+    asyncio.run(harness.recreate(BARE_DATABASE, template=DATABASE))
+    asyncio.run(_execute(BARE_DATABASE, BARE_TABLE))
+    pool = {"DATABASE_POOL_SIZE": str(args.pool_size)}
+    pool |= {"DATABASE_MAX_OVERFLOW": str(args.max_overflow)}
+    tidi_env = harness.tidi_env(DATABASE, REDIS, WORKER_QUEUE_NAME=QUEUE, **pool)
+    bare_env = harness.tidi_env(BARE_DATABASE, REDIS) | {
+        "BARE_DSN": harness.dsn(BARE_DATABASE),
+        "BARE_POOL_MIN": str(args.pool_size),
+        "BARE_POOL_MAX": str(args.pool_size + args.max_overflow),
+    }
+    submits = bare_env | {
+        "BARE_REDIS_URL": REDIS,
+        "BARE_QUEUE": QUEUE,
+        "BARE_TERRITORY_ID": str(prepared.territory_id),
+        "BARE_KEY_ID": str(prepared.key_id),
+    }
+    results: dict[str, Any] = {
+        "workers": args.workers,
+        "connections": args.connections,
+        "seconds": args.seconds,
+        "warmup_seconds": args.warmup,
+        "pool_per_process": {"size": args.pool_size, "overflow": args.max_overflow},
+    }
+    with tempfile.TemporaryDirectory(prefix="tidi-bench-submissions-") as workdir:
+        bench = Bench(args, prepared, Path(workdir))
+        results["tidi"] = bench.submits(
+            "services.api.main:app_factory", tidi_env, DATABASE, factory=True
+        )
+        half_peak = results["tidi"]["peak"]["rps"] / 2
+        results["bare_same_statements"] = bench.submits(
+            "bench.bare_app:app", submits, BARE_DATABASE, rate=half_peak
+        )
+        results["bare_insert"] = bench.inserts(bare_env)
+    print(json.dumps(results | _verdict(results), indent=2))
+
+
+def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--seconds", type=int, default=15, help="each measured window")
+    parser.add_argument("--warmup", type=int, default=5, help="unmeasured load before each")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
-    parser.add_argument("--drafts", type=int, default=40_000)
     parser.add_argument(
-        "--warmup",
-        type=int,
-        default=5,
-        help="seconds of the same load before each measured run (not measured)",
+        "--max-rate", type=int, default=1500, help="submits/s the drafts are prepared for"
     )
-    args = parser.parse_args()
-    if shutil.which("wrk") is None:
-        sys.exit("wrk is required: apt-get install wrk")
+    parser.add_argument("--pool-size", type=int, default=20, help="connections per process")
+    parser.add_argument("--max-overflow", type=int, default=10, help="more under load")
+    return parser.parse_args()
 
-    asyncio.run(recreate("tidi_bench"))
-    asyncio.run(recreate("tidi_bare"))
-    from shared.db.migrate import upgrade
 
-    upgrade(f"{BASE.replace('postgresql://', 'postgresql+asyncpg://')}/tidi_bench")
-    secret, ids = asyncio.run(prepare_tidi(args.drafts))
-    asyncio.run(prepare_bare())
+def _check_bare_statements(prepared: Prepared) -> None:
+    """Fail unless the bare app sends tidi's statements with parameters of the same kinds."""
+    captured = prepared.captured["submit"]
+    harness.check_statements("a submit", [sql for sql, _ in captured], [SUBMIT_READ, SUBMIT_WRITE])
+    row = asyncio.run(_fetch_row(DATABASE, prepared))
+    ours = submit_parameters(row, key_id=prepared.key_id, request_id=uuid.uuid4().hex)
+    theirs = captured[1][1]
+    differing = [
+        f"${n}: tidi {_kind(b)}, bare {_kind(a)}"
+        for n, (a, b) in enumerate(zip(ours, theirs, strict=False), 1)
+        if _kind(a) != _kind(b)
+    ]
+    if len(ours) != len(theirs) or differing:
+        raise harness.Failed(
+            f"bare_app.submit_parameters gives {len(ours)} parameters, tidi {len(theirs)}; "
+            f"differing: {differing}"
+        )
 
-    workdir = Path(tempfile.mkdtemp(prefix="tidi-bench-"))
-    # A quarter of the drafts for the warm-up, the rest for the measured run.
-    warmup_ids, ids_file = workdir / "warmup-ids.txt", workdir / "ids.txt"
-    warmup_ids.write_text("\n".join(ids[: len(ids) // 4]) + "\n")
-    ids_file.write_text("\n".join(ids[len(ids) // 4 :]) + "\n")
-    body_file = workdir / "body.json"
-    body_file.write_text(json.dumps({"application": ids[0], "payload": "x" * 1500}))
 
-    base_env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
-    tidi_env = base_env | {
-        "DATABASE_URL": f"{BASE.replace('postgresql://', 'postgresql+asyncpg://')}/tidi_bench",
-        "REDIS_URL": REDIS_URL,
-        "LOG_LEVEL": "WARNING",
-        "ENVIRONMENT": "test",
-    }
-    bare_env = base_env | {"BARE_DSN": f"{BASE}/tidi_bare", "PYTHONPATH": str(ROOT / "bench")}
-    results: dict[str, Any] = {
-        "connections": args.connections,
-        "workers": args.workers,
-        "seconds": args.seconds,
-        "warmup_seconds": args.warmup,
-    }
-
-    port = free_port()
-    bare = start("bare_app:app", port, args.workers, bare_env, factory=False)
+async def _fetch_row(database: str, prepared: Prepared) -> asyncpg.Record:
+    connection = await asyncpg.connect(harness.dsn(database))
     try:
-        if args.warmup:
-            wrk(
-                str(ROOT / "bench/bare.lua"),
-                f"http://127.0.0.1:{port}/bare",
-                args.warmup,
-                args.connections,
-                args.threads,
-                base_env | {"BODY_FILE": str(body_file)},
-                bare,
-            )
-        results["bare"] = wrk(
-            str(ROOT / "bench/bare.lua"),
-            f"http://127.0.0.1:{port}/bare",
-            args.seconds,
-            args.connections,
-            args.threads,
-            base_env | {"BODY_FILE": str(body_file)},
-            bare,
+        row = await connection.fetchrow(
+            SUBMIT_READ, prepared.territory_id, uuid.UUID(prepared.captured_id)
         )
     finally:
-        bare.terminate()
-        bare.wait()
-
-    port = free_port()
-    tidi = start("services.api.main:app_factory", port, args.workers, tidi_env, factory=True)
-    try:
-        if args.warmup:
-            wrk(
-                str(ROOT / "bench/submit.lua"),
-                f"http://127.0.0.1:{port}",
-                args.warmup,
-                args.connections,
-                args.threads,
-                base_env
-                | {"IDS_FILE": str(warmup_ids), "API_KEY": secret, "THREADS": str(args.threads)},
-                tidi,
-            )
-        results["tidi_submit"] = wrk(
-            str(ROOT / "bench/submit.lua"),
-            f"http://127.0.0.1:{port}",
-            args.seconds,
-            args.connections,
-            args.threads,
-            base_env | {"IDS_FILE": str(ids_file), "API_KEY": secret, "THREADS": str(args.threads)},
-            tidi,
-        )
-    finally:
-        tidi.terminate()
-        tidi.wait()
-
-    async def verify() -> dict[str, int]:
-        connection = await asyncpg.connect(f"{BASE}/tidi_bench")
-        submitted = await connection.fetchval(
-            "SELECT count(*) FROM applications WHERE status = 'submitted'"
-        )
-        events = await connection.fetchval(
-            "SELECT count(*) FROM events WHERE type = 'application.submitted'"
-        )
-        audits = await connection.fetchval(
-            "SELECT count(*) FROM audit_entries WHERE action = 'application.submit'"
-        )
         await connection.close()
-        return {"submitted_rows": submitted, "submitted_events": events, "submit_audits": audits}
+    if row is None:
+        raise harness.Failed("the bare read does not find the application tidi submitted")
+    return row
 
-    results["tidi_submit"] |= asyncio.run(verify())
-    results["throughput_ratio"] = round(results["tidi_submit"]["rps"] / results["bare"]["rps"], 3)
-    print(json.dumps(results, indent=2))
-    shutil.rmtree(workdir, ignore_errors=True)
+
+def _kind(value: Any) -> Any:
+    """A parameter's kind: its type, or for a JSON object its top-level keys."""
+    if isinstance(value, str):
+        try:
+            document = json.loads(value)
+        except ValueError:
+            return "str"
+        return ("json", sorted(document)) if isinstance(document, dict) else "str"
+    return type(value).__name__
+
+
+class Bench:
+    """The runs of one invocation: each side serves, is probed, loaded and checked."""
+
+    def __init__(self, args: argparse.Namespace, prepared: Prepared, workdir: Path) -> None:
+        self.args, self.prepared, self.workdir = args, prepared, workdir
+
+    def submits(
+        self,
+        target: str,
+        env: dict[str, str],
+        database: str,
+        *,
+        factory: bool = False,
+        rate: float | None = None,
+    ) -> dict[str, Any]:
+        """Peak (wrk), then fixed-rate submits to `target` at `rate` (None: half its peak).
+
+        Each side takes the drafts from the first on (the databases are copies), each once.
+        """
+        drafts = iter(self.prepared.drafts)
+
+        def take(count: int) -> list[str]:
+            share = list(itertools.islice(drafts, count))
+            if len(share) < count:
+                raise harness.Failed(f"{len(self.prepared.drafts)} drafts are not enough")
+            return share
+
+        asyncio.run(harness.flush_redis(REDIS))  # the other side enqueued the same job ids
+        port = harness.free_port()
+        server = harness.serve(
+            target, port=port, workers=self.args.workers, env=env, factory=factory
+        )
+        base_url = f"http://127.0.0.1:{port}"
+        try:
+            probe = _probe(base_url, take(1)[0], self.prepared.secret)
+            warmup, seconds = self.args.warmup, self.args.seconds
+            if warmup:
+                self._wrk_submits(base_url, server, take(self.args.max_rate * warmup), warmup)
+            before = asyncio.run(harness.settled(lambda: _submit_rows(database)))
+            peak = self._wrk_submits(base_url, server, take(self.args.max_rate * seconds), seconds)
+            after = asyncio.run(harness.settled(lambda: _submit_rows(database)))
+            ok, unanswered = peak["requests_ok"], peak["unanswered_at_end"]
+            peak["rows"] = harness.check_rows(before, after, ok, unanswered)
+            rate = rate or peak["rps"] / 2
+            paths = [SUBMIT_PATH % draft for draft in take(int(rate * self.args.seconds))]
+            fixed = self._fixed_rate(base_url, server, paths, rate, database)
+        finally:
+            harness.stop(server)
+        return {"response_bytes": probe, "peak": peak, "fixed_rate": fixed}
+
+    def _wrk_submits(
+        self, base_url: str, server: Popen[bytes], ids: list[str], seconds: int
+    ) -> dict[str, Any]:
+        """wrk submitting `ids` for `seconds`, each once (it fails if they run out)."""
+        ids_file = self.workdir / f"ids-{uuid.uuid4()}.txt"
+        ids_file.write_text("\n".join(ids) + "\n")
+        load = {"METHOD": "POST", "PATH_TEMPLATE": SUBMIT_PATH, "IF_MATCH": '"1"'}
+        load |= {"API_KEY": self.prepared.secret, "IDS_FILE": str(ids_file)}
+        return harness.wrk(
+            base_url,
+            seconds=seconds,
+            connections=self.args.connections,
+            threads=self.args.threads,
+            server=server,
+            env=load,
+        )
+
+    def _fixed_rate(
+        self, base_url: str, server: Popen[bytes], paths: list[str], rate: float, database: str
+    ) -> dict[str, Any]:
+        """The submits of `paths` at `rate` per second: latency, CPU and rows written."""
+        headers = {"Authorization": f"Bearer {self.prepared.secret}", "If-Match": '"1"'}
+        before = asyncio.run(harness.settled(lambda: _submit_rows(database)))
+        cpu_before = harness.cpu_seconds(server) | {"client": time.process_time()}
+        result = asyncio.run(
+            harness.at_rate(
+                base_url, paths, rate=rate, headers=headers, connections=self.args.connections
+            )
+        )
+        cpu_after = harness.cpu_seconds(server) | {"client": time.process_time()}
+        after = asyncio.run(harness.settled(lambda: _submit_rows(database)))
+        ok = result["requests_ok"]
+        result["rows"] = harness.check_rows(before, after, ok)
+        return result | {"cpu_ms_per_request": harness.per_request_ms(cpu_before, cpu_after, ok)}
+
+    def inserts(self, env: dict[str, str]) -> dict[str, Any]:
+        """`POST /bare` at full speed (one JSONB row per request), after a warm-up."""
+        body = self.workdir / "body.json"
+        body.write_text(json.dumps({"application": str(uuid.uuid4()), "payload": "x" * 1500}))
+        port = harness.free_port()
+        server = harness.serve("bench.bare_app:app", port=port, workers=self.args.workers, env=env)
+        run = {"connections": self.args.connections, "threads": self.args.threads}
+        run |= {"server": server, "env": {"METHOD": "POST", "BODY_FILE": str(body)}}
+        url = f"http://127.0.0.1:{port}/bare"
+        try:
+            if self.args.warmup:
+                harness.wrk(url, seconds=self.args.warmup, **run)
+            before = asyncio.run(harness.settled(_bare_rows))
+            peak = harness.wrk(url, seconds=self.args.seconds, **run)
+            after = asyncio.run(harness.settled(_bare_rows))
+        finally:
+            harness.stop(server)
+        ok, unanswered = peak["requests_ok"], peak["unanswered_at_end"]
+        return {"peak": peak | {"rows": harness.check_rows(before, after, ok, unanswered)}}
+
+
+def _probe(base_url: str, draft: str, secret: str) -> int:
+    """Submit one draft; fail unless it succeeds. The size of its response body."""
+    response = httpx.post(
+        base_url + SUBMIT_PATH % draft,
+        headers={"Authorization": f"Bearer {secret}", "If-Match": '"1"'},
+        timeout=30,
+    )
+    if not response.is_success:
+        raise harness.Failed(f"{response.url}: {response.status_code} {response.text[:300]}")
+    return len(response.content)
+
+
+async def _submit_rows(database: str) -> dict[str, int]:
+    """What a submit writes: its application's status, event, audit entry, scoring job."""
+    connection = await asyncpg.connect(harness.dsn(database))
+    try:
+        row = await connection.fetchrow(
+            "SELECT (SELECT count(*) FROM applications WHERE status = 'submitted') AS submitted,"
+            " (SELECT count(*) FROM events WHERE type = 'application.submitted') AS events,"
+            " (SELECT count(*) FROM audit_entries WHERE action = 'application.submit') AS audits"
+        )
+    finally:
+        await connection.close()
+    redis = Redis.from_url(REDIS)
+    try:
+        queued = await redis.zcard(QUEUE)
+    finally:
+        await redis.aclose()
+    return {**dict(row), "queued_jobs": int(queued)}
+
+
+async def _bare_rows() -> dict[str, int]:
+    connection = await asyncpg.connect(harness.dsn(BARE_DATABASE))
+    try:
+        return {"bare_rows": int(await connection.fetchval("SELECT count(*) FROM bare_rows"))}
+    finally:
+        await connection.close()
+
+
+async def _execute(database: str, sql: str) -> None:
+    connection = await asyncpg.connect(harness.dsn(database))
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+def _verdict(results: dict[str, Any]) -> dict[str, Any]:
+    """The ratios, the targets and whether they are met."""
+    tidi, bare = results["tidi"], results["bare_same_statements"]
+    ratio = tidi["peak"]["rps"] / bare["peak"]["rps"]
+    p99 = tidi["fixed_rate"]["p99_ms"]
+    return {
+        "ratios": {
+            "throughput_vs_same_statements": round(ratio, 3),
+            "p99_at_half_tidi_peak_vs_same_statements": round(
+                p99 / bare["fixed_rate"]["p99_ms"], 3
+            ),
+            "throughput_vs_bare_insert": round(
+                tidi["peak"]["rps"] / results["bare_insert"]["peak"]["rps"], 3
+            ),
+        },
+        "targets": {
+            "throughput_vs_same_statements": f">= {TARGET_RATIO}",
+            "tidi_p99_ms_at_half_its_peak": f"< {TARGET_P99_MS}",
+        },
+        "meets_targets": ratio >= TARGET_RATIO and p99 < TARGET_P99_MS,
+    }
 
 
 if __name__ == "__main__":
