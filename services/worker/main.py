@@ -110,7 +110,7 @@ async def on_webhook_startup(ctx: dict[str, Any]) -> None:
     ctx["users"] = ctx.get("users", 0) + 1
     if "engine" not in ctx:
         settings: Settings = ctx.setdefault("settings", get_settings())
-        ctx["engine"] = create_engine(settings, pool_size=2)
+        ctx["engine"] = create_engine(settings)  # the lanes' statements run on it too
         ctx["sessionmaker"] = create_sessionmaker(ctx["engine"])
         await webhooks.startup(ctx)
 

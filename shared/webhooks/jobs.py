@@ -9,15 +9,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Final
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.jobs import JobRequest, defer_job
+from shared.webhooks import sweep_repository
+from shared.webhooks.repository import ATTEMPTABLE
 
 DELIVER_JOB: Final = "webhooks.deliver"
 FIRST_ATTEMPT_QUEUE: Final = "webhooks"
 RETRY_QUEUE: Final = "webhooks-retry"
-ATTEMPTABLE_STATES: Final = ("healthy", "degraded")
 _LANES_STARTED: Final = "tidi.webhook_lanes_started"
 
 
@@ -67,22 +67,11 @@ def first_attempt_jobs(
         session.info[_LANES_STARTED] = (transaction, started)
     jobs = []
     for delivery_id, endpoint_id, state, max_in_flight in deliveries:
-        if state not in ATTEMPTABLE_STATES or started.get(endpoint_id, 0) >= max_in_flight:
+        if state not in ATTEMPTABLE or started.get(endpoint_id, 0) >= max_in_flight:
             continue
         started[endpoint_id] = started.get(endpoint_id, 0) + 1
         jobs.append(first_attempt_job(delivery_id, endpoint_id))
     return jobs
-
-
-_KICK = text(
-    """
-SELECT d.id, d.attempts FROM webhook_deliveries AS d
-JOIN webhook_endpoints AS e ON e.id = d.endpoint_id
-WHERE d.endpoint_id = :endpoint_id AND d.status = 'pending'
-  AND e.state IN ('healthy', 'degraded')
-ORDER BY d.position LIMIT (SELECT max_in_flight FROM webhook_endpoints WHERE id = :endpoint_id)
-"""
-)
 
 
 async def kick_lanes(session: AsyncSession, endpoint_id: uuid.UUID) -> None:
@@ -90,7 +79,7 @@ async def kick_lanes(session: AsyncSession, endpoint_id: uuid.UUID) -> None:
 
     One job per lane, for the oldest messages: each lane then drains the rest in order.
     """
-    for delivery_id, attempts in await session.execute(_KICK, {"endpoint_id": endpoint_id}):
+    for delivery_id, attempts in await sweep_repository.lane_starts(session, endpoint_id):
         defer_job(
             session,
             deliver_job(delivery_id, endpoint_id, attempt=attempts + 1, queue=FIRST_ATTEMPT_QUEUE),

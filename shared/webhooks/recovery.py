@@ -4,41 +4,20 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
-from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.audit import service as audit_service
 from shared.auth.principal import Principal
 from shared.errors import NotFound, Unprocessable
-from shared.events.models import Event
 from shared.jobs import JobRequest, defer_job
+from shared.webhooks import endpoint_repository, sweep_repository
 from shared.webhooks.jobs import kick_lanes
-from shared.webhooks.models import (
-    DeliveryStatus,
-    RecoveryStatus,
-    WebhookDelivery,
-    WebhookEndpoint,
-    WebhookRecovery,
-)
+from shared.webhooks.models import RecoveryStatus, WebhookEndpoint, WebhookRecovery
 
 RECOVER_JOB: Final = "webhooks.recover"
 MAX_SPAN: Final = timedelta(days=30)
 MAX_MESSAGES: Final = 50_000
 BATCH: Final = 1_000
-
-_BATCH = text(
-    """
-WITH picked AS (
-    SELECT d.id FROM webhook_deliveries AS d JOIN events AS ev ON ev.id = d.event_id
-    WHERE d.endpoint_id = :endpoint_id AND d.status = 'failed'
-      AND d.created_at >= :since AND d.created_at < :until AND ev.data IS NOT NULL
-    ORDER BY d.position LIMIT :limit FOR UPDATE OF d SKIP LOCKED
-)
-UPDATE webhook_deliveries AS d
-SET status = 'pending', attempts = 0, next_attempt_at = now(), locked_until = NULL
-FROM picked WHERE d.id = picked.id
-"""
-)
 
 
 class RecoveryNotFound(NotFound):
@@ -51,6 +30,16 @@ class RecoveryTooLarge(Unprocessable):
     """The range is too long or holds too many messages."""
 
     type_slug = "recovery-too-large"
+
+
+async def get(
+    session: AsyncSession, endpoint: WebhookEndpoint, recovery_id: uuid.UUID
+) -> WebhookRecovery:
+    """One recovery of the endpoint, or `RecoveryNotFound`."""
+    recovery = await endpoint_repository.get_recovery(session, endpoint.id, recovery_id)
+    if recovery is None:
+        raise RecoveryNotFound(f"no recovery {recovery_id} on this endpoint")
+    return recovery
 
 
 def recover_job(recovery_id: uuid.UUID, batch: int) -> JobRequest:
@@ -76,19 +65,8 @@ async def start(
         raise Unprocessable("until must be after since", pointer="/body/until")
     if end - since > MAX_SPAN:
         raise RecoveryTooLarge("a recovery covers 30 days at most", pointer="/body/since")
-    total = await session.scalar(
-        select(func.count())
-        .select_from(WebhookDelivery)
-        .join(Event, Event.id == WebhookDelivery.event_id)
-        .where(
-            WebhookDelivery.endpoint_id == endpoint.id,
-            WebhookDelivery.status == DeliveryStatus.FAILED,
-            WebhookDelivery.created_at >= since,
-            WebhookDelivery.created_at < end,
-            Event.data.is_not(None),  # past retention: nothing left to send
-        )
-    )
-    if (total or 0) > MAX_MESSAGES:
+    total = await sweep_repository.count_recoverable(session, endpoint.id, since, end)
+    if total > MAX_MESSAGES:
         raise RecoveryTooLarge(
             f"{total} failed messages in range; recover at most {MAX_MESSAGES} at once"
         )
@@ -97,7 +75,7 @@ async def start(
         endpoint_id=endpoint.id,
         since=since,
         until=end,
-        total=total or 0,
+        total=total,
         created_by_key_id=principal.key_id,
     )
     if not total:
@@ -123,17 +101,9 @@ async def run_batch(session: AsyncSession, recovery_id: uuid.UUID) -> int:
     recovery = await session.get(WebhookRecovery, recovery_id, with_for_update=True)
     if recovery is None or recovery.status is RecoveryStatus.DONE:
         return 0
-    moved = (
-        await session.execute(
-            _BATCH,
-            {
-                "endpoint_id": recovery.endpoint_id,
-                "since": recovery.since,
-                "until": recovery.until,
-                "limit": BATCH,
-            },
-        )
-    ).rowcount  # type: ignore[attr-defined]
+    moved = await sweep_repository.requeue_recoverable(
+        session, recovery.endpoint_id, recovery.since, recovery.until, BATCH
+    )
     recovery.done = min(recovery.total, recovery.done + moved)
     if moved < BATCH:
         recovery.status = RecoveryStatus.DONE
@@ -141,4 +111,4 @@ async def run_batch(session: AsyncSession, recovery_id: uuid.UUID) -> int:
     else:
         defer_job(session, recover_job(recovery.id, recovery.done))
     await kick_lanes(session, recovery.endpoint_id)
-    return int(moved)
+    return moved

@@ -12,6 +12,9 @@ from shared.types import Slug
 from shared.webhooks.health import DisabledReason, HealthState
 from shared.webhooks.models import DeliveryStatus, RecoveryStatus, RouteField
 
+ENDPOINT_URL = "/v1/webhook-endpoints/{id}"
+"""An endpoint's path in the API: the `url` of the events about it."""
+
 SubscribableEvent = Literal[
     "project.submitted",
     "project.updated",

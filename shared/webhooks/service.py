@@ -1,84 +1,33 @@
-"""Endpoint management: create, change, rotate, disable/enable, ping, resend, stats; routing rules.
+"""Endpoint management: create, change, rotate, disable and enable.
 
 Operators manage their own endpoints, admins every endpoint; another operator's endpoint
-is "not found". Secrets are generated here, returned once and stored encrypted.
+is "not found". Secrets are generated here, returned once and stored encrypted. Messages
+(deliveries, ping, resend, stats) are `shared.webhooks.deliveries`; routing rules
+`shared.webhooks.routing_rules`.
 """
 
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Select, false, func, select, text
-from sqlalchemy import update as sql_update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.audit import service as audit_service
 from shared.auth.models import Role
 from shared.auth.principal import Principal
 from shared.concurrency import check_version
-from shared.errors import Conflict, Forbidden, NotFound, Unprocessable
-from shared.events.catalogue import EndpointPingData, EventType
-from shared.funds.models import Fund
-from shared.jobs import defer_job
-from shared.operators.models import Operator
-from shared.outbox.service import record_event
+from shared.errors import Forbidden
 from shared.settings import Settings
+from shared.webhooks import endpoint_repository as repository
 from shared.webhooks import ssrf
-from shared.webhooks.delivery import ENDPOINT_URL
+from shared.webhooks.errors import EndpointNotFound, UnknownFund, UnknownOperator
 from shared.webhooks.health import DisabledReason, HealthState
-from shared.webhooks.jobs import FIRST_ATTEMPT_QUEUE, deliver_job, kick_lanes
-from shared.webhooks.models import (
-    DeliveryStatus,
-    RoutingRule,
-    WebhookDelivery,
-    WebhookEndpoint,
-)
-from shared.webhooks.schemas import (
-    EndpointCreate,
-    EndpointStats,
-    EndpointUpdate,
-    RoutingRuleCreate,
-)
+from shared.webhooks.jobs import kick_lanes
+from shared.webhooks.models import WebhookEndpoint
+from shared.webhooks.schemas import EndpointCreate, EndpointUpdate
 from shared.webhooks.secrets_box import SecretBox
 from shared.webhooks.signing import generate_secret
 from shared.webhooks.ssrf import SsrfBlockedError, check_url
-
-
-class EndpointNotFound(NotFound):
-    """No such endpoint visible to this principal."""
-
-    type_slug = "webhook-endpoint-not-found"
-
-
-class DeliveryNotFound(NotFound):
-    """No such delivery on this endpoint."""
-
-    type_slug = "webhook-delivery-not-found"
-
-
-class RoutingRuleNotFound(NotFound):
-    """No such routing rule."""
-
-    type_slug = "routing-rule-not-found"
-
-
-class RoutingRuleExists(Conflict):
-    """The same rule exists."""
-
-    type_slug = "routing-rule-exists"
-
-
-class UnknownOperator(Unprocessable):
-    """The operator code names no operator."""
-
-    type_slug = "unknown-operator"
-
-
-class UnknownFund(Unprocessable):
-    """A fund code names no fund."""
-
-    type_slug = "unknown-fund"
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,21 +38,11 @@ class WithSecret:
     secret: str
 
 
-def scoped(principal: Principal) -> Select[WebhookEndpoint]:
-    """Endpoints this principal may see: its operator's, or all for admins (in SQL)."""
-    statement = select(WebhookEndpoint)
-    if principal.is_admin:
-        return statement
-    if principal.role is Role.OPERATOR and principal.operator_id is not None:
-        return statement.where(WebhookEndpoint.operator_id == principal.operator_id)
-    return statement.where(false())
-
-
 async def get(
     session: AsyncSession, principal: Principal, endpoint_id: uuid.UUID, *, lock: bool = False
 ) -> WebhookEndpoint:
     """One endpoint visible to `principal`, or `EndpointNotFound`."""
-    statement = scoped(principal).where(WebhookEndpoint.id == endpoint_id)
+    statement = repository.scoped(principal).where(WebhookEndpoint.id == endpoint_id)
     if lock:
         statement = statement.with_for_update(key_share=True)
     endpoint = await session.scalar(statement)
@@ -137,7 +76,7 @@ async def vet_url(url: str, settings: Settings, *, pointer: str = "/body/url") -
 async def _check_funds(session: AsyncSession, codes: list[str]) -> None:
     if not codes:
         return
-    known = set(await session.scalars(select(Fund.code).where(Fund.code.in_(codes))))
+    known = await repository.known_fund_codes(session, codes)
     for index, code in enumerate(codes):
         if code not in known:
             raise UnknownFund(f"no fund with code {code!r}", pointer=f"/body/fund_codes/{index}")
@@ -148,10 +87,8 @@ async def _owner(session: AsyncSession, principal: Principal, code: str | None) 
         if principal.operator_id is None:
             raise Forbidden("this key is bound to no operator")
         if code is not None:
-            own = await session.scalar(
-                select(Operator.code).where(Operator.id == principal.operator_id)
-            )
-            if code != own:
+            own = await repository.operator_codes(session, {principal.operator_id})
+            if code != own.get(principal.operator_id):
                 raise Forbidden(
                     "an operator key creates endpoints for its own operator only",
                     pointer="/body/operator_code",
@@ -161,7 +98,7 @@ async def _owner(session: AsyncSession, principal: Principal, code: str | None) 
         raise UnknownOperator(
             "admins name the endpoint's owner in operator_code", pointer="/body/operator_code"
         )
-    operator_id = await session.scalar(select(Operator.id).where(Operator.code == code))
+    operator_id = await repository.operator_id(session, code)
     if operator_id is None:
         raise UnknownOperator(f"no operator with code {code!r}", pointer="/body/operator_code")
     return operator_id
@@ -304,14 +241,7 @@ async def enable(
     if was is not HealthState.HEALTHY:
         endpoint.health_changed_at = datetime.now(UTC)
     await session.flush()
-    await session.execute(
-        sql_update(WebhookDelivery)
-        .where(
-            WebhookDelivery.endpoint_id == endpoint.id,
-            WebhookDelivery.status == DeliveryStatus.PENDING,
-        )
-        .values(next_attempt_at=func.now())
-    )
+    await repository.make_pending_due(session, endpoint.id)
     await kick_lanes(session, endpoint.id)
     await audit_service.record(
         session,
@@ -322,188 +252,3 @@ async def enable(
         changes={"state": {"from": was.value, "to": HealthState.HEALTHY.value}},
     )
     return endpoint
-
-
-async def ping(
-    session: AsyncSession, principal: Principal, endpoint: WebhookEndpoint
-) -> tuple[uuid.UUID, uuid.UUID]:
-    """Queue an `endpoint.ping` for this endpoint alone; (event id, delivery id)."""
-    now = datetime.now(UTC)
-    sequence = time.time_ns() // 1000
-    event_id = await record_event(
-        session,
-        EventType.ENDPOINT_PING,
-        EndpointPingData(
-            id=endpoint.id,
-            url=ENDPOINT_URL.format(id=endpoint.id),
-            occurred_at=now,
-            sequence=sequence,
-            message="Test message from tidi",
-        ),
-        subject_type="webhook_endpoint",
-        subject_id=endpoint.id,
-        sequence=sequence,
-        operator_id=endpoint.operator_id,
-        only_endpoint=endpoint.id,
-    )
-    delivery_id = await session.scalar(
-        select(WebhookDelivery.id).where(
-            WebhookDelivery.event_id == event_id, WebhookDelivery.endpoint_id == endpoint.id
-        )
-    )
-    if delivery_id is None:  # pragma: no cover - record_event writes it with only_endpoint
-        raise RuntimeError("the ping delivery was not written")
-    await audit_service.record(
-        session,
-        principal,
-        action="webhook_endpoint.pinged",
-        subject_type="webhook_endpoint",
-        subject_id=endpoint.id,
-    )
-    return event_id, delivery_id
-
-
-async def get_delivery(
-    session: AsyncSession, endpoint: WebhookEndpoint, delivery_id: uuid.UUID
-) -> WebhookDelivery:
-    """One delivery of the endpoint, or `DeliveryNotFound`."""
-    delivery = await session.scalar(
-        select(WebhookDelivery).where(
-            WebhookDelivery.id == delivery_id, WebhookDelivery.endpoint_id == endpoint.id
-        )
-    )
-    if delivery is None:
-        raise DeliveryNotFound(f"no delivery {delivery_id} on this endpoint")
-    return delivery
-
-
-async def resend(
-    session: AsyncSession,
-    principal: Principal,
-    endpoint: WebhookEndpoint,
-    delivery: WebhookDelivery,
-) -> WebhookDelivery:
-    """Send a message again now, same `webhook-id`, as a new round of attempts."""
-    if delivery.status is DeliveryStatus.PENDING and delivery.attempts == 0:
-        return delivery  # not tried yet: it goes anyway
-    payload = await session.scalar(
-        text("SELECT data IS NOT NULL FROM events WHERE id = :id"), {"id": delivery.event_id}
-    )
-    if not payload:
-        raise Conflict(
-            "the payload of this message is past its retention period; it cannot be resent"
-        )
-    delivery.status = DeliveryStatus.PENDING
-    delivery.attempts = 0
-    delivery.next_attempt_at = datetime.now(UTC)
-    delivery.locked_until = None
-    await session.flush()
-    if endpoint.state in (HealthState.HEALTHY, HealthState.DEGRADED):
-        defer_job(
-            session, deliver_job(delivery.id, endpoint.id, attempt=1, queue=FIRST_ATTEMPT_QUEUE)
-        )
-    await audit_service.record(
-        session,
-        principal,
-        action="webhook_delivery.resent",
-        subject_type="webhook_delivery",
-        subject_id=delivery.id,
-    )
-    return delivery
-
-
-_STATS = text(
-    """
-SELECT
-    count(*) FILTER (WHERE started_at >= now() - interval '1 hour') AS attempts_1h,
-    count(*) FILTER (WHERE started_at >= now() - interval '1 hour' AND outcome = 'success')
-        AS successes_1h,
-    count(*) AS attempts_24h,
-    count(*) FILTER (WHERE outcome = 'success') AS successes_24h,
-    percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms) AS p50,
-    percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms) AS p95
-FROM webhook_attempts
-WHERE endpoint_id = :id AND started_at >= now() - interval '24 hours'
-"""
-)
-_BACKLOG = text(
-    """
-SELECT count(*) FILTER (WHERE status = 'pending') AS pending,
-       count(*) FILTER (WHERE status = 'failed') AS failed
-FROM webhook_deliveries WHERE endpoint_id = :id AND status <> 'succeeded'
-"""
-)
-
-
-async def stats(session: AsyncSession, endpoint: WebhookEndpoint) -> EndpointStats:
-    """Success rates (1 h, 24 h), latency percentiles (24 h), backlog and state."""
-    figures = (await session.execute(_STATS, {"id": endpoint.id})).one()
-    backlog = (await session.execute(_BACKLOG, {"id": endpoint.id})).one()
-
-    def rate(successes: int, attempts: int) -> float | None:
-        return round(successes / attempts, 4) if attempts else None
-
-    return EndpointStats(
-        state=endpoint.state,
-        attempts_1h=figures.attempts_1h,
-        success_rate_1h=rate(figures.successes_1h, figures.attempts_1h),
-        attempts_24h=figures.attempts_24h,
-        success_rate_24h=rate(figures.successes_24h, figures.attempts_24h),
-        latency_p50_ms=figures.p50,
-        latency_p95_ms=figures.p95,
-        pending=backlog.pending,
-        failed=backlog.failed,
-    )
-
-
-# --- routing rules ---------------------------------------------------------------------------
-
-
-async def create_rule(
-    session: AsyncSession, principal: Principal, data: RoutingRuleCreate
-) -> RoutingRule:
-    """Add a routing rule (admin)."""
-    operator_id = await session.scalar(
-        select(Operator.id).where(Operator.code == data.operator_code)
-    )
-    if operator_id is None:
-        raise UnknownOperator(
-            f"no operator with code {data.operator_code!r}", pointer="/body/operator_code"
-        )
-    exists = await session.scalar(
-        select(RoutingRule.id).where(
-            RoutingRule.operator_id == operator_id,
-            RoutingRule.field == data.field,
-            RoutingRule.value == data.value,
-        )
-    )
-    if exists is not None:
-        raise RoutingRuleExists("this routing rule exists", rule_id=str(exists))
-    rule = RoutingRule(id=uuid.uuid4(), operator_id=operator_id, field=data.field, value=data.value)
-    session.add(rule)
-    await session.flush()
-    await audit_service.record(
-        session,
-        principal,
-        action="routing_rule.created",
-        subject_type="routing_rule",
-        subject_id=rule.id,
-        changes=data.model_dump(mode="json"),
-    )
-    return rule
-
-
-async def delete_rule(session: AsyncSession, principal: Principal, rule_id: uuid.UUID) -> None:
-    """Remove a routing rule (admin)."""
-    rule = await session.get(RoutingRule, rule_id)
-    if rule is None:
-        raise RoutingRuleNotFound(f"no routing rule {rule_id}")
-    await session.delete(rule)
-    await session.flush()
-    await audit_service.record(
-        session,
-        principal,
-        action="routing_rule.deleted",
-        subject_type="routing_rule",
-        subject_id=rule_id,
-    )

@@ -3,7 +3,7 @@
 import time
 import uuid
 
-from shared.webhooks.delivery import Lanes
+from shared.webhooks.lanes import Lanes
 
 ENDPOINT = uuid.uuid4()
 

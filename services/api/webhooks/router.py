@@ -5,25 +5,18 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response, status
 from pydantic import AwareDatetime
-from sqlalchemy import select
 
 from services.api.deps import AdminOrOperator, IfMatchDep, PageDep, SessionDep
 from services.api.etag import with_etag
 from services.api.pages import page_of
 from services.api.problems import problems
 from services.api.routing import TidiRoute
-from shared.db.pagination import SortKey, paginate
-from shared.operators.models import Operator
+from shared.db.pagination import paginate
 from shared.schemas import Page
-from shared.webhooks import recovery, service
+from shared.webhooks import deliveries, recovery, service
+from shared.webhooks import endpoint_repository as repository
 from shared.webhooks.health import HealthState
-from shared.webhooks.models import (
-    DeliveryStatus,
-    WebhookAttempt,
-    WebhookDelivery,
-    WebhookEndpoint,
-    WebhookRecovery,
-)
+from shared.webhooks.models import DeliveryStatus, WebhookEndpoint
 from shared.webhooks.schemas import (
     AttemptRead,
     DeliveryRead,
@@ -42,12 +35,6 @@ router = APIRouter(prefix="/v1/webhook-endpoints", tags=["webhooks"], route_clas
 EndpointId = Annotated[uuid.UUID, Path(description="Endpoint id.")]
 DeliveryId = Annotated[uuid.UUID, Path(description="Delivery id.")]
 
-BY_CREATED = SortKey("created", ((WebhookEndpoint.created_at, False), (WebhookEndpoint.id, False)))
-NEWEST_DELIVERIES = SortKey(
-    "newest", ((WebhookDelivery.created_at, True), (WebhookDelivery.id, True))
-)
-NEWEST_ATTEMPTS = SortKey("newest", ((WebhookAttempt.id, True),))
-
 
 def _endpoint_read(endpoint: WebhookEndpoint, operator_code: str) -> EndpointRead:
     return EndpointRead.model_validate(
@@ -59,8 +46,8 @@ def _endpoint_read(endpoint: WebhookEndpoint, operator_code: str) -> EndpointRea
 
 
 async def _read_one(session: SessionDep, endpoint: WebhookEndpoint) -> EndpointRead:
-    code = await session.scalar(select(Operator.code).where(Operator.id == endpoint.operator_id))
-    return _endpoint_read(endpoint, code or "")
+    codes = await repository.operator_codes(session, {endpoint.operator_id})
+    return _endpoint_read(endpoint, codes.get(endpoint.operator_id, ""))
 
 
 @router.get("", summary="List webhook endpoints")
@@ -74,28 +61,21 @@ async def list_webhook_endpoints(
     ] = None,
 ) -> Page[EndpointRead]:
     """Your operator's endpoints (admins: every endpoint), oldest first."""
-    statement = service.scoped(principal).join(Operator, Operator.id == WebhookEndpoint.operator_id)
-    if state is not None:
-        statement = statement.where(WebhookEndpoint.state == state)
-    if operator_code is not None:
-        statement = statement.where(Operator.code == operator_code)
+    statement = repository.endpoints_statement(principal, state=state, operator_code=operator_code)
     # `paginate` reads one entity per row (scalars): the operator codes come separately.
     result = await paginate(
-        session, statement, sort=BY_CREATED, limit=page.limit, cursor=page.cursor
+        session,
+        statement,
+        sort=repository.ENDPOINTS_BY_CREATED,
+        limit=page.limit,
+        cursor=page.cursor,
     )
-    codes = await operator_codes(session, {endpoint.operator_id for endpoint in result.items})
+    ids = {endpoint.operator_id for endpoint in result.items}
+    codes = await repository.operator_codes(session, ids)
     return Page[EndpointRead](
         items=[_endpoint_read(e, codes.get(e.operator_id, "")) for e in result.items],
         next_cursor=result.next_cursor,
     )
-
-
-async def operator_codes(session: SessionDep, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
-    """The codes of these operators (list endpoints read one entity per row)."""
-    if not ids:
-        return {}
-    rows = await session.execute(select(Operator.id, Operator.code).where(Operator.id.in_(ids)))
-    return {row.id: row.code for row in rows}
 
 
 @router.post(
@@ -217,7 +197,7 @@ async def ping_webhook_endpoint(
 ) -> PingResult:
     """Queue an `endpoint.ping` for this endpoint only; follow it in its deliveries."""
     endpoint = await service.get(session, principal, endpoint_id)
-    event_id, delivery_id = await service.ping(session, principal, endpoint)
+    event_id, delivery_id = await deliveries.ping(session, principal, endpoint)
     return PingResult(event_id=event_id, delivery_id=delivery_id)
 
 
@@ -227,7 +207,7 @@ async def get_webhook_endpoint_stats(
 ) -> EndpointStats:
     """Success rate over 1 h and 24 h, latency p50/p95 over 24 h, backlog and state."""
     endpoint = await service.get(session, principal, endpoint_id)
-    return await service.stats(session, endpoint)
+    return await deliveries.stats(session, endpoint)
 
 
 @router.get("/{endpoint_id}/deliveries", summary="List deliveries")
@@ -249,16 +229,16 @@ async def list_webhook_deliveries(
 ) -> Page[DeliveryRead]:
     """The endpoint's messages, newest first."""
     endpoint = await service.get(session, principal, endpoint_id)
-    statement = select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id)
-    if delivery_status is not None:
-        statement = statement.where(WebhookDelivery.status == delivery_status)
-    if event_type is not None:
-        statement = statement.where(WebhookDelivery.event_type == event_type)
-    if created_after is not None:
-        statement = statement.where(WebhookDelivery.created_at >= created_after)
-    if created_before is not None:
-        statement = statement.where(WebhookDelivery.created_at < created_before)
-    return await page_of(session, statement, sort=NEWEST_DELIVERIES, page=page, read=DeliveryRead)
+    statement = repository.deliveries_statement(
+        endpoint.id,
+        status=delivery_status,
+        event_type=event_type,
+        created_after=created_after,
+        created_before=created_before,
+    )
+    return await page_of(
+        session, statement, sort=repository.NEWEST_DELIVERIES, page=page, read=DeliveryRead
+    )
 
 
 @router.get("/{endpoint_id}/deliveries/{delivery_id}", summary="Get a delivery")
@@ -270,7 +250,8 @@ async def get_webhook_delivery(
 ) -> DeliveryRead:
     """One message to this endpoint."""
     endpoint = await service.get(session, principal, endpoint_id)
-    return DeliveryRead.model_validate(await service.get_delivery(session, endpoint, delivery_id))
+    delivery = await deliveries.get_delivery(session, endpoint, delivery_id)
+    return DeliveryRead.model_validate(delivery)
 
 
 @router.get("/{endpoint_id}/attempts", summary="List attempts")
@@ -284,10 +265,10 @@ async def list_webhook_attempts(
     """Every HTTP attempt to this endpoint, newest first: status or error class, duration,
     the first 16 KiB of the response."""
     endpoint = await service.get(session, principal, endpoint_id)
-    statement = select(WebhookAttempt).where(WebhookAttempt.endpoint_id == endpoint.id)
-    if delivery_id is not None:
-        statement = statement.where(WebhookAttempt.delivery_id == delivery_id)
-    return await page_of(session, statement, sort=NEWEST_ATTEMPTS, page=page, read=AttemptRead)
+    statement = repository.attempts_statement(endpoint.id, delivery_id=delivery_id)
+    return await page_of(
+        session, statement, sort=repository.NEWEST_ATTEMPTS, page=page, read=AttemptRead
+    )
 
 
 @router.post(
@@ -304,8 +285,8 @@ async def resend_webhook_delivery(
 ) -> DeliveryRead:
     """Send this message again now, with the same `webhook-id`, as a new round of retries."""
     endpoint = await service.get(session, principal, endpoint_id)
-    delivery = await service.get_delivery(session, endpoint, delivery_id)
-    delivery = await service.resend(session, principal, endpoint, delivery)
+    delivery = await deliveries.get_delivery(session, endpoint, delivery_id)
+    delivery = await deliveries.resend(session, principal, endpoint, delivery)
     return DeliveryRead.model_validate(delivery)
 
 
@@ -336,11 +317,4 @@ async def get_webhook_recovery(
 ) -> RecoveryRead:
     """Progress of a recovery: total, done, status."""
     endpoint = await service.get(session, principal, endpoint_id)
-    run = await session.scalar(
-        select(WebhookRecovery).where(
-            WebhookRecovery.id == recovery_id, WebhookRecovery.endpoint_id == endpoint.id
-        )
-    )
-    if run is None:
-        raise recovery.RecoveryNotFound(f"no recovery {recovery_id} on this endpoint")
-    return RecoveryRead.model_validate(run)
+    return RecoveryRead.model_validate(await recovery.get(session, endpoint, recovery_id))

@@ -4,18 +4,15 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Response, status
-from sqlalchemy import select
 
 from services.api.deps import AdminOnly, AdminOrOperator, PageDep, SessionDep
 from services.api.etag import with_etag
 from services.api.problems import problems
 from services.api.routing import TidiRoute
-from services.api.webhooks.router import operator_codes
-from shared.auth.models import Role
-from shared.db.pagination import SortKey, paginate
-from shared.operators.models import Operator
+from shared.db.pagination import paginate
 from shared.schemas import Page
-from shared.webhooks import service
+from shared.webhooks import endpoint_repository as repository
+from shared.webhooks import routing_rules
 from shared.webhooks.models import RoutingRule
 from shared.webhooks.schemas import RoutingRuleCreate, RoutingRuleRead
 
@@ -23,7 +20,6 @@ router = APIRouter(prefix="/v1/webhook-routing-rules", tags=["webhooks"], route_
 RuleId = Annotated[uuid.UUID, Path(description="Rule id.")]
 IMMUTABLE_VERSION = 1
 """Rules are never changed (delete and create instead): their ETag is constant."""
-BY_CREATED = SortKey("created", ((RoutingRule.created_at, False), (RoutingRule.id, False)))
 
 
 def _rule_read(rule: RoutingRule, operator_code: str) -> RoutingRuleRead:
@@ -41,14 +37,12 @@ async def list_routing_rules(
     principal: AdminOrOperator, session: SessionDep, page: PageDep
 ) -> Page[RoutingRuleRead]:
     """Project events go to the operators whose rules match the project (operators: theirs)."""
-    statement = select(RoutingRule)
-    if principal.role is Role.OPERATOR:
-        statement = statement.where(RoutingRule.operator_id == principal.operator_id)
+    statement = repository.rules_statement(principal)
     # `paginate` reads one entity per row (scalars): the operator codes come separately.
     result = await paginate(
-        session, statement, sort=BY_CREATED, limit=page.limit, cursor=page.cursor
+        session, statement, sort=repository.RULES_BY_CREATED, limit=page.limit, cursor=page.cursor
     )
-    codes = await operator_codes(session, {rule.operator_id for rule in result.items})
+    codes = await repository.operator_codes(session, {rule.operator_id for rule in result.items})
     return Page[RoutingRuleRead](
         items=[_rule_read(rule, codes.get(rule.operator_id, "")) for rule in result.items],
         next_cursor=result.next_cursor,
@@ -65,7 +59,7 @@ async def create_routing_rule(
     principal: AdminOnly, session: SessionDep, body: RoutingRuleCreate, response: Response
 ) -> RoutingRuleRead:
     """E.g. projects with the priority `recrutement` → `france-travail`."""
-    rule = await service.create_rule(session, principal, body)
+    rule = await routing_rules.create_rule(session, principal, body)
     with_etag(response, IMMUTABLE_VERSION, location=f"/v1/webhook-routing-rules/{rule.id}")
     return _rule_read(rule, body.operator_code)
 
@@ -75,18 +69,9 @@ async def get_routing_rule(
     principal: AdminOrOperator, session: SessionDep, rule_id: RuleId, response: Response
 ) -> RoutingRuleRead:
     """One rule (operators: their own)."""
-    statement = (
-        select(RoutingRule, Operator.code)
-        .join(Operator, Operator.id == RoutingRule.operator_id)
-        .where(RoutingRule.id == rule_id)
-    )
-    if principal.role is Role.OPERATOR:
-        statement = statement.where(RoutingRule.operator_id == principal.operator_id)
-    row = (await session.execute(statement)).first()
-    if row is None:
-        raise service.RoutingRuleNotFound(f"no routing rule {rule_id}")
+    rule, operator_code = await routing_rules.get_rule(session, principal, rule_id)
     with_etag(response, IMMUTABLE_VERSION)
-    return _rule_read(row[0], row[1])
+    return _rule_read(rule, operator_code)
 
 
 @router.delete(
@@ -99,5 +84,5 @@ async def delete_routing_rule(
 ) -> Response:
     """Stop routing these projects' events to that operator (events already written keep
     their deliveries)."""
-    await service.delete_rule(session, principal, rule_id)
+    await routing_rules.delete_rule(session, principal, rule_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

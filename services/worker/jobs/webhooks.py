@@ -10,10 +10,10 @@ from services.worker.context import job_session
 from shared.jobs import JobRequest, enqueue_all
 from shared.settings import Settings
 from shared.webhooks import recovery
-from shared.webhooks.delivery import Deliverer
+from shared.webhooks.deliverer import Deliverer
 from shared.webhooks.policy import DeliveryPolicy
 from shared.webhooks.secrets_box import SecretBox
-from shared.webhooks.store import DeliveryStore
+from shared.webhooks.sender import Sender
 from shared.webhooks.sweeper import apply_retention, sweep
 from shared.webhooks.transport import create_client
 
@@ -22,13 +22,9 @@ logger = logging.getLogger("tidi.worker")
 _DELIVERER = "deliverer"
 
 
-async def build_deliverer(ctx: dict[str, Any]) -> Deliverer:
-    """The process's deliverer: one HTTP client, one statement pool, one lane registry."""
+def build_deliverer(ctx: dict[str, Any]) -> Deliverer:
+    """The process's deliverer: one HTTP client, one lane registry, on the worker's engine."""
     settings: Settings = ctx["settings"]
-    store = await DeliveryStore.connect(
-        settings.database_url(),
-        max_size=settings.DATABASE_POOL_SIZE + settings.DATABASE_MAX_OVERFLOW,
-    )
     policy = DeliveryPolicy.from_settings(settings)
     client = create_client(
         allow_hosts=policy.allow_hosts,
@@ -40,9 +36,8 @@ async def build_deliverer(ctx: dict[str, Any]) -> Deliverer:
     async def enqueue(jobs: Sequence[JobRequest]) -> None:
         await _enqueue(ctx, jobs)
 
-    return Deliverer(
-        ctx["engine"], store, client, SecretBox.from_settings(settings), policy, enqueue
-    )
+    sender = Sender(client, SecretBox.from_settings(settings), policy.connect_timeout)
+    return Deliverer(ctx["engine"], sender, policy, enqueue)
 
 
 async def _enqueue(ctx: dict[str, Any], jobs: Sequence[JobRequest]) -> int:
@@ -102,11 +97,11 @@ async def recover(ctx: dict[str, Any], recovery_id: str) -> int:
 
 async def startup(ctx: dict[str, Any]) -> None:
     """Per-process resources of the webhook workers."""
-    ctx[_DELIVERER] = await build_deliverer(ctx)
+    ctx[_DELIVERER] = build_deliverer(ctx)
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
-    """Close the shared HTTP client and the statement pool."""
+    """Close the shared HTTP client."""
     deliverer: Deliverer | None = ctx.get(_DELIVERER)
     if deliverer is not None:
         await deliverer.aclose()
