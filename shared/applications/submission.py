@@ -26,7 +26,7 @@ from shared.events import service as event_service
 from shared.events.catalogue import ApplicationEventData, EventType
 from shared.funds.models import Fund
 from shared.jobs import JobRequest, defer_job
-from shared.outbox.versioned import update_audited
+from shared.outbox.service import record_change
 from shared.projects.models import Project
 from shared.states import Actor
 
@@ -158,7 +158,7 @@ async def _move(
     actor = Actor.SYSTEM if principal is SYSTEM and action == "expire" else Actor.APPLICANT
     step = APPLICATION_MACHINE.check(application.status, action, actor)
     previous = application.status
-    await update_audited(
+    await record_change(
         session,
         application,
         {"status": step.target, **(values or {})},

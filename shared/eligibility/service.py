@@ -36,7 +36,7 @@ from shared.events.catalogue import ApplicationScoredData, EventType
 from shared.events.service import NewEvent
 from shared.funds.models import Fund
 from shared.jobs import JobRequest
-from shared.outbox.versioned import update_audited
+from shared.outbox.service import record_change
 from shared.states import Actor
 from shared.territories.models import Territory
 
@@ -277,7 +277,7 @@ async def _move(
     """
     step = APPLICATION_MACHINE.check(application.status, action, Actor.SYSTEM)
     previous = application.status
-    await update_audited(
+    await record_change(
         session,
         application,
         {"status": step.target},

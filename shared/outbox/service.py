@@ -1,16 +1,28 @@
-"""Publishing an event: its row and one delivery per subscribed endpoint, in the caller's
-transaction; the first attempts are deferred to after commit."""
+"""Publishing events: with their webhook deliveries, in the caller's transaction, and the
+first attempts deferred to after commit (`shared.jobs.defer_job`).
+
+`record_event` writes an event of its own; `record_change` writes a versioned row change
+with its audit entry and, optionally, the event announcing it. Both are one statement
+(`shared.outbox.repository`). The webhook sweeper re-enqueues any delivery whose job was
+lost, so a crash or a Redis loss between commit and enqueue loses nothing.
+"""
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
+from sqlalchemy import Row, Table
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
 
 from shared.events.catalogue import EventType
-from shared.events.service import new_event
+from shared.events.service import NewEvent, new_event
 from shared.jobs import defer_job
-from shared.outbox.fanout import write_event
+from shared.outbox import repository
 from shared.schemas import Schema
+from shared.webhooks.jobs import first_attempt_jobs
 
 
 async def record_event(
@@ -25,15 +37,14 @@ async def record_event(
     operator_id: uuid.UUID | None = None,
     territory_id: uuid.UUID | None = None,
     route_tags: Sequence[str] = (),
-    fanout: bool = True,
-    only_endpoint: uuid.UUID | None = None,
 ) -> uuid.UUID:
     """Write an event and one delivery per subscribed endpoint (committed with the change).
 
     `operator_id` is the operator the event belongs to (an application's fund operator);
     `route_tags` (`priority:decarbonation`...) add the operators whose routing rules match.
-    After commit the adapter enqueues the first attempts; the webhook sweeper re-enqueues
-    any delivery whose job was lost, so a crash or a Redis loss loses nothing.
+    Each endpoint of that audience gets a delivery when its event-type and fund filters
+    accept the event; endpoints whose circuit is open or which are disabled get one too
+    (sent later) but no job.
     """
     event = new_event(
         event_type,
@@ -45,13 +56,53 @@ async def record_event(
         operator_id=operator_id,
         territory_id=territory_id,
     )
-    jobs = await write_event(
-        session,
-        event,
-        route_tags=route_tags,
-        fanout=fanout,
-        only_endpoint=only_endpoint,
-    )
-    for job in jobs:
-        defer_job(session, job)
+    params = _event_parameters(event, route_tags)
+    params |= {"e_sequence": event.sequence, "e_occurred_at": event.occurred_at}
+    rows = await session.execute(repository.publish_statement(), params)
+    _start_lanes(session, rows)
     return event.id
+
+
+async def record_change(
+    session: AsyncSession,
+    record: DeclarativeBase,
+    values: dict[str, Any],
+    entry: dict[str, Any],
+    *,
+    event: NewEvent | None = None,
+) -> None:
+    """Write `values` to the row of `record` (a versioned model), the audit `entry` and `event`.
+
+    `entry` holds the audit columns (`shared.audit.service.entry_values`). The version is
+    bumped and `updated_at` set by the database; both are read back onto `record` (so the
+    session has nothing left to flush), and stamped on the event (its `sequence` and
+    `occurred_at`, in its columns and in its data). A row changed since `record` was loaded
+    raises `StaleDataError` (412), as the ORM's own version check does, and nothing is
+    written.
+    """
+    table: Table = record.__table__  # type: ignore[assignment]
+    statement = repository.change_statement(table, tuple(values), tuple(entry), event is not None)
+    params = {f"v_{k}": v for k, v in values.items()} | {f"a_{k}": v for k, v in entry.items()}
+    params |= {"w_id": record.id, "w_version": record.version}  # type: ignore[attr-defined]
+    if event is not None:
+        params |= _event_parameters(event, ())
+    rows = (await session.execute(statement, params)).all()
+    if not rows:
+        raise StaleDataError(f"{table.name} {record.id} changed since it was read")  # type: ignore[attr-defined]
+    version, updated_at = rows[0][:2]
+    for name, value in (*values.items(), ("version", version), ("updated_at", updated_at)):
+        set_committed_value(record, name, value)
+    if event is not None:
+        _start_lanes(session, (row[2:] for row in rows if row[2] is not None))
+
+
+def _event_parameters(event: NewEvent, route_tags: Sequence[str]) -> dict[str, Any]:
+    values = {f"e_{name}": getattr(event, name) for name in repository.EVENT_COLUMNS}
+    return values | {"e_data": event.data, "e_route_tags": list(route_tags)}
+
+
+def _start_lanes(session: AsyncSession, deliveries: Iterable[Row[Any] | tuple[Any, ...]]) -> None:
+    """Defer the first attempts of the deliveries just written (one job per lane)."""
+    written = [tuple(row) for row in deliveries]
+    for job in first_attempt_jobs(session, written):
+        defer_job(session, job)

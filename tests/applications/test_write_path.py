@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from pydantic import TypeAdapter
-from sqlalchemy import func, select, text
+from sqlalchemy import DateTime, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -19,8 +19,8 @@ from shared.events import service as event_service
 from shared.events.catalogue import ApplicationEventData, EventType
 from shared.events.models import Event
 from shared.events.service import NewEvent
-from shared.outbox import fanout
-from shared.outbox.versioned import update_audited
+from shared.outbox.repository import json_instant
+from shared.outbox.service import record_change
 from tests.fixtures.builders import Key, MakeKey, MakeTerritory
 from tests.fixtures.flows import Portal, update_row
 
@@ -57,7 +57,7 @@ class TestUpdateAudited:
         async with sessionmaker() as session:
             application = await session.get_one(Application, app_id)
             before = application.updated_at
-            await update_audited(session, application, {"submission_no": 7}, _entry(app_id))
+            await record_change(session, application, {"submission_no": 7}, _entry(app_id))
             assert application.version == draft["version"] + 1
             assert application.updated_at >= before
             assert not session.dirty  # nothing left for a flush
@@ -77,7 +77,7 @@ class TestUpdateAudited:
             await update_row(sessionmaker, "applications", app_id, version=draft["version"] + 1)
 
             with pytest.raises(StaleDataError):
-                await update_audited(session, application, {"submission_no": 7}, _entry(app_id))
+                await record_change(session, application, {"submission_no": 7}, _entry(app_id))
             await session.commit()
 
         async with sessionmaker() as session:
@@ -118,7 +118,7 @@ class TestUpdateAuditedWithEvent:
         async with sessionmaker() as session:
             application = await session.get_one(Application, app_id)
             event = _event(application)
-            await update_audited(
+            await record_change(
                 session, application, {"submission_no": 7}, _entry(app_id), event=event
             )
             await session.commit()
@@ -138,7 +138,7 @@ class TestUpdateAuditedWithEvent:
             await update_row(sessionmaker, "applications", app_id, version=draft["version"] + 1)
             event = _event(application)
             with pytest.raises(StaleDataError):
-                await update_audited(
+                await record_change(
                     session, application, {"submission_no": 7}, _entry(app_id), event=event
                 )
             await session.commit()
@@ -158,8 +158,7 @@ class TestUpdateAuditedWithEvent:
 async def test_instants_stamped_in_sql_read_as_pydantic_writes_them(
     instant: datetime, session: AsyncSession
 ) -> None:
-    expression = fanout.JSON_INSTANT.format("CAST(:t AS timestamptz)")
-    stamped = await session.scalar(text(f"SELECT {expression}"), {"t": instant})
+    stamped = await session.scalar(select(json_instant(literal(instant, DateTime(timezone=True)))))
     assert stamped == TypeAdapter(datetime).dump_python(instant.astimezone(UTC), mode="json")
 
 
@@ -173,7 +172,7 @@ class TestStatementSession:
         app_id = uuid.UUID(draft["id"])
         async with create_statement_sessionmaker(engine)() as session:
             application = await session.get_one(Application, app_id)
-            await update_audited(session, application, {"submission_no": 7}, _entry(app_id))
+            await record_change(session, application, {"submission_no": 7}, _entry(app_id))
             # Not committed by the session, yet visible to another connection.
             assert await _audits(sessionmaker, app_id) == 1
             await session.rollback()

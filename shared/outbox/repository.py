@@ -1,0 +1,220 @@
+"""The outbox statements, in SQLAlchemy Core: an event with its audience and deliveries, and a
+versioned row change with its audit entry (and, optionally, its event) — one statement each.
+
+    WITH changed  AS (UPDATE <table> SET …, version = version + 1, updated_at = now()
+                      WHERE id = :w_id AND version = :w_version RETURNING version, updated_at),
+         entry    AS (INSERT INTO audit_entries … SELECT … FROM changed),
+         audience AS (SELECT the event's operator + operators whose routing rules match),
+         event    AS (INSERT INTO events … SELECT … FROM audience[, changed] RETURNING …),
+         delivery AS (INSERT INTO webhook_deliveries … SELECT … FROM event JOIN endpoints …)
+    SELECT [changed.version, changed.updated_at,] delivery id, endpoint, state, cap …
+
+One statement is atomic whatever the transaction around it: the entry, the event and the
+deliveries exist only if the row was written. Statements are built once per shape (the
+parameters are bound at execution), so SQLAlchemy's compiled cache serves every call.
+"""
+
+from collections.abc import Sequence
+from functools import cache
+from typing import Any, Final
+
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Select,
+    String,
+    Table,
+    Text,
+    Uuid,
+    any_,
+    bindparam,
+    case,
+    cast,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    true,
+    union_all,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.sql.selectable import CTE
+
+from shared.audit.models import AuditEntry
+from shared.events.models import Event
+from shared.funds.models import Fund
+from shared.webhooks.models import RoutingRule, WebhookDelivery, WebhookEndpoint
+
+_EVENTS: Final[Table] = Event.__table__  # type: ignore[assignment]
+_ENTRIES: Final[Table] = AuditEntry.__table__  # type: ignore[assignment]
+_RULES: Final[Table] = RoutingRule.__table__  # type: ignore[assignment]
+_ENDPOINTS: Final[Table] = WebhookEndpoint.__table__  # type: ignore[assignment]
+_DELIVERIES: Final[Table] = WebhookDelivery.__table__  # type: ignore[assignment]
+_FUNDS: Final[Table] = Fund.__table__  # type: ignore[assignment]
+
+EVENT_COLUMNS: Final = (
+    "id",
+    "type",
+    "subject_type",
+    "subject_id",
+    "fund_id",
+    "operator_id",
+    "territory_id",
+    "request_id",
+)
+"""Event columns bound as parameters `e_<column>` (the others are computed).
+
+Prefixed, as every parameter of these statements: an UPDATE takes a parameter named after
+one of its table's columns as a value to SET."""
+
+
+def json_instant(instant: ColumnElement[Any]) -> ColumnElement[str]:
+    """`instant` as pydantic writes it in JSON (`2026-01-02T03:04:05.123456Z`, no fraction
+    when it is zero), so an event stamped in SQL reads like one stamped in Python."""
+    utc = func.timezone("UTC", instant)
+    whole_second = cast(func.date_part("microseconds", instant), BigInteger) % 1_000_000 == 0
+    fraction = case((whole_second, literal("")), else_=func.to_char(utc, ".US"))
+    return func.to_char(utc, 'YYYY-MM-DD"T"HH24:MI:SS').concat(fraction).concat("Z")
+
+
+def _audience() -> CTE:
+    """The operators an event concerns: its own, and those whose routing rules match a tag."""
+    tag = cast(_RULES.c.field, Text).concat(":").concat(_RULES.c.value)
+    candidates = union_all(
+        select(bindparam("e_operator_id", type_=Uuid).label("op")),
+        select(_RULES.c.operator_id).where(
+            tag == any_(bindparam("e_route_tags", type_=ARRAY(String)))
+        ),
+    ).subquery("candidates")
+    operators = func.array_agg(candidates.c.op.distinct()).filter(candidates.c.op.is_not(None))
+    empty = cast(literal("{}"), ARRAY(Uuid))
+    return select(func.coalesce(operators, empty).label("ids")).cte("audience")
+
+
+def _event(changed: CTE | None) -> CTE:
+    """INSERT the event; with `changed`, only if that row was written, stamped from it."""
+    audience = _audience()
+    values: list[ColumnElement[Any]] = [
+        bindparam(f"e_{name}", type_=_EVENTS.c[name].type) for name in EVENT_COLUMNS
+    ]
+    data: ColumnElement[Any] = bindparam("e_data", type_=JSONB)
+    if changed is None:
+        sequence: ColumnElement[Any] = bindparam("e_sequence", type_=BigInteger)
+        occurred_at: ColumnElement[Any] = bindparam(
+            "e_occurred_at", type_=_EVENTS.c.occurred_at.type
+        )
+        source = select(*values, sequence, occurred_at, data, audience.c.ids)
+    else:
+        sequence, occurred_at = changed.c.version, changed.c.updated_at
+        stamps = func.jsonb_build_object(
+            "occurred_at", json_instant(occurred_at), "sequence", sequence
+        )
+        data = data.op("||", return_type=JSONB)(stamps)
+        both = audience.join(changed, true())  # one row each: the event only if the row changed
+        source = select(*values, sequence, occurred_at, data, audience.c.ids).select_from(both)
+    columns = [*EVENT_COLUMNS, "sequence", "occurred_at", "data", "audience"]
+    return (
+        insert(_EVENTS)
+        .from_select(columns, source, include_defaults=False)
+        .returning(
+            _EVENTS.c.id, _EVENTS.c.position, _EVENTS.c.type, _EVENTS.c.fund_id, _EVENTS.c.audience
+        )
+        .cte("event")
+    )
+
+
+def _deliveries(event: CTE) -> CTE:
+    """INSERT one delivery per endpoint of the audience whose filters accept the event.
+
+    Endpoints whose circuit is open or which are disabled get one too: it waits for them.
+    """
+    endpoint = _ENDPOINTS
+    fund_listed = exists().where(
+        _FUNDS.c.id == event.c.fund_id, _FUNDS.c.code == any_(endpoint.c.fund_codes)
+    )
+    accepted = (
+        select(func.gen_random_uuid(), event.c.id, endpoint.c.id, event.c.position, event.c.type)
+        .select_from(event.join(endpoint, endpoint.c.operator_id == any_(event.c.audience)))
+        .where(
+            or_(
+                func.cardinality(endpoint.c.event_types) == 0,
+                event.c.type == any_(endpoint.c.event_types),
+            ),
+            or_(func.cardinality(endpoint.c.fund_codes) == 0, fund_listed),
+        )
+    )
+    columns = ["id", "event_id", "endpoint_id", "position", "event_type"]
+    return (
+        insert(_DELIVERIES)
+        .from_select(columns, accepted, include_defaults=False)
+        .returning(_DELIVERIES.c.id, _DELIVERIES.c.endpoint_id)
+        .cte("delivery")
+    )
+
+
+def _delivery_columns(delivery: CTE) -> Sequence[ColumnElement[Any]]:
+    """What the statements return of each delivery written: id, endpoint, state, cap."""
+    return (
+        delivery.c.id,
+        delivery.c.endpoint_id,
+        cast(_ENDPOINTS.c.state, Text),
+        _ENDPOINTS.c.max_in_flight,
+    )
+
+
+def _with_endpoint(delivery: CTE) -> Any:
+    return delivery.join(_ENDPOINTS, _ENDPOINTS.c.id == delivery.c.endpoint_id)
+
+
+@cache
+def publish_statement() -> Select[Any]:
+    """Write an event, its audience and its deliveries; one row per delivery written.
+
+    Parameters: `e_` + `EVENT_COLUMNS`, `e_sequence`, `e_occurred_at`, `e_data`, `e_route_tags`.
+    """
+    delivery = _deliveries(_event(None))
+    return select(*_delivery_columns(delivery)).select_from(_with_endpoint(delivery))
+
+
+@cache
+def change_statement(
+    table: Table, columns: tuple[str, ...], audited: tuple[str, ...], with_event: bool
+) -> Select[Any]:
+    """Write a versioned row change and its audit entry (and event); RETURNING the version.
+
+    Parameters: `w_id`, `w_version` (where), `v_<column>` (values), `a_<column>` (audit
+    entry) and the event's, those of `publish_statement` but `e_sequence` and
+    `e_occurred_at` (taken from the row).
+    Returns no row when the row is not at `w_version`; else one row per delivery written
+    (at least one, with NULL delivery columns when there are none).
+    """
+    changed = (
+        update(table)
+        .where(
+            table.c.id == bindparam("w_id", type_=table.c.id.type),
+            table.c.version == bindparam("w_version", type_=table.c.version.type),
+        )
+        .values(
+            {name: bindparam(f"v_{name}", type_=table.c[name].type) for name in columns}
+            | {"version": table.c.version + 1, "updated_at": func.now()}
+        )
+        .returning(table.c.version, table.c.updated_at)
+        .cte("changed")
+    )
+    entry_values = [bindparam(f"a_{name}", type_=_ENTRIES.c[name].type) for name in audited]
+    entry = (
+        insert(_ENTRIES)
+        .from_select(audited, select(*entry_values).select_from(changed), include_defaults=False)
+        .cte("entry")
+    )
+    if not with_event:
+        return select(changed.c.version, changed.c.updated_at).add_cte(entry)
+    delivery = _deliveries(_event(changed))
+    return (
+        select(changed.c.version, changed.c.updated_at, *_delivery_columns(delivery))
+        .select_from(changed.outerjoin(_with_endpoint(delivery), true()))
+        .add_cte(entry)
+    )
