@@ -26,11 +26,26 @@ SORTS = {
 }
 
 
+_WITH_FUND = select(Application).options(joinedload(Application.fund))
+"""Applications with their fund (built once: loader options cost to build)."""
+
+
+def projects_shown_to(principal: Principal) -> Select[uuid.UUID] | None:
+    """For an operator, the ids of the projects it may read: those with an application
+    submitted to one of its funds (`shared.projects.repository.readable`); else None."""
+    if principal.role is not Role.OPERATOR:
+        return None
+    return select(Application.project_id).where(
+        Application.operator_id == principal.operator_id,
+        Application.submitted_at.is_not(None),
+    )
+
+
 def readable(principal: Principal) -> Select[Application]:
     """Applications the principal may see: admins all, territories theirs, operators those
     submitted to their funds, observers none.
     """
-    statement = select(Application).options(joinedload(Application.fund))
+    statement = _WITH_FUND
     if principal.role is Role.OPERATOR:
         return statement.where(
             Application.operator_id == principal.operator_id,

@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from shared.applications import repository as application_repository
 from shared.applications.schemas import ProjectSnapshot
 from shared.auth.principal import Principal
 from shared.eligibility import views
@@ -40,7 +41,12 @@ async def screen_project(
     now: datetime | None = None,
 ) -> ProjectScreening:
     """Evaluate every open fund's current ruleset on a project the principal may read."""
-    project = await project_service.get(session, principal, project_id)
+    project = await project_service.get(
+        session,
+        principal,
+        project_id,
+        operator_projects=application_repository.projects_shown_to(principal),
+    )
     moment = now or datetime.now(UTC)
     snapshot = ProjectSnapshot.model_validate(
         {**project_service.to_read(project).model_dump(), "project_id": project.id}

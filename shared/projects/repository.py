@@ -1,11 +1,11 @@
 """Queries over projects, scoped to what the principal may see."""
 
 import uuid
+from typing import Any
 
-from sqlalchemy import Select, exists, false, select
+from sqlalchemy import Select, false, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.applications.models import Application
 from shared.auth.models import Role
 from shared.auth.principal import Principal
 from shared.db.filters import TimeWindow, contains_pattern
@@ -24,19 +24,19 @@ SORTS = {
 }
 
 
-def readable(principal: Principal) -> Select[Project]:
-    """Projects the principal may see: admins all, territories theirs, operators those with
-    an application submitted to one of their funds, observers none.
+def readable(
+    principal: Principal, *, operator_projects: Select[Any] | None = None
+) -> Select[Project]:
+    """Projects the principal may see: admins all, territories theirs, observers none, and
+    operators the ids `operator_projects` selects — those that applied to their funds, which
+    the applications domain knows (`shared.applications.repository.projects_shown_to`);
+    without it, an operator sees none.
     """
     statement = select(Project)
     if principal.role is Role.OPERATOR:
-        return statement.where(
-            exists().where(
-                Application.project_id == Project.id,
-                Application.operator_id == principal.operator_id,
-                Application.submitted_at.is_not(None),
-            )
-        )
+        if operator_projects is None:
+            return statement.where(false())
+        return statement.where(Project.id.in_(operator_projects))
     if principal.role is Role.OBSERVER:
         return statement.where(false())
     return statement.where(territory_condition(principal, Project.territory_id))
@@ -70,10 +70,16 @@ def filtered(
 
 
 async def get_readable(
-    session: AsyncSession, principal: Principal, project_id: uuid.UUID, *, for_update: bool = False
+    session: AsyncSession,
+    principal: Principal,
+    project_id: uuid.UUID,
+    *,
+    for_update: bool = False,
+    operator_projects: Select[Any] | None = None,
 ) -> Project | None:
     """One project if the principal may see it (optionally locked for update)."""
-    statement = readable(principal).where(Project.id == project_id)
+    statement = readable(principal, operator_projects=operator_projects)
+    statement = statement.where(Project.id == project_id)
     if for_update:
         statement = statement.with_for_update()
     return await session.scalar(statement)

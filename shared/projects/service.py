@@ -4,7 +4,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import Select, func
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.audit import service as audit_service
@@ -42,10 +42,18 @@ def to_read(project: Project) -> ProjectRead:
 
 
 async def get(
-    session: AsyncSession, principal: Principal, project_id: uuid.UUID, *, for_update: bool = False
+    session: AsyncSession,
+    principal: Principal,
+    project_id: uuid.UUID,
+    *,
+    for_update: bool = False,
+    operator_projects: Select[Any] | None = None,
 ) -> Project:
-    """A project the principal may see, or `ProjectNotFound` (never another tenant's)."""
-    project = await repository.get_readable(session, principal, project_id, for_update=for_update)
+    """A project the principal may see, or `ProjectNotFound` (never another tenant's);
+    `operator_projects` as in `repository.readable`."""
+    project = await repository.get_readable(
+        session, principal, project_id, for_update=for_update, operator_projects=operator_projects
+    )
     if project is None:
         raise ProjectNotFound(f"no project with id {project_id}")
     return project

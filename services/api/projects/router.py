@@ -24,9 +24,12 @@ from services.api.lists import (
 from services.api.pages import history_page, page_of
 from services.api.problems import problems
 from services.api.routing import TidiRoute
+from shared.applications import repository as application_repository
 from shared.audit.schemas import AuditEntryRead
+from shared.auth.principal import Principal
 from shared.projects import repository, service
 from shared.projects.enums import Priority, ProjectNature, ProjectStatus
+from shared.projects.models import Project
 from shared.projects.schemas import ProjectCreate, ProjectRead, ProjectUpdate, TransitionRequest
 from shared.schemas import Page
 
@@ -63,7 +66,9 @@ async def list_projects(
     applied to their funds.
     """
     statement = repository.filtered(
-        repository.readable(principal),
+        repository.readable(
+            principal, operator_projects=application_repository.projects_shown_to(principal)
+        ),
         status=status,
         territory_id=territory_id,
         region=region,
@@ -110,7 +115,7 @@ async def get_project(
     principal: RecordReader, session: SessionDep, project_id: uuid.UUID, response: Response
 ) -> ProjectRead:
     """One project; its `ETag` is needed to change it."""
-    project = await service.get(session, principal, project_id)
+    project = await _readable(session, principal, project_id)
     with_etag(response, project.version)
     return service.to_read(project)
 
@@ -136,8 +141,14 @@ async def get_project_history(
     principal: RecordReader, session: SessionDep, project_id: uuid.UUID, page: PageDep
 ) -> Page[AuditEntryRead]:
     """Every recorded change of the project, newest first, with actor and reason."""
-    project = await service.get(session, principal, project_id)
+    project = await _readable(session, principal, project_id)
     return await history_page(session, "project", project.id, page)
+
+
+async def _readable(session: SessionDep, principal: Principal, project_id: uuid.UUID) -> Project:
+    """A project the key may read (operators: those that applied to their funds)."""
+    shown = application_repository.projects_shown_to(principal)
+    return await service.get(session, principal, project_id, operator_projects=shown)
 
 
 def _headers(project_id: uuid.UUID, version: int) -> dict[str, str]:
