@@ -1,4 +1,4 @@
-"""Alembic environment: async engine on DATABASE_URL, metadata from shared.db.models."""
+"""Alembic environment: async engine on DATABASE_URL, metadata from migrations.models."""
 
 import asyncio
 
@@ -7,7 +7,7 @@ from sqlalchemy import pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from shared.db.models import Base
+from migrations.models import Base
 from shared.settings import get_settings
 
 config = context.config

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import Table, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.db.models import Base, Fund, Operator, Region
+from migrations.models import Base, Fund, Operator, Region
 from shared.reference import programme
 from shared.reference.files import count_rows, data_path, read_rows
 from shared.reference.seed import seed_geography, seed_programme

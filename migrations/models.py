@@ -1,4 +1,5 @@
-"""Imports every domain's models so the mapper registry (and Alembic) sees them all."""
+"""The model registry: every domain's models, so Alembic (`alembic check`, autogenerate)
+sees the whole schema. Lives beside the migrations: no domain imports it."""
 
 from shared.applications.models import Application
 from shared.audit.models import AuditEntry
