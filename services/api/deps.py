@@ -3,6 +3,7 @@
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
 
@@ -21,14 +22,21 @@ from shared.jobs import JobRequest, enqueue_all, take_deferred_jobs
 logger = logging.getLogger("tidi.api")
 
 
+_READS = frozenset({"GET", "HEAD"})
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One session per request: committed right after the endpoint, then jobs enqueued
     and revoked keys announced.
 
     Services never commit; an exception anywhere rolls everything back and the
-    deferred jobs and revocation notices are dropped with it.
+    deferred jobs and revocation notices are dropped with it. A read (GET, HEAD) gets an
+    autocommit session: no BEGIN and COMMIT round trips around its queries, and any
+    attempt to write through the ORM is refused.
     """
-    async with _session(request, request.app.state.sessionmaker) as session:
+    state = request.app.state
+    makers = state.statement_sessionmaker if request.method in _READS else state.sessionmaker
+    async with _session(request, makers) as session:
         yield session
 
 
@@ -120,7 +128,7 @@ class Authorize:
         return principal
 
 
-def public() -> None:
+async def public() -> None:
     """Marker: this operation needs no key (health, metrics, documentation)."""
 
 
@@ -136,27 +144,32 @@ Public = Depends(public)
 
 
 # --- collections and concurrency ------------------------------------------------------
+@dataclass(frozen=True, slots=True)
 class PageParams:
-    """`limit` and `cursor` query parameters of every collection."""
+    """A collection page: its size and where it starts."""
 
-    def __init__(
-        self,
-        request: Request,
-        limit: Annotated[
-            int | None,
-            Query(ge=1, le=1000, description="Page size (default 50, at most 200)."),
-        ] = None,
-        cursor: Annotated[
-            str | None,
-            Query(max_length=2000, description="`next_cursor` of the previous page."),
-        ] = None,
-    ) -> None:
-        settings = request.app.state.settings
-        self.limit = min(limit or settings.PAGE_SIZE_DEFAULT, settings.PAGE_SIZE_MAX)
-        self.cursor = cursor
+    limit: int
+    cursor: str | None
 
 
-PageDep = Annotated[PageParams, Depends()]
+async def page_params(
+    request: Request,
+    limit: Annotated[
+        int | None,
+        Query(ge=1, le=1000, description="Page size (default 50, at most 200)."),
+    ] = None,
+    cursor: Annotated[
+        str | None,
+        Query(max_length=2000, description="`next_cursor` of the previous page."),
+    ] = None,
+) -> PageParams:
+    """`limit` and `cursor` query parameters of every collection (async: a plain function
+    dependency would run in the thread pool)."""
+    settings = request.app.state.settings
+    return PageParams(min(limit or settings.PAGE_SIZE_DEFAULT, settings.PAGE_SIZE_MAX), cursor)
+
+
+PageDep = Annotated[PageParams, Depends(page_params)]
 
 
 async def if_match(

@@ -30,7 +30,7 @@ SortParam = Annotated[
 ]
 
 
-def time_window(
+async def time_window(
     created_after: CreatedAfter = None,
     created_before: CreatedBefore = None,
     updated_since: UpdatedSince = None,

@@ -11,13 +11,15 @@ from shared.funds.models import Fund, FundStatus
 from shared.operators.models import Operator
 
 BY_CODE = SortKey("code", ((Fund.code, False),))
+_WITH_OPERATOR = select(Fund).options(joinedload(Fund.operator))
+"""Funds with their operator (built once: loader options cost to build)."""
 
 
 def list_statement(
     *, status: FundStatus | None, operator: str | None, open_at: datetime | None
 ) -> Select[Fund]:
     """Funds filtered by status, operator code and a moment their window contains."""
-    statement = select(Fund).options(joinedload(Fund.operator))
+    statement = _WITH_OPERATOR
     if status is not None:
         statement = statement.where(Fund.status == status)
     if operator is not None:
@@ -35,6 +37,4 @@ def list_statement(
 
 async def get_by_code(session: AsyncSession, code: str) -> Fund | None:
     """One fund by code, with its operator."""
-    return await session.scalar(
-        select(Fund).options(joinedload(Fund.operator)).where(Fund.code == code)
-    )
+    return await session.scalar(_WITH_OPERATOR.where(Fund.code == code))
