@@ -26,6 +26,7 @@ from sqlalchemy import (
     bindparam,
     func,
     insert,
+    literal_column,
     or_,
     select,
     update,
@@ -45,6 +46,15 @@ ATTEMPTABLE: Final = (HealthState.HEALTHY, HealthState.DEGRADED)
 NOW: Final = func.clock_timestamp(type_=DateTime(timezone=True))
 """The time now, not the transaction's start: a lease runs from its claim."""
 PENDING: Final = DeliveryStatus.PENDING
+
+
+def pending(delivery: type[WebhookDelivery]) -> ColumnElement[bool]:
+    """The delivery is pending: written as a constant, not a parameter, so the planner of a
+    prepared statement sees that the indexes on pending deliveries (partial, `WHERE status =
+    'pending'`) apply; with a parameter, a generic plan would scan the whole table."""
+    return delivery.status == literal_column(f"'{PENDING.value}'")
+
+
 _ENDPOINT: Final = bindparam("endpoint", type_=Uuid)
 _LEASE: Final = bindparam("lease", type_=Interval)
 _NO_ID: Final = uuid.UUID(int=0)
@@ -140,7 +150,7 @@ def _oldest(*conditions: ColumnElement[bool]) -> ScalarSelect[uuid.UUID]:
     """The endpoint's oldest pending, unleased delivery meeting `conditions`, row-locked."""
     return (
         select(_LATER.id)
-        .where(_LATER.endpoint_id == _ENDPOINT, _LATER.status == PENDING, unleased(_LATER))
+        .where(_LATER.endpoint_id == _ENDPOINT, pending(_LATER), unleased(_LATER))
         .where(*conditions)
         .order_by(_LATER.position)
         .limit(1)
@@ -174,7 +184,7 @@ def _take(*conditions: ColumnElement[bool], probe: bool = False) -> Update:
 
 CLAIM_BY_ID: Final = _take(
     WebhookDelivery.id == bindparam("delivery", type_=Uuid),
-    WebhookDelivery.status == PENDING,
+    pending(WebhookDelivery),
     WebhookDelivery.attempts == bindparam("attempt", type_=Integer) - 1,
     WebhookDelivery.next_attempt_at <= NOW + timedelta(seconds=2),
     unleased(WebhookDelivery),
@@ -230,7 +240,7 @@ CAP: Final = select(WebhookEndpoint.max_in_flight).where(WebhookEndpoint.id == _
 
 NEXT_DUE: Final = (
     select(WebhookDelivery.id, WebhookDelivery.attempts)
-    .where(WebhookDelivery.endpoint_id == _ENDPOINT, WebhookDelivery.status == PENDING)
+    .where(WebhookDelivery.endpoint_id == _ENDPOINT, pending(WebhookDelivery))
     .where(WebhookDelivery.next_attempt_at <= NOW, unleased(WebhookDelivery))
     .order_by(WebhookDelivery.position)
     .limit(1)

@@ -32,7 +32,7 @@ from sqlalchemy.orm import aliased
 from shared.events.models import Event
 from shared.webhooks.health import HealthState
 from shared.webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from shared.webhooks.repository import ATTEMPTABLE, NOW, PENDING, unleased
+from shared.webhooks.repository import ATTEMPTABLE, NOW, PENDING, pending, unleased
 
 _UNSYNCHRONIZED: Final = {"synchronize_session": False}
 _ENDPOINT: Final = bindparam("endpoint", type_=Uuid)
@@ -49,7 +49,7 @@ def _count(result: Any) -> int:
 _LANE_STARTS: Final = (
     select(WebhookDelivery.id, WebhookDelivery.attempts)
     .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
-    .where(WebhookDelivery.endpoint_id == _ENDPOINT, WebhookDelivery.status == PENDING)
+    .where(WebhookDelivery.endpoint_id == _ENDPOINT, pending(WebhookDelivery))
     .where(WebhookEndpoint.state.in_(ATTEMPTABLE))
     .order_by(WebhookDelivery.position)
     .limit(
@@ -70,7 +70,7 @@ def _stranded() -> Update:
     """Due deliveries no job or lane holds, of endpoints with no live lane, ≤ cap each."""
     live = (
         select(WebhookDelivery.endpoint_id)
-        .where(WebhookDelivery.status == PENDING, WebhookDelivery.locked_until > NOW)
+        .where(pending(WebhookDelivery), WebhookDelivery.locked_until > NOW)
         .distinct()
         .cte("live")
     )
@@ -81,7 +81,7 @@ def _stranded() -> Update:
         select(WebhookDelivery.id, WebhookEndpoint.max_in_flight, rank.label("rank"))
         .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
         .where(
-            WebhookDelivery.status == PENDING,
+            pending(WebhookDelivery),
             WebhookDelivery.next_attempt_at < NOW - bindparam("grace", type_=Interval),
             unleased(WebhookDelivery),
             WebhookEndpoint.state.in_(ATTEMPTABLE),
@@ -120,7 +120,7 @@ _PROBES_DUE: Final = select(WebhookEndpoint.id, WebhookEndpoint.probes).where(
     WebhookEndpoint.state == HealthState.CIRCUIT_OPEN,
     WebhookEndpoint.next_probe_at.is_(None) | (WebhookEndpoint.next_probe_at <= func.now()),
     select(WebhookDelivery.id)
-    .where(WebhookDelivery.endpoint_id == WebhookEndpoint.id, WebhookDelivery.status == PENDING)
+    .where(WebhookDelivery.endpoint_id == WebhookEndpoint.id, pending(WebhookDelivery))
     .exists(),
 )
 
@@ -192,7 +192,7 @@ _NULL_PAYLOADS: Final = _payloads_to_null()
 _EXPIRE_DELIVERIES: Final = (
     update(WebhookDelivery)
     .where(Event.id == WebhookDelivery.event_id, Event.data.is_(None))
-    .where(WebhookDelivery.status == PENDING, unleased(WebhookDelivery))
+    .where(pending(WebhookDelivery), unleased(WebhookDelivery))
     .values(status=DeliveryStatus.FAILED, last_error="payload_expired", locked_until=None)
     .execution_options(**_UNSYNCHRONIZED)
 )

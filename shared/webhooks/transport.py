@@ -24,6 +24,8 @@ from shared.webhooks.ssrf import (
 )
 
 DEFAULT_LIMITS: Final = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+COALESCE_BYTES: Final = 64 * 1024
+"""Bytes a stream holds back before writing them anyway (see `CoalescedStream`)."""
 
 _HTTPX_ERRORS: Final[dict[type[Exception], type[httpx.TransportError]]] = {
     httpcore.ConnectTimeout: httpx.ConnectTimeout,
@@ -59,11 +61,77 @@ def _httpx_errors(request: httpx.Request) -> Iterator[None]:
         raise mapped(str(exc), request=request) from exc
 
 
+class CoalescedStream(httpcore.AsyncNetworkStream):
+    """A network stream whose writes wait for the next read: a request's head and body leave
+    in one system call (httpcore writes them apart), up to `COALESCE_BYTES` held at once.
+
+    A delivery is small and its answer is read right after it is sent, so holding writes
+    until then changes no exchange; it saves a system call per request, which a delivery
+    worker otherwise spends much of its time in. httpcore's documented stream interface.
+    """
+
+    def __init__(self, inner: httpcore.AsyncNetworkStream) -> None:
+        """Wrap a connected stream."""
+        self._inner = inner
+        self._held: list[bytes] = []
+        self._size = 0
+        self._timeout: float | None = None
+
+    async def write(
+        self,
+        buffer: bytes,
+        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's stream interface
+    ) -> None:
+        """Hold `buffer` until the next read (write at once past `COALESCE_BYTES`)."""
+        self._held.append(buffer)
+        self._size += len(buffer)
+        self._timeout = timeout
+        if self._size >= COALESCE_BYTES:
+            await self._flush()
+
+    async def read(
+        self,
+        max_bytes: int,
+        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's stream interface
+    ) -> bytes:
+        """Write what is held, then read."""
+        await self._flush()
+        return await self._inner.read(max_bytes, timeout)
+
+    async def aclose(self) -> None:
+        """Close the stream (anything held is dropped with the connection)."""
+        self._held.clear()
+        await self._inner.aclose()
+
+    async def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's stream interface
+    ) -> httpcore.AsyncNetworkStream:
+        """Upgrade the connection; its TLS stream holds its writes the same way."""
+        await self._flush()
+        secured = await self._inner.start_tls(ssl_context, server_hostname, timeout)
+        return CoalescedStream(secured)
+
+    def get_extra_info(self, info: str) -> object:
+        """What the inner stream says (socket, TLS object, whether it is readable)."""
+        return self._inner.get_extra_info(info)
+
+    async def _flush(self) -> None:
+        if self._held:
+            data = b"".join(self._held)
+            self._held.clear()
+            self._size = 0
+            await self._inner.write(data, self._timeout)
+
+
 class GuardedNetworkBackend(httpcore.AsyncNetworkBackend):
     """An httpcore network backend that connects only to addresses `resolve_and_vet` passed.
 
     httpcore asks its backend to open `host`:`port` for each new connection; this backend
-    resolves and vets the host, then has the inner backend open a socket to a vetted IP.
+    resolves and vets the host, then has the inner backend open a socket to a vetted IP
+    (its streams coalesce writes: `CoalescedStream`).
     The request URL is untouched, so the `Host` header, the TLS SNI and the certificate
     check all use the original host name. Unix sockets are refused.
     """
@@ -122,7 +190,7 @@ class GuardedNetworkBackend(httpcore.AsyncNetworkBackend):
         error: httpcore.ConnectError | None = None
         for address in vetted.addresses:
             try:
-                return await self._inner.connect_tcp(
+                stream = await self._inner.connect_tcp(
                     address,
                     port,
                     timeout=timeout,
@@ -131,6 +199,8 @@ class GuardedNetworkBackend(httpcore.AsyncNetworkBackend):
                 )
             except httpcore.ConnectError as exc:
                 error = exc
+            else:
+                return CoalescedStream(stream)
         if error is None:
             raise ResolutionError(host, "no address")
         raise error
