@@ -81,6 +81,10 @@ class Settings(BaseSettings):
     # --- worker
     WORKER_HEARTBEAT_SECONDS: Annotated[int, Field(ge=1, le=3600)] = 30
     WORKER_QUEUE_NAME: str = "tidi:queue"
+    WORKER_METRICS_PORT: Annotated[int | None, Field(ge=1, le=65535)] = Field(
+        default=None,
+        description="Port of a `tidi worker`'s own Prometheus endpoint (unset: none).",
+    )
 
     # --- webhooks (the delivery policy; tests compress the durations)
     WEBHOOK_ALLOW_HOSTS: list[str] = Field(

@@ -6,6 +6,7 @@ import logging
 import os
 import signal
 from collections.abc import Iterator
+from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Annotated
 
@@ -91,6 +92,8 @@ def serve(
     import uvicorn
 
     settings = fresh_settings()
+    if workers > 1:
+        _share_metrics(settings.VAR_DIR / "metrics")
     uvicorn.run(
         "services.api.main:app_factory",
         factory=True,
@@ -101,6 +104,18 @@ def serve(
         log_config=None,
         proxy_headers=True,
     )
+
+
+def _share_metrics(directory: Path) -> None:
+    """Prometheus multiprocess mode for the worker processes: each writes its counters in
+    `directory` (emptied now), and `/metrics` in any of them sums them all. An operator's
+    own `PROMETHEUS_MULTIPROC_DIR` is kept."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory.resolve())
 
 
 def worker(

@@ -3,13 +3,14 @@
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, NotRequired, TypedDict
+from typing import NotRequired, TypedDict
 
 from arq import ArqRedis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.jobs import enqueue_all, take_deferred_jobs
 from shared.settings import Settings
+from shared.webhooks.deliverer import Deliverer
 
 logger = logging.getLogger("tidi.worker")
 
@@ -18,7 +19,8 @@ class WorkerContext(TypedDict):
     """The `ctx` of every job, cron and hook.
 
     arq puts its pool in `redis` and, for a job run, `job_id` and `job_try` (1 on the
-    first run); `on_startup` builds the rest once per worker process.
+    first run); `on_startup` builds the rest once per worker process. The two webhook
+    workers of a process share one context: its `deliverer`, counted by `users`.
     """
 
     redis: ArqRedis
@@ -27,12 +29,12 @@ class WorkerContext(TypedDict):
     sessionmaker: async_sessionmaker[AsyncSession]
     job_id: NotRequired[str]
     job_try: NotRequired[int]
+    deliverer: NotRequired[Deliverer]
+    users: NotRequired[int]
 
 
 @asynccontextmanager
-async def job_session(
-    ctx: WorkerContext | dict[str, Any],
-) -> AsyncIterator[AsyncSession]:
+async def job_session(ctx: WorkerContext) -> AsyncIterator[AsyncSession]:
     """A session committed when the block succeeds; its deferred jobs enqueued after.
 
     A failed enqueue is logged: the database holds the work, a relay or sweeper catches up.

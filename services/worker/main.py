@@ -1,16 +1,15 @@
-"""arq `WorkerSettings`: the only registry of jobs and crons."""
+"""arq `WorkerSettings`: the only registry of jobs and crons, each counted and timed."""
 
-from collections.abc import Callable, Coroutine
-from typing import Any, Concatenate, cast
+from typing import Any
 
 from arq import cron, func
 from arq.connections import RedisSettings
 from arq.cron import CronJob
-from arq.typing import WorkerCoroutine
 from arq.worker import Function
 
 from services.worker.context import WorkerContext
-from services.worker.jobs import applications, system, webhooks
+from services.worker.jobs import applications, eligibility, system, webhooks
+from services.worker.metrics import Job, observed
 from shared.db.engine import create_engine, create_sessionmaker
 from shared.jobs import queue_name
 from shared.settings import Settings, get_settings
@@ -18,76 +17,46 @@ from shared.webhooks.jobs import DELIVER_JOB, FIRST_ATTEMPT_QUEUE, RETRY_QUEUE
 from shared.webhooks.recovery import RECOVER_JOB
 from shared.webhooks.sweeper import PROBE_JOB
 
-# A delivery job's outcome lives in PostgreSQL: nothing to keep in Redis, and a job id
-# `{delivery_id}:{attempt}` must be enqueueable again by the sweeper once it has run.
-WEBHOOK_FUNCTIONS: list[Function] = [
-    func(webhooks.deliver, name=DELIVER_JOB, max_tries=3, keep_result=0),
-    func(webhooks.probe, name=PROBE_JOB, max_tries=1, keep_result=0),
-]
-
 MAIN_POOL_SIZE = 5
 
 
-def arq_job(
-    job: Callable[Concatenate[WorkerContext, ...], Coroutine[Any, Any, Any]],
-) -> WorkerCoroutine:
-    """`job` as arq's registry types it: arq declares `ctx` a plain dict, the jobs declare
-    the keys they read (`WorkerContext`).
-    """
-    return cast("WorkerCoroutine", job)
+def job(name: str, run: Job, **options: Any) -> Function:
+    """A job of the registry under `name` (arq's `func` options pass through)."""
+    return func(observed(name, run), name=name, **options)
 
+
+def periodic(name: str, run: Job, **options: Any) -> CronJob:
+    """A cron job under `name`, `unique` so several workers never run the same tick twice."""
+    return cron(observed(name, run), name=name, unique=True, **options)
+
+
+# A delivery job's outcome lives in PostgreSQL: nothing to keep in Redis, and a job id
+# `{delivery_id}:{attempt}` must be enqueueable again by the sweeper once it has run.
+WEBHOOK_FUNCTIONS: list[Function] = [
+    job(DELIVER_JOB, webhooks.deliver, max_tries=3, keep_result=0),
+    job(PROBE_JOB, webhooks.probe, max_tries=1, keep_result=0),
+]
 
 FUNCTIONS: list[Function] = [
-    func(arq_job(system.ping), name="system.ping", max_tries=3),
-    func(webhooks.recover, name=RECOVER_JOB, max_tries=5),
-    func(
-        arq_job(applications.score_application), name="eligibility.score_application", max_tries=5
-    ),
-    func(
-        "services.worker.jobs.eligibility.rescore_fund",
-        name="eligibility.rescore_fund",
-        max_tries=5,
-    ),
+    job("system.ping", system.ping, max_tries=3),
+    job(RECOVER_JOB, webhooks.recover, max_tries=5),
+    job("eligibility.score_application", applications.score_application, max_tries=5),
+    job("eligibility.rescore_fund", eligibility.rescore_fund, max_tries=5),
 ]
 
 
 def cron_jobs(settings: Settings) -> list[CronJob]:
-    """Periodic jobs; `unique` so several workers never run the same tick twice."""
+    """Periodic jobs."""
     beat = settings.WORKER_HEARTBEAT_SECONDS
     seconds = set(range(0, 60, beat)) if beat < 60 else {0}
     return [
-        cron(
-            arq_job(system.heartbeat),
-            name="system.heartbeat",
-            second=seconds,
-            unique=True,
-            run_at_startup=True,
-        ),
-        cron(
-            webhooks.sweep_deliveries,
-            name="webhooks.sweep",
-            second=set(range(0, 60, 5)),
-            unique=True,
-        ),
-        cron(webhooks.retention, name="webhooks.retention", minute={23}, second={0}, unique=True),
-        cron(
-            arq_job(applications.relay_unscored),
-            name="eligibility.relay_unscored",
-            second={0, 30},
-            unique=True,
-        ),
-        cron(
-            arq_job(applications.expire_drafts),
-            name="applications.expire_drafts",
-            second={5},
-            unique=True,
-        ),
-        cron(
-            arq_job(applications.purge_idempotency_records),
-            name="idempotency.purge",
-            minute={17},
-            second={0},
-            unique=True,
+        periodic("system.heartbeat", system.heartbeat, second=seconds, run_at_startup=True),
+        periodic("webhooks.sweep", webhooks.sweep_deliveries, second=set(range(0, 60, 5))),
+        periodic("webhooks.retention", webhooks.retention, minute={23}, second={0}),
+        periodic("eligibility.relay_unscored", applications.relay_unscored, second={0, 30}),
+        periodic("applications.expire_drafts", applications.expire_drafts, second={5}),
+        periodic(
+            "idempotency.purge", applications.purge_idempotency_records, minute={17}, second={0}
         ),
     ]
 
@@ -105,22 +74,22 @@ async def on_shutdown(ctx: WorkerContext) -> None:
     await ctx["engine"].dispose()
 
 
-async def on_webhook_startup(ctx: dict[str, Any]) -> None:
+async def on_webhook_startup(ctx: WorkerContext) -> None:
     """The two webhook workers of a process share one context: build it once."""
     ctx["users"] = ctx.get("users", 0) + 1
-    if "engine" not in ctx:
+    if ctx["users"] == 1:
         settings: Settings = ctx.setdefault("settings", get_settings())
         ctx["engine"] = create_engine(settings)  # the lanes' statements run on it too
         ctx["sessionmaker"] = create_sessionmaker(ctx["engine"])
         await webhooks.startup(ctx)
 
 
-async def on_webhook_shutdown(ctx: dict[str, Any]) -> None:
+async def on_webhook_shutdown(ctx: WorkerContext) -> None:
     """The last webhook worker to stop closes the HTTP client and the pool."""
     ctx["users"] -= 1
-    if ctx["users"] == 0:
+    if ctx["users"] == 0:  # the next start builds them again
         await webhooks.shutdown(ctx)
-        await ctx.pop("engine").dispose()
+        await ctx["engine"].dispose()
 
 
 def webhook_worker_options(

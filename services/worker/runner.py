@@ -5,6 +5,7 @@ import signal
 from typing import Any
 
 from arq.worker import Worker
+from prometheus_client import start_http_server
 
 from services.worker.main import all_worker_options
 from shared.settings import Settings
@@ -36,7 +37,10 @@ async def close_workers(workers: list[Worker]) -> None:
 
 
 def serve_workers(settings: Settings, *, burst: bool = False) -> None:
-    """`tidi worker`: run until SIGINT or SIGTERM."""
+    """`tidi worker`: run until SIGINT or SIGTERM; its job and webhook attempt metrics are
+    served on `API_HOST`:`WORKER_METRICS_PORT` when that is set."""
+    if settings.WORKER_METRICS_PORT is not None:
+        start_http_server(settings.WORKER_METRICS_PORT, addr=settings.API_HOST)
 
     async def main() -> None:
         workers = build_workers(settings, burst=burst)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
+from prometheus_client import Counter, Histogram
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from shared.jobs import JobRequest
@@ -32,6 +33,16 @@ from shared.webhooks.sender import Attempt, Sender
 
 logger = logging.getLogger("tidi.webhooks")
 
+ATTEMPTS: Final = Counter(
+    "tidi_webhook_attempts_total",
+    "Webhook delivery attempts by outcome, and the state they left the delivery in",
+    ["outcome", "delivery_status"],
+)
+ATTEMPT_DURATION: Final = Histogram(
+    "tidi_webhook_attempt_duration_seconds",
+    "Webhook delivery attempt time (the HTTP exchange)",
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
 _TOUCH_SUCCESS_EVERY: Final = timedelta(seconds=60)
 _CAP_TTL_SECONDS: Final = 30.0
 """How long a worker trusts the in-flight cap it read (a PATCH takes effect within it)."""
@@ -263,6 +274,8 @@ class Deliverer:
         self, claimed: Claimed, attempt: Attempt, *, chain: bool, final_error: str | None = None
     ) -> Claimed | None:
         record = self._record_of(claimed, attempt, final_error)
+        ATTEMPTS.labels(record.outcome, record.status.value).inc()
+        ATTEMPT_DURATION.observe(record.duration_ms / 1000)
         if final_error is None and _health_changes(claimed.row, attempt.outcome):
             async with self._sessions() as session, session.begin():
                 await endpoint_health.record_attempt(

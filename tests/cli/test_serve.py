@@ -44,13 +44,14 @@ def worker_processes(process: subprocess.Popen[bytes]) -> list[psutil.Process]:
     return [child for child in children if "resource_tracker" not in " ".join(child.cmdline())]
 
 
-def test_two_workers_answer_and_sigterm_stops_them_all(
-    engine: AsyncEngine, test_settings: Settings
+def test_two_workers_answer_share_their_metrics_and_sigterm_stops_them_all(
+    engine: AsyncEngine, test_settings: Settings, tmp_path: Path
 ) -> None:
     port = free_port()
     env = os.environ | {
         "DATABASE_URL": test_settings.database_url(),
         "REDIS_URL": test_settings.redis_url(),
+        "VAR_DIR": str(tmp_path),
     }
     command = [str(TIDI), "serve", "--workers", "2", "--port", str(port)]
     process = subprocess.Popen(command, env=env, start_new_session=True)  # noqa: S603
@@ -60,6 +61,16 @@ def test_two_workers_answer_and_sigterm_stops_them_all(
         while len(workers := worker_processes(process)) < 2 and time.monotonic() < deadline:
             time.sleep(0.2)
         assert len(workers) == 2, workers
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(30):  # a connection each: both processes answer some
+            assert httpx.get(f"{base}/readyz", timeout=5).status_code == 200
+        metrics = httpx.get(f"{base}/metrics", timeout=5).text
+        readiness = 'tidi_http_requests_total{method="GET",route="/readyz",status="200"} '
+        counts = [float(line.removeprefix(readiness)) for line in metrics.splitlines()
+                  if line.startswith(readiness)]  # fmt: skip
+        assert counts == [30.0]  # summed over the processes, whichever answered
+        writers = {path.stem.rsplit("_", 1)[-1] for path in (tmp_path / "metrics").glob("*.db")}
+        assert len(writers) >= 2  # counters written by each worker process
 
         process.send_signal(signal.SIGTERM)
 

@@ -5,12 +5,13 @@ from typing import Literal
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 
 from services.api.deps import Public
 from services.api.routing import TidiRoute
+from services.api.system.metrics import live_metrics, recorded_metrics
 
 router = APIRouter(tags=["system"], route_class=TidiRoute, dependencies=[Public])
 
@@ -57,9 +58,11 @@ async def get_readiness(request: Request) -> JSONResponse:
     response_class=Response,
     responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
 )
-async def get_metrics() -> Response:
-    """HTTP latency and counts, job and queue metrics, in Prometheus text format."""
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+async def get_metrics(request: Request) -> Response:
+    """HTTP latency and counts, job runs and durations, webhook attempts by outcome, queue
+    depths, the outbox's lag and endpoint health, in Prometheus text format."""
+    body = recorded_metrics() + await live_metrics(request.app.state)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)
 
 
 async def _ping_database(request: Request) -> None:

@@ -4,11 +4,9 @@ import logging
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
 
-from services.worker.context import job_session
+from services.worker.context import WorkerContext, job_session
 from shared.jobs import JobRequest, enqueue_all
-from shared.settings import Settings
 from shared.webhooks import recovery
 from shared.webhooks.deliverer import Deliverer
 from shared.webhooks.policy import DeliveryPolicy
@@ -19,12 +17,10 @@ from shared.webhooks.transport import create_client
 
 logger = logging.getLogger("tidi.worker")
 
-_DELIVERER = "deliverer"
 
-
-def build_deliverer(ctx: dict[str, Any]) -> Deliverer:
+def build_deliverer(ctx: WorkerContext) -> Deliverer:
     """The process's deliverer: one HTTP client, one lane registry, on the worker's engine."""
-    settings: Settings = ctx["settings"]
+    settings = ctx["settings"]
     policy = DeliveryPolicy.from_settings(settings)
     client = create_client(
         allow_hosts=policy.allow_hosts,
@@ -40,8 +36,8 @@ def build_deliverer(ctx: dict[str, Any]) -> Deliverer:
     return Deliverer(ctx["engine"], sender, policy, enqueue)
 
 
-async def _enqueue(ctx: dict[str, Any], jobs: Sequence[JobRequest]) -> int:
-    settings: Settings = ctx["settings"]
+async def _enqueue(ctx: WorkerContext, jobs: Sequence[JobRequest]) -> int:
+    settings = ctx["settings"]
     errors = await enqueue_all(ctx["redis"], jobs, base_queue=settings.WORKER_QUEUE_NAME)
     failed = sum(isinstance(error, BaseException) for error in errors)
     if failed:
@@ -49,19 +45,17 @@ async def _enqueue(ctx: dict[str, Any], jobs: Sequence[JobRequest]) -> int:
     return len(jobs) - failed
 
 
-async def deliver(ctx: dict[str, Any], delivery_id: str, endpoint_id: str, attempt: int) -> int:
+async def deliver(ctx: WorkerContext, delivery_id: str, endpoint_id: str, attempt: int) -> int:
     """Attempt one delivery, then drain the endpoint's due backlog (see `Deliverer.run`)."""
-    deliverer: Deliverer = ctx[_DELIVERER]
-    return await deliverer.run(uuid.UUID(delivery_id), uuid.UUID(endpoint_id), attempt)
+    return await ctx["deliverer"].run(uuid.UUID(delivery_id), uuid.UUID(endpoint_id), attempt)
 
 
-async def probe(ctx: dict[str, Any], endpoint_id: str) -> int:
+async def probe(ctx: WorkerContext, endpoint_id: str) -> int:
     """Probe an endpoint whose circuit is open."""
-    deliverer: Deliverer = ctx[_DELIVERER]
-    return await deliverer.probe(uuid.UUID(endpoint_id))
+    return await ctx["deliverer"].probe(uuid.UUID(endpoint_id))
 
 
-async def sweep_deliveries(ctx: dict[str, Any]) -> int:
+async def sweep_deliveries(ctx: WorkerContext) -> int:
     """Re-enqueue stranded deliveries and due probes; disable long-failing endpoints."""
     policy = DeliveryPolicy.from_settings(ctx["settings"])
     async with job_session(ctx) as session:
@@ -72,9 +66,9 @@ async def sweep_deliveries(ctx: dict[str, Any]) -> int:
     return enqueued
 
 
-async def retention(ctx: dict[str, Any]) -> dict[str, int]:
+async def retention(ctx: WorkerContext) -> dict[str, int]:
     """Null old payloads (30 days by default) and purge old attempt logs (90 days)."""
-    settings: Settings = ctx["settings"]
+    settings = ctx["settings"]
     async with job_session(ctx) as session:
         done = await apply_retention(
             session,
@@ -88,20 +82,20 @@ async def retention(ctx: dict[str, Any]) -> dict[str, int]:
     }
 
 
-async def recover(ctx: dict[str, Any], recovery_id: str) -> int:
+async def recover(ctx: WorkerContext, recovery_id: str) -> int:
     """Put one batch of a recovery's failed messages back in line; chain the next batch."""
     async with job_session(ctx) as session:
         moved = await recovery.run_batch(session, uuid.UUID(recovery_id))
     return moved
 
 
-async def startup(ctx: dict[str, Any]) -> None:
+async def startup(ctx: WorkerContext) -> None:
     """Per-process resources of the webhook workers."""
-    ctx[_DELIVERER] = build_deliverer(ctx)
+    ctx["deliverer"] = build_deliverer(ctx)
 
 
-async def shutdown(ctx: dict[str, Any]) -> None:
+async def shutdown(ctx: WorkerContext) -> None:
     """Close the shared HTTP client."""
-    deliverer: Deliverer | None = ctx.get(_DELIVERER)
+    deliverer = ctx.get("deliverer")
     if deliverer is not None:
         await deliverer.aclose()
