@@ -106,10 +106,14 @@ async def submit(application_id: uuid.UUID, request: Request) -> Response:
     await state.redis.enqueue_job(
         SCORE_JOB,
         application_id=str(application_id),
-        _job_id=f"score:{application_id}:{parameters[2]}",
+        _job_id=f"score:{application_id}:{parameters[SUBMISSION_NO]}",
         _queue_name=state.queue,
     )
     return Response(submitted_document(row, parameters, written), media_type="application/json")
+
+
+SNAPSHOT, SUBMISSION_NO = 10, 11
+"""Where the snapshot and the submission number are in `submit_parameters` (0-based)."""
 
 
 def submit_parameters(
@@ -120,27 +124,36 @@ def submit_parameters(
     changes = {"status": {"from": row["status"], "to": "submitted"}}
     audit = (uuid.uuid4(), key_id, "territory", "application.submit", "application")
     event = (uuid.uuid4(), "application.submitted", "application", application_id)
+    stamp = ("occurred_at", "UTC", 'YYYY-MM-DD"T"HH24:MI:SS', "microseconds", 1_000_000, 0)
     return (
-        "submitted",
-        json.dumps(_snapshot(row)),
-        row["submission_no"] + 1,
-        now or datetime.now(UTC),
-        application_id,
-        row["version"],
         *audit,
         str(application_id),
         json.dumps(changes),
         None,
         request_id,
-        row["operator_id"],
-        [],
+        "submitted",
+        json.dumps(_snapshot(row)),
+        row["submission_no"] + 1,
+        now or datetime.now(UTC),
+        1,
+        application_id,
+        row["version"],
         *event,
         row["fund_id"],
+        row["operator_id"],
         row["territory_id"],
-        json.dumps(_event_data(row)),
         request_id,
-        None,
-        True,
+        json.dumps(_event_data(row)),
+        *stamp,
+        "",
+        ".US",
+        "Z",
+        "sequence",
+        "{}",
+        ":",
+        [],
+        0,
+        0,
     )
 
 
@@ -192,9 +205,9 @@ def submitted_document(
     document |= {
         "fund_code": row["code"],
         "status": "submitted",
-        "project_snapshot": json.loads(parameters[1]),
-        "submission_no": parameters[2],
-        "submitted_at": _text(parameters[3]),
+        "project_snapshot": json.loads(parameters[SNAPSHOT]),
+        "submission_no": parameters[SUBMISSION_NO],
+        "submitted_at": _text(parameters[SUBMISSION_NO + 1]),
         "allowed_actions": ["withdraw"],
         "version": written["version"],
         "updated_at": _text(written["updated_at"]),

@@ -62,18 +62,17 @@ SELECT count(*) FROM applications a WHERE NOT EXISTS (
 
 def _tidi() -> SimpleNamespace:
     """tidi's internals this benchmark calls (the one place to adapt when they move)."""
+    from migrations.commands import upgrade
     from services.api.main import create_app
     from shared.auth import service as auth_service
-    from shared.auth.models import Role
-    from shared.auth.principal import SYSTEM
     from shared.auth.schemas import ApiKeyCreate
     from shared.db.engine import create_engine, create_sessionmaker
-    from shared.db.migrate import upgrade
     from shared.eligibility import rulesets
     from shared.eligibility import service as scoring
     from shared.eligibility.rules import Ruleset
     from shared.jobs import enqueue_all, take_deferred_jobs
-    from shared.reference.seed import seed_geography, seed_programme
+    from shared.principal import SYSTEM, Role
+    from shared.seeding.service import seed_geography, seed_programme
     from shared.settings import Settings
     from shared.territories import service as territory_service
     from shared.territories.schemas import TerritoryCreate

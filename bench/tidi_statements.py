@@ -4,8 +4,7 @@ The bare app (`bench/bare_app.py`) replays these statements with asyncpg, so tha
 figures differ from tidi's by tidi's own work (HTTP, auth, validation, ORM, serialisation),
 not by SQL. They were captured from tidi's requests (SQLAlchemy's `before_cursor_execute`,
 checked against PostgreSQL's `log_statement = 'all'`): the statements of
-`shared/applications/submission.py` with `shared/outbox/versioned.py` and
-`shared/outbox/fanout.py`, and of the funds list.
+`shared/applications/submission.py` with `shared/outbox/repository.py`, and of the funds list.
 
 THEY MUST BE UPDATED WHEN TIDI'S STATEMENTS CHANGE. `bench/submissions.py` and
 `bench/reads.py` capture tidi's statements again before every run and fail, printing them,
@@ -42,56 +41,33 @@ WHERE applications.territory_id = $1::UUID AND applications.id = $2::UUID
 project and its fund. $1 territory id, $2 application id."""
 
 SUBMIT_WRITE = """
-WITH changed AS (
-    UPDATE applications SET status = $1::application_status, project_snapshot = $2::JSONB,
-    submission_no = $3::BIGINT, submitted_at = $4::TIMESTAMP WITH TIME ZONE, version = version + 1,
-    updated_at = now()
-    WHERE id = $5::UUID AND version = $6
-    RETURNING version, updated_at
-), entry AS (
-    INSERT INTO audit_entries (id, actor_key_id, actor_role, action, subject_type, subject_id, changes, reason, request_id)
-    SELECT $7::UUID, $8::UUID, $9::VARCHAR, $10::VARCHAR, $11::VARCHAR, $12::VARCHAR, $13::JSONB, $14::VARCHAR, $15::VARCHAR FROM changed
-),
-audience AS (
-    SELECT coalesce(array_agg(DISTINCT op) FILTER (WHERE op IS NOT NULL), '{}') AS ids
-    FROM (
-        SELECT CAST($16::UUID AS uuid) AS op
-        UNION ALL
-        SELECT r.operator_id FROM webhook_routing_rules r
-        WHERE (r.field::text || ':' || r.value) = ANY($17::VARCHAR[])
-    ) AS candidates
-),
-event AS (
-    INSERT INTO events (id, type, subject_type, subject_id, sequence, occurred_at, fund_id, operator_id, territory_id, data, request_id, audience)
-    SELECT $18, $19, $20, $21, changed.version, changed.updated_at, $22,
-           $16::UUID, $23, CAST($24::JSONB AS jsonb) || jsonb_build_object('occurred_at',
-           to_char(changed.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS') || CASE
-           WHEN date_part('microseconds', changed.updated_at)::bigint % 1000000 = 0 THEN ''
-           ELSE to_char(changed.updated_at AT TIME ZONE 'UTC', '.US') END || 'Z', 'sequence', changed.version), $25, audience.ids
-    FROM audience, changed
-    RETURNING id, position, type, fund_id, audience
-),
-delivery AS (
-    INSERT INTO webhook_deliveries (id, event_id, endpoint_id, position, event_type)
-    SELECT gen_random_uuid(), event.id, endpoint.id, event.position, event.type
-    FROM event JOIN webhook_endpoints AS endpoint ON endpoint.operator_id = ANY(event.audience)
-    WHERE CASE
-        WHEN CAST($26::UUID AS uuid) IS NOT NULL THEN endpoint.id = $26::UUID
-        ELSE $27
-            AND (cardinality(endpoint.event_types) = 0 OR event.type = ANY(endpoint.event_types))
-            AND (cardinality(endpoint.fund_codes) = 0 OR EXISTS (
-                SELECT 1 FROM funds WHERE funds.id = event.fund_id
-                AND funds.code = ANY(endpoint.fund_codes)))
-    END
-    RETURNING id, endpoint_id
-)
-SELECT changed.version, changed.updated_at, delivery.id AS delivery_id, delivery.endpoint_id,
-endpoint.state::text AS state, endpoint.max_in_flight
-FROM changed LEFT JOIN (delivery JOIN webhook_endpoints AS endpoint ON endpoint.id = delivery.endpoint_id) ON true
+WITH changed AS
+(UPDATE applications SET status=$10::application_status, project_snapshot=$11::JSONB, submission_no=$12::BIGINT, submitted_at=$13::TIMESTAMP WITH TIME ZONE, updated_at=now(), version=(applications.version + $14::INTEGER) WHERE applications.id = $15::UUID AND applications.version = $16::INTEGER RETURNING applications.version, applications.updated_at),
+entry AS
+(INSERT INTO audit_entries (id, actor_key_id, actor_role, action, subject_type, subject_id, changes, reason, request_id) SELECT $1::UUID AS anon_1, $2::UUID AS anon_2, $3::VARCHAR AS anon_3, $4::VARCHAR AS anon_4, $5::VARCHAR AS anon_5, $6::VARCHAR AS anon_6, $7::JSONB AS anon_7, $8::VARCHAR AS anon_8, $9::VARCHAR AS anon_9
+FROM changed),
+audience AS
+(SELECT coalesce(array_agg(DISTINCT candidates.op) FILTER (WHERE candidates.op IS NOT NULL), CAST($36::VARCHAR AS UUID[])) AS ids
+FROM (SELECT $22::UUID AS op UNION ALL SELECT webhook_routing_rules.operator_id AS operator_id
+FROM webhook_routing_rules
+WHERE (CAST(webhook_routing_rules.field AS TEXT) || $37::VARCHAR || webhook_routing_rules.value) = ANY ($38::VARCHAR[])) AS candidates),
+event AS
+(INSERT INTO events (id, type, subject_type, subject_id, fund_id, operator_id, territory_id, request_id, sequence, occurred_at, data, audience) SELECT $17::UUID AS anon_10, $18::VARCHAR AS anon_11, $19::VARCHAR AS anon_12, $20::UUID AS anon_13, $21::UUID AS anon_14, $22::UUID AS anon_15, $23::UUID AS anon_16, $24::VARCHAR AS anon_17, changed.version AS version, changed.updated_at AS updated_at, $25::JSONB || jsonb_build_object($26::VARCHAR, to_char(timezone($27::VARCHAR, changed.updated_at), $28::VARCHAR) || CASE WHEN (CAST(date_part($29::VARCHAR, changed.updated_at) AS BIGINT) % $30::BIGINT = $31::BIGINT) THEN $32::VARCHAR ELSE to_char(timezone($27::VARCHAR, changed.updated_at), $33::VARCHAR) END || $34::VARCHAR, $35::VARCHAR, changed.version) AS anon_18, audience.ids AS ids
+FROM audience JOIN changed ON true RETURNING events.id, events.position, events.type, events.fund_id, events.audience),
+delivery AS
+(INSERT INTO webhook_deliveries (id, event_id, endpoint_id, position, event_type) SELECT gen_random_uuid() AS gen_random_uuid_1, event.id AS id, webhook_endpoints.id AS id_1, event.position AS position, event.type AS type
+FROM event JOIN webhook_endpoints ON webhook_endpoints.operator_id = ANY (event.audience)
+WHERE (cardinality(webhook_endpoints.event_types) = $39::INTEGER OR event.type = ANY (webhook_endpoints.event_types)) AND (cardinality(webhook_endpoints.fund_codes) = $40::INTEGER OR (EXISTS (SELECT *
+FROM funds
+WHERE funds.id = event.fund_id AND funds.code = ANY (webhook_endpoints.fund_codes)))) RETURNING webhook_deliveries.id, webhook_deliveries.endpoint_id)
+ SELECT changed.version, changed.updated_at, delivery.id, delivery.endpoint_id, CAST(webhook_endpoints.state AS TEXT) AS state, webhook_endpoints.max_in_flight
+FROM changed LEFT OUTER JOIN (delivery JOIN webhook_endpoints ON webhook_endpoints.id = delivery.endpoint_id) ON true
 """
 """The submit's one write (autocommit, no BEGIN/COMMIT): status, audit entry, event and its
-webhook deliveries, if the row is still at the version read. Parameters: see
-`bare_app.submit_parameters`."""
+deliveries (`shared/outbox/repository.py`, SQLAlchemy Core). $1-$9 the audit entry, $10-$13
+the new values, $14 the version step, $15-$16 the row and its version read, $17-$25 the
+event, $26-$37 the SQL constants Core binds (stamping the event, the empty audience), $38 the
+route tags, $39-$40 the endpoint filters' constants."""
 
 FUNDS_PAGE = """
 SELECT funds.id, funds.code, funds.name, funds.description, funds.kind, funds.operator_id, funds.status,

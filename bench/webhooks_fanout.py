@@ -64,15 +64,15 @@ WHERE e.url NOT LIKE '%/slow'
 
 def _tidi() -> SimpleNamespace:
     """tidi's internals this benchmark calls (the one place to adapt when they move)."""
-    from shared.auth.principal import SYSTEM
+    from migrations.commands import upgrade
     from shared.db.engine import create_engine, create_sessionmaker
-    from shared.db.migrate import upgrade
     from shared.events.catalogue import ApplicationEventData, EventType
     from shared.funds.models import Fund
     from shared.jobs import enqueue_all, take_deferred_jobs
     from shared.operators.models import Operator
     from shared.outbox.service import record_event
-    from shared.reference.seed import seed_geography, seed_programme
+    from shared.principal import SYSTEM
+    from shared.seeding.service import seed_geography, seed_programme
     from shared.settings import Settings
     from shared.webhooks import service as webhooks
     from shared.webhooks.schemas import EndpointCreate
