@@ -4,8 +4,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, false, true
 
-from shared.auth.models import Role
-from shared.auth.principal import Principal
+from shared.principal import Principal, Role
 
 
 def territory_condition(principal: Principal, territory_column: Any) -> ColumnElement[bool]:

@@ -14,10 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from shared.auth import service as auth_service
 from shared.auth.cache import take_revoked
 from shared.auth.errors import MissingApiKey, RoleNotAllowed
-from shared.auth.models import Role
-from shared.auth.principal import Principal
 from shared.concurrency import parse_if_match
 from shared.jobs import JobRequest, enqueue_all, take_deferred_jobs
+from shared.principal import Principal, Role
 
 logger = logging.getLogger("tidi.api")
 

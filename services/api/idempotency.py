@@ -8,9 +8,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.auth.principal import Principal
 from shared.idempotency import service as idempotency
 from shared.idempotency.service import StoredResponse
+from shared.principal import Principal
 
 IdempotencyKey = Annotated[
     str | None,

@@ -1,11 +1,13 @@
 """Query parameters shared by the record collections (projects, applications)."""
 
+import uuid
 from typing import Annotated
 
 from fastapi import Depends, Query
 from pydantic import AwareDatetime
 
-from shared.db.filters import TimeWindow
+from shared.classification import Priority, ProjectNature
+from shared.db.filters import RecordFilters, TimeWindow
 
 CreatedAfter = Annotated[
     AwareDatetime | None, Query(description="Created at or after this moment (RFC 3339).")
@@ -40,3 +42,18 @@ async def time_window(
 
 
 TimeWindowDep = Annotated[TimeWindow, Depends(time_window)]
+
+
+async def record_filters(
+    window: TimeWindowDep,
+    territory_id: Annotated[uuid.UUID | None, Query()] = None,
+    region: RegionFilter = None,
+    priority: Annotated[Priority | None, Query(description="The project has this axis.")] = None,
+    nature: Annotated[ProjectNature | None, Query(description="Kind of project.")] = None,
+    q: TitleSearch = None,
+) -> RecordFilters:
+    """The filters project and application lists share."""
+    return RecordFilters(territory_id, region, priority, nature, q, window)
+
+
+RecordFiltersDep = Annotated[RecordFilters, Depends(record_filters)]

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from services.cli.common import console, embedded_if_needed, fresh_settings
-from shared.auth.models import Role
+from shared.principal import Role
 from shared.settings import Settings
 
 keys_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
@@ -50,10 +50,10 @@ async def create_key(
 ) -> str:
     """Create a key and return its secret; a bad territory or operator is a usage error."""
     from shared.auth import service as auth_service
-    from shared.auth.principal import SYSTEM
     from shared.auth.schemas import ApiKeyCreate
     from shared.db.engine import create_engine, create_sessionmaker
     from shared.errors import TidiError
+    from shared.principal import SYSTEM
     from shared.territories import repository as territory_repository
 
     engine = create_engine(settings)

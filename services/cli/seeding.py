@@ -27,7 +27,7 @@ def migrate(
     revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
 ) -> None:
     """Apply database migrations (alembic upgrade)."""
-    from shared.db.migrate import upgrade
+    from migrations.commands import upgrade
 
     settings = fresh_settings()
     servers = embedded_if_needed(settings)
@@ -120,7 +120,7 @@ def seed_zonings(
 
 def migrate_and_seed(settings: Settings) -> None:
     """Migrate to head, seed the reference data, import the demo territories and zonings."""
-    from shared.db.migrate import upgrade
+    from migrations.commands import upgrade
     from shared.reference.files import DEMO_TERRITORIES, DEMO_ZONINGS, data_path
 
     upgrade(settings.database_url())
@@ -147,7 +147,7 @@ def migrate_and_seed(settings: Settings) -> None:
 
 async def _seed_all(settings: Settings) -> dict[str, tuple[int, int]]:
     from shared.db.engine import create_engine, create_sessionmaker
-    from shared.reference.seed import seed_geography, seed_programme
+    from shared.seeding.service import seed_geography, seed_programme
 
     engine = create_engine(settings)
     try:
@@ -175,8 +175,8 @@ async def _seed_all(settings: Settings) -> dict[str, tuple[int, int]]:
 
 
 async def _import_territories(settings: Settings, file: Path) -> ImportSummary:
-    from shared.auth.principal import SYSTEM
     from shared.db.engine import create_engine, create_sessionmaker
+    from shared.principal import SYSTEM
     from shared.territories.importer import import_territories
 
     engine = create_engine(settings)
@@ -190,8 +190,8 @@ async def _import_territories(settings: Settings, file: Path) -> ImportSummary:
 
 
 async def _import_zonings(settings: Settings, file: Path) -> ZoningImportSummary:
-    from shared.auth.principal import SYSTEM
     from shared.db.engine import create_engine, create_sessionmaker
+    from shared.principal import SYSTEM
     from shared.zonings.importer import import_zonings
 
     engine = create_engine(settings)

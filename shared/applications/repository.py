@@ -9,12 +9,11 @@ from sqlalchemy.orm import joinedload
 
 from shared.applications.enums import ApplicationStatus
 from shared.applications.models import Application
-from shared.auth.models import Role
-from shared.auth.principal import Principal
-from shared.db.filters import TimeWindow, contains_pattern
+from shared.db.filters import RecordFilters
 from shared.db.pagination import SortKey
 from shared.funds.models import Fund
-from shared.projects.enums import Priority, ProjectNature
+from shared.principal import Principal, Role
+from shared.projects import repository as project_repository
 from shared.projects.models import Project
 from shared.tenancy import territory_condition
 
@@ -58,16 +57,11 @@ def readable(principal: Principal) -> Select[Application]:
 
 def filtered(
     statement: Select[Application],
+    filters: RecordFilters,
     *,
     status: list[ApplicationStatus] | None = None,
     fund: str | None = None,
     project_id: uuid.UUID | None = None,
-    territory_id: uuid.UUID | None = None,
-    region: str | None = None,
-    priority: Priority | None = None,
-    nature: ProjectNature | None = None,
-    q: str | None = None,
-    window: TimeWindow = TimeWindow(),
 ) -> Select[Application]:
     """Apply the list filters (each one optional)."""
     if status:
@@ -78,22 +72,15 @@ def filtered(
         )
     if project_id is not None:
         statement = statement.where(Application.project_id == project_id)
-    if territory_id is not None:
-        statement = statement.where(Application.territory_id == territory_id)
-    if region is not None:
-        statement = statement.where(Application.region_code == region)
-    project_conditions = []
-    if priority is not None:
-        project_conditions.append(Project.priorities.contains([priority]))
-    if nature is not None:
-        project_conditions.append(Project.nature == nature)
-    if q:
-        project_conditions.append(Project.title.ilike(contains_pattern(q), escape="\\"))
-    if project_conditions:
+    if filters.territory_id is not None:
+        statement = statement.where(Application.territory_id == filters.territory_id)
+    if filters.region is not None:
+        statement = statement.where(Application.region_code == filters.region)
+    if described := project_repository.described_by(filters):
         statement = statement.where(
-            Application.project_id.in_(select(Project.id).where(*project_conditions))
+            Application.project_id.in_(select(Project.id).where(*described))
         )
-    return window.apply(statement, Application.created_at, Application.updated_at)
+    return filters.window.apply(statement, Application.created_at, Application.updated_at)
 
 
 async def get_readable(

@@ -7,8 +7,8 @@ from typing import Annotated, Any, Self
 from pydantic import Field, StringConstraints, model_validator
 
 from shared.applications.enums import ApplicationStatus, ExpenseCategory, TerritoryOpinion
+from shared.classification import Priority, ProjectNature
 from shared.funds.models import AidForm
-from shared.projects.enums import Priority, ProjectNature
 from shared.projects.schemas import HolderRead, Relocation, SiteRead
 from shared.schemas import InputSchema, Schema, refuse_null
 from shared.types import AmountCents, JsonObject, ShortText, Siren

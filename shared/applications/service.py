@@ -28,13 +28,12 @@ from shared.applications.schemas import (
 )
 from shared.applications.states import APPLICATION_MACHINE, EDITABLE_STATUSES
 from shared.audit import service as audit_service
-from shared.auth.models import Role
-from shared.auth.principal import Principal
 from shared.concurrency import check_version
 from shared.errors import Forbidden, Unprocessable
 from shared.funds import repository as fund_repository
 from shared.funds.models import Fund, FundKind, FundStatus
 from shared.funds.questions import answer_errors
+from shared.principal import Principal, Role
 from shared.projects import service as project_service
 from shared.projects.enums import ProjectStatus
 

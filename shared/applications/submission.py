@@ -20,13 +20,13 @@ from shared.applications.models import Application
 from shared.applications.schemas import ProjectSnapshot
 from shared.applications.states import APPLICATION_MACHINE
 from shared.audit import service as audit_service
-from shared.auth.principal import SYSTEM, Principal
 from shared.concurrency import check_version
 from shared.events import service as event_service
 from shared.events.catalogue import ApplicationEventData, EventType
 from shared.funds.models import Fund
 from shared.jobs import JobRequest, defer_job
 from shared.outbox.service import record_change
+from shared.principal import SYSTEM, Principal
 from shared.projects.models import Project
 from shared.states import Actor
 

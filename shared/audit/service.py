@@ -7,8 +7,8 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.audit.models import AuditEntry
-from shared.auth.principal import Principal
 from shared.context import request_id_var
+from shared.principal import Principal
 
 
 async def record(

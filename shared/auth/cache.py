@@ -14,7 +14,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.auth.principal import Principal
+from shared.principal import Principal
 
 _REVOKED = "tidi.revoked_keys"
 

@@ -2,21 +2,12 @@
 
 import uuid
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db.base import Base, Timestamps, UUIDPrimaryKey, pg_enum
-
-
-class Role(StrEnum):
-    """What a key may do; territory and operator keys are bound to their tenant."""
-
-    ADMIN = "admin"
-    TERRITORY = "territory"
-    OPERATOR = "operator"
-    OBSERVER = "observer"
+from shared.principal import Role
 
 
 class ApiKey(UUIDPrimaryKey, Timestamps, Base):

@@ -2,8 +2,9 @@
 
 from sqlalchemy import Select, select
 
-from shared.auth.models import ApiKey, Role
+from shared.auth.models import ApiKey
 from shared.db.pagination import SortKey
+from shared.principal import Role
 
 BY_CREATION = SortKey("created", ((ApiKey.created_at, True), (ApiKey.id, True)))
 

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from pydantic import ConfigDict, Field, model_validator
 
-from shared.auth.models import Role
+from shared.principal import Role
 from shared.schemas import InputSchema, Schema
 from shared.types import ShortText
 

@@ -9,8 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.audit import service as audit_service
 from shared.auth.cache import PrincipalCache, note_revoked
 from shared.auth.errors import InvalidApiKey, InvalidKeyBinding
-from shared.auth.models import ApiKey, Role
-from shared.auth.principal import Principal
+from shared.auth.models import ApiKey
 from shared.auth.schemas import ApiKeyCreate
 from shared.auth.secrets import (
     display_prefix,
@@ -20,6 +19,7 @@ from shared.auth.secrets import (
 )
 from shared.errors import Conflict, NotFound
 from shared.operators import repository as operator_repository
+from shared.principal import Principal, Role
 from shared.territories import repository as territory_repository
 
 

@@ -1,10 +1,13 @@
 """Small helpers for SQL filters."""
 
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Select
+
+from shared.classification import Priority, ProjectNature
 
 RowT = TypeVar("RowT")
 
@@ -32,3 +35,16 @@ class TimeWindow:
         if self.updated_since is not None:
             statement = statement.where(updated >= self.updated_since)
         return statement
+
+
+@dataclass(frozen=True)
+class RecordFilters:
+    """The filters project and application lists share: tenant, place, the project's
+    classification and title, and the time window."""
+
+    territory_id: uuid.UUID | None = None
+    region: str | None = None
+    priority: Priority | None = None
+    nature: ProjectNature | None = None
+    q: str | None = None
+    window: TimeWindow = field(default_factory=TimeWindow)

@@ -20,7 +20,6 @@ from shared.applications.errors import ApplicationNotFound
 from shared.applications.models import Application
 from shared.applications.states import RESCORABLE
 from shared.audit import service as audit_service
-from shared.auth.principal import SYSTEM, Principal
 from shared.concurrency import check_version
 from shared.eligibility import repository
 from shared.eligibility import service as scoring
@@ -35,6 +34,7 @@ from shared.eligibility.ruleset_errors import (
 from shared.eligibility.schemas import RescoreProgress, RescoreStarted
 from shared.funds import service as fund_service
 from shared.jobs import JobRequest, defer_job
+from shared.principal import SYSTEM, Principal
 
 logger = logging.getLogger("tidi.eligibility")
 RESCORE_JOB = "eligibility.rescore_fund"

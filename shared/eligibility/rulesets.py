@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.applications.models import Application
 from shared.audit import service as audit_service
-from shared.auth.principal import Principal
 from shared.concurrency import check_version
 from shared.eligibility import repository
 from shared.eligibility import service as scoring
@@ -39,6 +38,7 @@ from shared.funds.errors import FundNotFound
 from shared.funds.models import Fund
 from shared.jobs import defer_job
 from shared.outbox import service as outbox_service
+from shared.principal import Principal
 from shared.schemas import ProblemFieldError
 
 logger = logging.getLogger("tidi.eligibility")

@@ -15,7 +15,6 @@ from sqlalchemy.orm import aliased
 
 from shared.applications import repository as application_repository
 from shared.applications.schemas import ProjectSnapshot
-from shared.auth.principal import Principal
 from shared.eligibility import views
 from shared.eligibility.facts import load_context
 from shared.eligibility.models import AssessmentOutcome, RulesetStatus, RulesetVersion
@@ -23,6 +22,7 @@ from shared.eligibility.rules import evaluate_ruleset
 from shared.eligibility.schemas import FundScreening, ProjectScreening, SimulatedApplication
 from shared.eligibility.service import ruleset_of
 from shared.funds.models import Fund, FundStatus
+from shared.principal import Principal
 from shared.projects import service as project_service
 from shared.territories.models import Territory
 

@@ -20,7 +20,6 @@ from shared.applications.models import Application
 from shared.applications.states import APPLICATION_MACHINE, RESCORABLE
 from shared.applications.submission import application_event, event_fields, score_job
 from shared.audit import service as audit_service
-from shared.auth.principal import SYSTEM
 from shared.eligibility import repository
 from shared.eligibility.errors import RulesetPublished
 from shared.eligibility.facts import load_context
@@ -37,6 +36,7 @@ from shared.events.service import NewEvent
 from shared.funds.models import Fund
 from shared.jobs import JobRequest
 from shared.outbox.service import record_change
+from shared.principal import SYSTEM
 from shared.states import Actor
 from shared.territories.models import Territory
 

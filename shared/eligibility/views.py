@@ -8,8 +8,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.applications import service as application_service
 from shared.applications.models import Application
-from shared.auth.models import Role
-from shared.auth.principal import Principal
 from shared.eligibility import repository
 from shared.eligibility.errors import RulesetNotFound
 from shared.eligibility.facts import load_context
@@ -29,6 +27,7 @@ from shared.funds import repository as fund_repository
 from shared.funds import service as fund_service
 from shared.funds.errors import FundNotFound
 from shared.geography.models import Commune
+from shared.principal import Principal, Role
 from shared.projects.schemas import HolderRead, ProjectCreate
 from shared.schemas import Page
 from shared.territories.errors import UnknownReference

@@ -7,12 +7,11 @@ from pydantic import Field
 from sqlalchemy import Select, false, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.auth.models import Role
-from shared.auth.principal import Principal
 from shared.db.pagination import SortKey, decode_cursor, encode_cursor
 from shared.events.catalogue import OWNER_ONLY_EVENTS, EventType
 from shared.events.envelopes import AnyEnvelope, envelope_of
 from shared.events.models import Event
+from shared.principal import Principal, Role
 from shared.schemas import Schema
 
 BY_POSITION = SortKey("position", ((Event.position, False),))

@@ -6,13 +6,13 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.audit import service as audit_service
-from shared.auth.principal import Principal
 from shared.concurrency import check_version
 from shared.funds import repository
 from shared.funds.errors import FundCodeTaken, FundNotFound, IncoherentFund
 from shared.funds.models import Fund
 from shared.funds.schemas import FundCreate, FundUpdate
 from shared.operators import repository as operator_repository
+from shared.principal import Principal
 from shared.territories.errors import UnknownReference
 
 

@@ -5,13 +5,13 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.audit import service as audit_service
-from shared.auth.principal import Principal
 from shared.concurrency import check_version
 from shared.geography.models import Region
 from shared.operators import repository
 from shared.operators.errors import OperatorCodeTaken, OperatorNotFound
 from shared.operators.models import Operator
 from shared.operators.schemas import OperatorCreate, OperatorUpdate
+from shared.principal import Principal
 from shared.territories.errors import UnknownReference
 
 

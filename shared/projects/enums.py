@@ -15,29 +15,6 @@ class ProjectStatus(StrEnum):
     ABANDONED = "abandoned"
 
 
-class ProjectNature(StrEnum):
-    """création, extension, modernisation, relocalisation, plateforme de formation / de services,
-    reconversion de friche.
-    """
-
-    CREATION = "creation"
-    EXTENSION = "extension"
-    MODERNISATION = "modernisation"
-    RELOCATION = "relocation"
-    TRAINING_PLATFORM = "training_platform"
-    SERVICES_PLATFORM = "services_platform"
-    BROWNFIELD_REUSE = "brownfield_reuse"
-
-
-class Priority(StrEnum):
-    """The programme's four axes: foncier, recrutement/compétences, innovation, décarbonation."""
-
-    FONCIER = "foncier"
-    RECRUTEMENT = "recrutement"
-    INNOVATION = "innovation"
-    DECARBONATION = "decarbonation"
-
-
 class ApplicantKind(StrEnum):
     """entreprise, association, groupement d'employeurs, organisme de formation, collectivité,
     établissement public.

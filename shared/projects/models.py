@@ -8,8 +8,9 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+from shared.classification import Priority, ProjectNature
 from shared.db.base import Base, Timestamps, UUIDPrimaryKey, Versioned, pg_enum
-from shared.projects.enums import Priority, ProjectNature, ProjectStatus
+from shared.projects.enums import ProjectStatus
 
 
 class Project(UUIDPrimaryKey, Timestamps, Versioned, Base):

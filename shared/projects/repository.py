@@ -3,14 +3,13 @@
 import uuid
 from typing import Any
 
-from sqlalchemy import Select, false, select
+from sqlalchemy import ColumnElement, Select, false, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.auth.models import Role
-from shared.auth.principal import Principal
-from shared.db.filters import TimeWindow, contains_pattern
+from shared.db.filters import RecordFilters, contains_pattern
 from shared.db.pagination import SortKey
-from shared.projects.enums import Priority, ProjectNature, ProjectStatus
+from shared.principal import Principal, Role
+from shared.projects.enums import ProjectStatus
 from shared.projects.models import Project
 from shared.tenancy import territory_condition
 
@@ -44,29 +43,31 @@ def readable(
 
 def filtered(
     statement: Select[Project],
+    filters: RecordFilters,
     *,
     status: list[ProjectStatus] | None = None,
-    territory_id: uuid.UUID | None = None,
-    region: str | None = None,
-    priority: Priority | None = None,
-    nature: ProjectNature | None = None,
-    q: str | None = None,
-    window: TimeWindow = TimeWindow(),
 ) -> Select[Project]:
     """Apply the list filters (each one optional)."""
     if status:
         statement = statement.where(Project.status.in_(status))
-    if territory_id is not None:
-        statement = statement.where(Project.territory_id == territory_id)
-    if region is not None:
-        statement = statement.where(Project.site_region_code == region)
-    if priority is not None:
-        statement = statement.where(Project.priorities.contains([priority]))
-    if nature is not None:
-        statement = statement.where(Project.nature == nature)
-    if q:
-        statement = statement.where(Project.title.ilike(contains_pattern(q), escape="\\"))
-    return window.apply(statement, Project.created_at, Project.updated_at)
+    if filters.territory_id is not None:
+        statement = statement.where(Project.territory_id == filters.territory_id)
+    if filters.region is not None:
+        statement = statement.where(Project.site_region_code == filters.region)
+    statement = statement.where(*described_by(filters))
+    return filters.window.apply(statement, Project.created_at, Project.updated_at)
+
+
+def described_by(filters: RecordFilters) -> list[ColumnElement[bool]]:
+    """Conditions on a project's classification and title (also used by application lists)."""
+    conditions = []
+    if filters.priority is not None:
+        conditions.append(Project.priorities.contains([filters.priority]))
+    if filters.nature is not None:
+        conditions.append(Project.nature == filters.nature)
+    if filters.q:
+        conditions.append(Project.title.ilike(contains_pattern(filters.q), escape="\\"))
+    return conditions
 
 
 async def get_readable(

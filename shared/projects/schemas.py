@@ -6,14 +6,8 @@ from typing import Annotated, Literal, Self
 
 from pydantic import EmailStr, Field, StringConstraints, computed_field, model_validator
 
-from shared.projects.enums import (
-    ApplicantKind,
-    CompanyCategory,
-    EuSize,
-    Priority,
-    ProjectNature,
-    ProjectStatus,
-)
+from shared.classification import Priority, ProjectNature
+from shared.projects.enums import ApplicantKind, CompanyCategory, EuSize, ProjectStatus
 from shared.projects.sizing import company_category, eu_size
 from shared.schemas import InputSchema, Schema, refuse_null
 from shared.types import AmountCents, InseeCommuneCode, LongText, NafCode, ShortText, Siren, Siret

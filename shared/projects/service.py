@@ -8,13 +8,12 @@ from sqlalchemy import Select, func
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.audit import service as audit_service
-from shared.auth.models import Role
-from shared.auth.principal import Principal
 from shared.concurrency import check_version
 from shared.errors import Forbidden, Unprocessable
 from shared.events.catalogue import EventType, ProjectEventData
 from shared.geography.models import Commune
 from shared.outbox import service as outbox_service
+from shared.principal import Principal, Role
 from shared.projects import repository
 from shared.projects.errors import ProjectNotEditable, ProjectNotFound, ReasonRequired
 from shared.projects.models import Project

@@ -1,1 +1,1 @@
-"""Reference data shipped with the package (COG geography, demo territories) and the seed."""
+"""Reference data shipped with the package (COG geography, demo territories and zonings)."""

@@ -9,14 +9,14 @@ from sqlalchemy import FromClause, Table, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.auth.principal import SYSTEM
 from shared.eligibility import service as eligibility_service
 from shared.eligibility.models import RulesetVersion
 from shared.funds.models import Fund
 from shared.geography.models import Commune, Department, Epci, Region
 from shared.operators.models import Operator
-from shared.reference import programme
+from shared.principal import SYSTEM
 from shared.reference.files import DEMO_ZONINGS, count_rows, data_path, read_rows
+from shared.seeding import programme
 from shared.zonings.importer import ZoningImportSummary, import_zonings
 
 Progress = Callable[[str, int, int], None]

@@ -11,9 +11,9 @@ from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.fr import siren as stdnum_siren
 
 from shared.audit import service as audit_service
-from shared.auth.principal import Principal
 from shared.errors import Unprocessable
 from shared.geography.models import Epci, Region
+from shared.principal import Principal
 from shared.reference.files import read_rows
 from shared.territories import repository
 from shared.territories.models import Territory, TerritoryEpci

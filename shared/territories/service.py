@@ -8,11 +8,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.audit import service as audit_service
-from shared.auth.models import Role
-from shared.auth.principal import Principal
 from shared.concurrency import check_version
 from shared.errors import Forbidden
 from shared.geography.models import Epci, Region
+from shared.principal import Principal, Role
 from shared.territories import repository
 from shared.territories.errors import (
     TerritoryCodeTaken,

@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.audit import service as audit_service
-from shared.auth.principal import Principal
 from shared.errors import Conflict
 from shared.events.catalogue import EndpointPingData, EventType
 from shared.events.service import insert_event, new_event
 from shared.jobs import defer_job
+from shared.principal import Principal
 from shared.webhooks import endpoint_repository as repository
 from shared.webhooks.errors import DeliveryNotFound
 from shared.webhooks.jobs import first_attempt_job

@@ -27,12 +27,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.auth.models import Role
-from shared.auth.principal import Principal
 from shared.db.pagination import SortKey
 from shared.events.models import Event
 from shared.funds.models import Fund
 from shared.operators.models import Operator
+from shared.principal import Principal, Role
 from shared.webhooks.health import EndpointHealth, HealthState
 from shared.webhooks.models import (
     DeliveryStatus,
@@ -43,6 +42,7 @@ from shared.webhooks.models import (
     WebhookEndpoint,
     WebhookRecovery,
 )
+from shared.webhooks.repository import pending
 from shared.webhooks.schedule import OutcomeKind
 
 _UNSYNCHRONIZED: Final = {"synchronize_session": False}
@@ -124,7 +124,7 @@ async def make_pending_due(session: AsyncSession, endpoint_id: uuid.UUID) -> Non
     await session.execute(
         update(WebhookDelivery)
         .where(WebhookDelivery.endpoint_id == endpoint_id)
-        .where(WebhookDelivery.status == DeliveryStatus.PENDING)
+        .where(pending(WebhookDelivery))
         .values(next_attempt_at=func.now())
         .execution_options(**_UNSYNCHRONIZED)
     )

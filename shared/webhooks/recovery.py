@@ -7,9 +7,9 @@ from typing import Final
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.audit import service as audit_service
-from shared.auth.principal import Principal
 from shared.errors import NotFound, Unprocessable
 from shared.jobs import JobRequest, defer_job
+from shared.principal import Principal
 from shared.webhooks import endpoint_repository, sweep_repository
 from shared.webhooks.jobs import kick_lanes
 from shared.webhooks.models import RecoveryStatus, WebhookEndpoint, WebhookRecovery

@@ -5,7 +5,7 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.audit import service as audit_service
-from shared.auth.principal import Principal
+from shared.principal import Principal
 from shared.webhooks import endpoint_repository as repository
 from shared.webhooks.errors import RoutingRuleExists, RoutingRuleNotFound, UnknownOperator
 from shared.webhooks.models import RoutingRule

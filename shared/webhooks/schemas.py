@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from shared.projects.enums import Priority, ProjectNature
+from shared.classification import Priority, ProjectNature
 from shared.schemas import InputSchema, Schema, refuse_null
 from shared.types import Slug
 from shared.webhooks.health import DisabledReason, HealthState

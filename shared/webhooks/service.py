@@ -13,10 +13,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.audit import service as audit_service
-from shared.auth.models import Role
-from shared.auth.principal import Principal
 from shared.concurrency import check_version
 from shared.errors import Forbidden
+from shared.principal import Principal, Role
 from shared.settings import Settings
 from shared.webhooks import endpoint_repository as repository
 from shared.webhooks import ssrf

@@ -20,9 +20,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.audit import service as audit_service
-from shared.auth.principal import Principal
 from shared.errors import Unprocessable
 from shared.geography.models import Commune
+from shared.principal import Principal
 from shared.reference.files import read_rows
 from shared.territories.importer import LineError
 from shared.zonings import repository

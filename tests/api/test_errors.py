@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.api.main import create_app
-from shared.auth.models import Role
+from shared.principal import Role
 from shared.settings import Settings
 from shared.territories.models import Territory
 from tests.fixtures.api import auth

@@ -13,7 +13,6 @@ from sqlalchemy.orm.exc import StaleDataError
 from shared.applications.models import Application
 from shared.audit import service as audit_service
 from shared.audit.models import AuditEntry
-from shared.auth.principal import SYSTEM
 from shared.db.engine import create_statement_sessionmaker
 from shared.events import service as event_service
 from shared.events.catalogue import ApplicationEventData, EventType
@@ -21,6 +20,7 @@ from shared.events.models import Event
 from shared.events.service import NewEvent
 from shared.outbox.repository import json_instant
 from shared.outbox.service import record_change
+from shared.principal import SYSTEM
 from tests.fixtures.builders import Key, MakeKey, MakeTerritory
 from tests.fixtures.flows import Portal, update_row
 

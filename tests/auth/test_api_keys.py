@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shared.auth.models import ApiKey, Role
+from shared.auth.models import ApiKey
+from shared.principal import Role
 from tests.fixtures.api import auth
 from tests.fixtures.builders import Key, MakeKey, MakeTerritory
 from tests.fixtures.http import assert_problem, audit_actions, count_rows, error_pointers

@@ -15,8 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.api.main import create_app
 from services.api.routing import TidiRoute
 from shared.auth import service as auth_service
-from shared.auth.models import Role
-from shared.auth.principal import SYSTEM
+from shared.principal import SYSTEM, Role
 from shared.settings import Environment, Settings
 from shared.territories.models import Territory
 from tests.fixtures.api import auth

@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.api.main import create_app
 from shared.auth.cache import PrincipalCache
-from shared.auth.models import ApiKey, Role
-from shared.auth.principal import Principal
+from shared.auth.models import ApiKey
+from shared.principal import Principal, Role
 from shared.settings import Settings
 from tests.fixtures.api import auth
 from tests.fixtures.builders import Key, MakeKey

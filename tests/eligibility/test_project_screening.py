@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.auth.models import Role
 from shared.eligibility.models import Assessment
+from shared.principal import Role
 from tests.eligibility.flows import documented_project
 from tests.eligibility.test_router import simulation
 from tests.fixtures.builders import ALBI_EPCI, Key, MakeKey, MakeTerritory

@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from shared.auth.models import Role
+from shared.principal import Role
 from tests.eligibility.ruleset_flows import scored_friche
 from tests.fixtures.builders import Key, MakeKey
 from tests.fixtures.flows import update_row

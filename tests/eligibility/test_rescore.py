@@ -14,10 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.worker.jobs import eligibility as jobs
 from services.worker.main import worker_options
 from shared.applications.models import Application
-from shared.auth.models import Role
 from shared.eligibility import rescoring, service
 from shared.eligibility.models import Assessment, RulesetVersion
 from shared.events.models import Event
+from shared.principal import Role
 from shared.settings import Settings
 from tests.eligibility.ruleset_flows import (
     create_draft,

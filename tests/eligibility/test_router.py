@@ -7,9 +7,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shared.auth.models import Role
 from shared.eligibility import service
 from shared.eligibility.models import Assessment
+from shared.principal import Role
 from tests.eligibility.flows import (
     ACCELERATION_REGISTRY_GAPS,
     documented_project,

@@ -8,9 +8,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.audit.models import AuditEntry
-from shared.auth.models import Role
 from shared.eligibility.models import Assessment, RulesetVersion
 from shared.events.models import Event
+from shared.principal import Role
 from tests.eligibility.ruleset_flows import (
     create_draft,
     excluding_industrial_sites,

@@ -15,7 +15,7 @@ from shared.applications.models import Application
 from shared.eligibility import service
 from shared.eligibility.facts import build_context, load_context
 from shared.eligibility.rules import CriterionStatus, Outcome, evaluate_ruleset
-from shared.reference.seed import seed_demo_zonings
+from shared.seeding.service import seed_demo_zonings
 from shared.territories.models import Territory
 from tests.fixtures.builders import Key, MakeKey, MakeTerritory, project_body
 from tests.fixtures.flows import Portal

@@ -8,9 +8,9 @@ from sqlalchemy import Table, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from migrations.models import Base, Fund, Operator, Region
-from shared.reference import programme
 from shared.reference.files import count_rows, data_path, read_rows
-from shared.reference.seed import seed_geography, seed_programme
+from shared.seeding import programme
+from shared.seeding.service import seed_geography, seed_programme
 
 SEEDED_TABLES = {
     "regions": "code",

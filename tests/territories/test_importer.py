@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.audit.models import AuditEntry
-from shared.auth.principal import SYSTEM
+from shared.principal import SYSTEM
 from shared.reference.files import DEMO_TERRITORIES, data_path, read_rows
 from shared.territories import repository
 from shared.territories.importer import (

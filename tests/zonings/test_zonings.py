@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shared.auth.principal import SYSTEM
-from shared.reference.seed import seed_demo_zonings
+from shared.principal import SYSTEM
+from shared.seeding.service import seed_demo_zonings
 from shared.zonings.importer import ZoningImportFailed, import_zonings
 from shared.zonings.kinds import ZoningKind
 from shared.zonings.models import CoverageScope, ZoningCoverage, ZoningMembership

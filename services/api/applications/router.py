@@ -16,7 +16,7 @@ from services.api.deps import (
 )
 from services.api.etag import with_etag
 from services.api.idempotency import IdempotencyKey, create_once
-from services.api.lists import RegionFilter, TimeWindowDep, TitleSearch
+from services.api.lists import RecordFiltersDep
 from services.api.pages import history_page, page_of
 from services.api.problems import problems
 from services.api.routing import TidiRoute
@@ -29,7 +29,6 @@ from shared.applications.schemas import (
     Completeness,
 )
 from shared.audit.schemas import AuditEntryRead
-from shared.projects.enums import Priority, ProjectNature
 from shared.projects.schemas import TransitionRequest
 from shared.schemas import Page
 
@@ -48,33 +47,19 @@ async def list_applications(
     principal: RecordReader,
     session: SessionDep,
     page: PageDep,
-    window: TimeWindowDep,
+    filters: RecordFiltersDep,
     status: Annotated[
         list[ApplicationStatus] | None, Query(description="Any of these statuses.")
     ] = None,
     fund: Annotated[str | None, Query(max_length=64, description="Fund code.")] = None,
     project_id: Annotated[uuid.UUID | None, Query()] = None,
-    territory_id: Annotated[uuid.UUID | None, Query()] = None,
-    region: RegionFilter = None,
-    priority: Annotated[Priority | None, Query(description="The project has this axis.")] = None,
-    nature: Annotated[ProjectNature | None, Query(description="Kind of project.")] = None,
-    q: TitleSearch = None,
     sort: ApplicationSort = "-created_at",
 ) -> Page[ApplicationRead]:
     """Applications visible to the key: admins all, territories their own, operators those
     submitted to their funds.
     """
     statement = repository.filtered(
-        repository.readable(principal),
-        status=status,
-        fund=fund,
-        project_id=project_id,
-        territory_id=territory_id,
-        region=region,
-        priority=priority,
-        nature=nature,
-        q=q,
-        window=window,
+        repository.readable(principal), filters, status=status, fund=fund, project_id=project_id
     )
     return await page_of(
         session,

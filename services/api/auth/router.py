@@ -10,8 +10,8 @@ from services.api.pages import page_of
 from services.api.problems import problems
 from services.api.routing import TidiRoute
 from shared.auth import repository, service
-from shared.auth.models import Role
 from shared.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead, PrincipalRead
+from shared.principal import Role
 from shared.schemas import Page
 
 router = APIRouter(prefix="/v1", tags=["api-keys"], route_class=TidiRoute)

@@ -15,20 +15,15 @@ from services.api.deps import (
 )
 from services.api.etag import with_etag
 from services.api.idempotency import IdempotencyKey, create_once
-from services.api.lists import (
-    RegionFilter,
-    SortParam,
-    TimeWindowDep,
-    TitleSearch,
-)
+from services.api.lists import RecordFiltersDep, SortParam
 from services.api.pages import history_page, page_of
 from services.api.problems import problems
 from services.api.routing import TidiRoute
 from shared.applications import repository as application_repository
 from shared.audit.schemas import AuditEntryRead
-from shared.auth.principal import Principal
+from shared.principal import Principal
 from shared.projects import repository, service
-from shared.projects.enums import Priority, ProjectNature, ProjectStatus
+from shared.projects.enums import ProjectStatus
 from shared.projects.models import Project
 from shared.projects.schemas import ProjectCreate, ProjectRead, ProjectUpdate, TransitionRequest
 from shared.schemas import Page
@@ -51,31 +46,18 @@ async def list_projects(
     principal: RecordReader,
     session: SessionDep,
     page: PageDep,
-    window: TimeWindowDep,
+    filters: RecordFiltersDep,
     status: Annotated[
         list[ProjectStatus] | None, Query(description="Any of these statuses.")
     ] = None,
-    territory_id: Annotated[uuid.UUID | None, Query()] = None,
-    region: RegionFilter = None,
-    priority: Annotated[Priority | None, Query(description="Projects with this axis.")] = None,
-    nature: Annotated[ProjectNature | None, Query(description="Kind of project.")] = None,
-    q: TitleSearch = None,
     sort: SortParam = "-created_at",
 ) -> Page[ProjectRead]:
     """Projects visible to the key: admins all, territories their own, operators those that
     applied to their funds.
     """
+    shown = application_repository.projects_shown_to(principal)
     statement = repository.filtered(
-        repository.readable(
-            principal, operator_projects=application_repository.projects_shown_to(principal)
-        ),
-        status=status,
-        territory_id=territory_id,
-        region=region,
-        priority=priority,
-        nature=nature,
-        q=q,
-        window=window,
+        repository.readable(principal, operator_projects=shown), filters, status=status
     )
     return await page_of(
         session,

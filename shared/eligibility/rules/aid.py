@@ -4,7 +4,8 @@ from collections.abc import Collection
 from enum import StrEnum
 from typing import NamedTuple
 
-from shared.projects.enums import EuSize, ProjectNature
+from shared.classification import ProjectNature
+from shared.projects.enums import EuSize
 from shared.zonings.kinds import ZoningKind
 
 

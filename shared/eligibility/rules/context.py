@@ -11,7 +11,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.applications.enums import ExpenseCategory, TerritoryOpinion
-from shared.projects.enums import ApplicantKind, CompanyCategory, EuSize, Priority, ProjectNature
+from shared.classification import Priority, ProjectNature
+from shared.projects.enums import ApplicantKind, CompanyCategory, EuSize
 from shared.projects.sizing import eu_size
 from shared.zonings.kinds import ZoningKind
 
