@@ -5,8 +5,7 @@ and are loaded by wrk with the same connections for the same time, after an unme
 warm-up. tidi answers with a territory key of its seeded database (five funds); the bare
 app (bench/bare_app.py) sends tidi's statement (bench/tidi_statements.py) through an
 asyncpg pool of the same size and returns the rows through a pydantic model with the
-fields of tidi's `FundRead` page. tidi also wraps its SELECT in BEGIN … COMMIT (two round
-trips of its own); the bare app does not.
+fields of tidi's `FundRead` page. Neither wraps its SELECT in a transaction.
 
 Before any load, tidi's statement is captured and compared with the bare app's, and both
 answers are fetched and compared: a different statement or body fails the run. Printed

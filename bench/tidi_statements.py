@@ -79,7 +79,7 @@ operators_1.created_at AS created_at_1, operators_1.updated_at AS updated_at_1, 
 FROM funds LEFT OUTER JOIN operators AS operators_1 ON operators_1.id = funds.operator_id ORDER BY funds.code ASC
 LIMIT $1::INTEGER
 """
-"""`GET /v1/funds`: one page (limit 50, plus one to see whether another page follows). tidi
-sends it inside BEGIN … COMMIT (its read sessions are transactions); the bare app does not."""
+"""`GET /v1/funds`: one page (limit 50, plus one to see whether another page follows), sent
+without a transaction by both (tidi's reads run in autocommit sessions)."""
 
 FUNDS_PAGE_LIMIT = 51
