@@ -49,8 +49,11 @@ def main() -> None:
         f"GET {PATH}", [sql for sql, _ in prepared.captured["funds"]], [FUNDS_PAGE]
     )
     asyncio.run(harness.flush_redis(REDIS))
-    pool = {"DATABASE_POOL_SIZE": str(args.pool_size)}
-    pool |= {"DATABASE_MAX_OVERFLOW": str(args.max_overflow)}
+    # The same connections kept on both sides: asyncpg's pool keeps those it opens (up to its
+    # max), SQLAlchemy's closes its overflow connections on return; so tidi's pool is the
+    # sum, without overflow.
+    pool = {"DATABASE_POOL_SIZE": str(args.pool_size + args.max_overflow)}
+    pool |= {"DATABASE_MAX_OVERFLOW": "0"}
     tidi_body, tidi = _side(
         "services.api.main:app_factory",
         harness.tidi_env(DATABASE, REDIS, **pool),

@@ -26,8 +26,9 @@ The rules of bench/harness.py hold; here in particular:
   difference fails the run, printing tidi's statements;
 - submitted applications, their events and audit entries and the queued scoring jobs are
   counted before and after each measured window: each must grow by the successful submits;
-- tidi's pool is DATABASE_POOL_SIZE=--pool-size + DATABASE_MAX_OVERFLOW=--max-overflow per
-  process; the bare app's asyncpg pool holds --pool-size to --pool-size + --max-overflow.
+- both sides keep up to --pool-size + --max-overflow connections per process: the bare
+  app's asyncpg pool from --pool-size to that, tidi's pool that many without overflow
+  (SQLAlchemy closes an overflow connection on return, asyncpg keeps it).
 
 Needs PostgreSQL, Redis and wrk (bench/harness.py). It drops and recreates the databases
 `tidi_bench` and `tidi_bench_bare` (a copy of the first) and flushes Redis database 13.
@@ -74,8 +75,11 @@ def main() -> None:
     _check_bare_statements(prepared)
     asyncio.run(harness.recreate(BARE_DATABASE, template=DATABASE))
     asyncio.run(_execute(BARE_DATABASE, BARE_TABLE))
-    pool = {"DATABASE_POOL_SIZE": str(args.pool_size)}
-    pool |= {"DATABASE_MAX_OVERFLOW": str(args.max_overflow)}
+    # The same connections kept on both sides: asyncpg's pool keeps those it opens (up to its
+    # max), SQLAlchemy's closes its overflow connections on return; so tidi's pool is the
+    # sum, without overflow.
+    pool = {"DATABASE_POOL_SIZE": str(args.pool_size + args.max_overflow)}
+    pool |= {"DATABASE_MAX_OVERFLOW": "0"}
     tidi_env = harness.tidi_env(DATABASE, REDIS, WORKER_QUEUE_NAME=QUEUE, **pool)
     bare_env = harness.tidi_env(BARE_DATABASE, REDIS) | {
         "BARE_DSN": harness.dsn(BARE_DATABASE),

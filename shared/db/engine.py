@@ -16,18 +16,11 @@ from shared.settings import Settings
 
 
 def create_engine(settings: Settings, *, pool_size: int | None = None) -> AsyncEngine:
-    """An asyncpg engine for the configured database.
-
-    Its pool keeps every connection it opens, up to `pool_size` (default
-    `DATABASE_POOL_SIZE`) plus `DATABASE_MAX_OVERFLOW`: SQLAlchemy closes an overflow
-    connection as soon as it is returned, so a load just above the pool size would open
-    and close one per request (TLS attempt, authentication, type introspection, statements
-    prepared again), which costs more than keeping it.
-    """
+    """An asyncpg engine for the configured database."""
     return create_async_engine(
         settings.database_url(),
-        pool_size=(pool_size or settings.DATABASE_POOL_SIZE) + settings.DATABASE_MAX_OVERFLOW,
-        max_overflow=0,
+        pool_size=pool_size or settings.DATABASE_POOL_SIZE,
+        max_overflow=settings.DATABASE_MAX_OVERFLOW,
         pool_timeout=settings.DATABASE_POOL_TIMEOUT_SECONDS,
         pool_recycle=1800,
         connect_args={"server_settings": {"application_name": "tidi"}},
