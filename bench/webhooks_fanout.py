@@ -67,15 +67,21 @@ def _tidi() -> SimpleNamespace:
     from migrations.commands import upgrade
     from shared.db.engine import create_engine, create_sessionmaker
     from shared.events.catalogue import ApplicationEventData, EventType
+    from shared.events.service import new_event
     from shared.funds.models import Fund
     from shared.jobs import enqueue_all, take_deferred_jobs
     from shared.operators.models import Operator
-    from shared.outbox.service import record_event
+    from shared.outbox.service import record_event as publish
     from shared.principal import SYSTEM
     from shared.seeding.service import seed_geography, seed_programme
     from shared.settings import Settings
     from shared.webhooks import service as webhooks
     from shared.webhooks.schemas import EndpointCreate
+
+    async def record_event(session: Any, event_type: Any, data: Any, **fields: Any) -> Any:
+        event = new_event(event_type, data, **fields)
+        await publish(session, event)
+        return event.id
 
     return SimpleNamespace(
         SYSTEM=SYSTEM,

@@ -1,6 +1,7 @@
 """Jobs deferred until the transaction that asked for them commits."""
 
 import asyncio
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -9,6 +10,7 @@ from typing import Any, Protocol
 from sqlalchemy.ext.asyncio import AsyncSession
 
 _DEFERRED = "tidi.deferred_jobs"
+logger = logging.getLogger("tidi.jobs")
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,16 @@ async def enqueue_all(
     return [
         result if isinstance(result, BaseException) else result is not None for result in results
     ]
+
+
+async def enqueue_logged(pool: JobQueue, jobs: Sequence[JobRequest], *, base_queue: str) -> int:
+    """Enqueue `jobs`, logging each failure rather than raising it (the database holds the
+    work: a relay or a sweeper enqueues it again); how many were enqueued anew."""
+    results = await enqueue_all(pool, jobs, base_queue=base_queue)
+    for job, result in zip(jobs, results, strict=True):
+        if isinstance(result, BaseException):
+            logger.warning("enqueue failed; a relay will retry", extra={"job_id": job.job_id})
+    return sum(result is True for result in results)
 
 
 def defer_job(session: AsyncSession, job: JobRequest) -> None:

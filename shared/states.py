@@ -75,7 +75,3 @@ class StateMachine(Generic[S]):
                 allowed_actions=allowed,
             )
         return transition
-
-    def targets(self, state: S) -> set[S]:
-        """States reachable in one step from `state`."""
-        return {t.target for t in self.transitions if t.source == state}

@@ -1,6 +1,5 @@
 """Request dependencies: the session (commit, then enqueue), who may call, paging, If-Match."""
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -15,11 +14,8 @@ from shared.auth import service as auth_service
 from shared.auth.cache import take_revoked
 from shared.auth.errors import MissingApiKey, RoleNotAllowed
 from shared.concurrency import parse_if_match
-from shared.jobs import JobRequest, enqueue_all, take_deferred_jobs
+from shared.jobs import enqueue_logged, take_deferred_jobs
 from shared.principal import Principal, Role
-
-logger = logging.getLogger("tidi.api")
-
 
 _READS = frozenset({"GET", "HEAD"})
 
@@ -65,18 +61,8 @@ async def _session(
         await request.app.state.revocations.announce(revoked)
     jobs = take_deferred_jobs(session)
     if jobs:
-        await enqueue_jobs(request, jobs)
-
-
-async def enqueue_jobs(request: Request, jobs: list[JobRequest]) -> None:
-    """Enqueue committed work; a Redis failure is logged, never raised: the database
-    holds the work and the sweepers and relays catch up.
-    """
-    state = request.app.state
-    results = await enqueue_all(state.arq, jobs, base_queue=state.settings.WORKER_QUEUE_NAME)
-    for job, result in zip(jobs, results, strict=True):
-        if isinstance(result, BaseException):
-            logger.warning("enqueue failed; a relay will retry", extra={"job_id": job.job_id})
+        state = request.app.state
+        await enqueue_logged(state.arq, jobs, base_queue=state.settings.WORKER_QUEUE_NAME)
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

@@ -9,18 +9,18 @@ from contextlib import asynccontextmanager, suppress
 from arq import create_pool
 from arq.connections import RedisSettings
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.api.applications.router import router as applications_router
 from services.api.audit.router import router as audit_router
 from services.api.auth.router import router as auth_router
-from services.api.docs import install_docs
 from services.api.eligibility.router import router as eligibility_router
 from services.api.events.router import router as events_router
 from services.api.funds.router import router as funds_router
 from services.api.geography.router import router as geography_router
-from services.api.middleware import BodyGuardMiddleware, RequestContextMiddleware
+from services.api.middleware import RequestMiddleware
 from services.api.openapi import install_openapi
 from services.api.operators.router import router as operators_router
 from services.api.problems import install_problem_handlers
@@ -43,6 +43,17 @@ from shared.logging import configure_logging
 from shared.settings import Settings, get_settings
 
 logger = logging.getLogger("tidi.api")
+
+SWAGGER_PARAMETERS = {
+    "persistAuthorization": True,
+    "displayRequestDuration": True,
+    "tryItOutEnabled": False,
+    "filter": True,
+    "docExpansion": "list",
+    "defaultModelsExpandDepth": 0,
+    # The default validator badge calls an external host; none may be reached here.
+    "validatorUrl": None,
+}
 
 ROUTERS = (
     geography_router,
@@ -94,24 +105,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await arq_pool.aclose()
             await engine.dispose()
 
-    app = FastAPI(
+    # Swagger UI at /docs and ReDoc at /redoc, their assets served by the service itself.
+    app = FastAPIOffline(
         title="tidi",
         version="1.0.0",
         lifespan=lifespan,
-        docs_url=None,
-        redoc_url=None,
         generate_unique_id_function=operation_id,
+        static_url="/docs/assets",
+        swagger_ui_parameters=SWAGGER_PARAMETERS,
     )
     app.state.settings = settings
     app.state.principals = PrincipalCache(settings.API_KEY_CACHE_SECONDS)
     install_problem_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
-    install_docs(app)
     install_webhook_catalogue(app)
     install_openapi(app)
-    app.add_middleware(BodyGuardMiddleware, max_body_bytes=settings.MAX_BODY_BYTES)
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(RequestMiddleware, max_body_bytes=settings.MAX_BODY_BYTES)
     return app
 
 

@@ -1,9 +1,17 @@
-"""What the `tidi` commands share: the console, fresh settings, embedded servers on demand."""
+"""What the `tidi` commands share: the console, fresh settings, embedded servers on demand,
+a database session for one command."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
 from services.cli.embedded import EmbeddedServers, start_embedded
 from shared.settings import Settings, get_settings
+
+if TYPE_CHECKING:  # imported where used: commands that need no database start faster
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 console = Console(stderr=True)
 
@@ -23,3 +31,16 @@ def embedded_if_needed(settings: Settings) -> EmbeddedServers:
             f"[bold]Starting embedded {' and '.join(started)}[/] under {settings.VAR_DIR}/ …"
         )
     return start_embedded(settings.VAR_DIR, need_database=need_db, need_redis=need_redis)
+
+
+@asynccontextmanager
+async def database_session(settings: Settings) -> AsyncIterator["AsyncSession"]:
+    """A session on a pool of its own, disposed with it (commit inside the block)."""
+    from shared.db.engine import create_engine, create_sessionmaker
+
+    engine = create_engine(settings)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            yield session
+    finally:
+        await engine.dispose()

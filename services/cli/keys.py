@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from services.cli.common import console, embedded_if_needed, fresh_settings
+from services.cli.common import console, database_session, embedded_if_needed, fresh_settings
 from shared.principal import Role
 from shared.settings import Settings
 
@@ -51,61 +51,51 @@ async def create_key(
     """Create a key and return its secret; a bad territory or operator is a usage error."""
     from shared.auth import service as auth_service
     from shared.auth.schemas import ApiKeyCreate
-    from shared.db.engine import create_engine, create_sessionmaker
     from shared.errors import TidiError
     from shared.principal import SYSTEM
     from shared.territories import repository as territory_repository
 
-    engine = create_engine(settings)
-    try:
-        async with create_sessionmaker(engine)() as session:
-            territory_id = None
-            if territory_code is not None:
-                territory = await territory_repository.get_by_code(session, territory_code)
-                if territory is None:
-                    raise typer.BadParameter(f"no territory with code {territory_code!r}")
-                territory_id = territory.id
-            expires_at = (
-                datetime.now(UTC) + timedelta(days=expires_in_days) if expires_in_days else None
+    async with database_session(settings) as session:
+        territory_id = None
+        if territory_code is not None:
+            territory = await territory_repository.get_by_code(session, territory_code)
+            if territory is None:
+                raise typer.BadParameter(f"no territory with code {territory_code!r}")
+            territory_id = territory.id
+        expires_at = (
+            datetime.now(UTC) + timedelta(days=expires_in_days) if expires_in_days else None
+        )
+        try:
+            _, secret = await auth_service.create_key(
+                session,
+                SYSTEM,
+                ApiKeyCreate(
+                    name=name,
+                    role=role,
+                    territory_id=territory_id,
+                    operator_code=operator_code,
+                    expires_at=expires_at,
+                ),
             )
-            try:
-                _, secret = await auth_service.create_key(
-                    session,
-                    SYSTEM,
-                    ApiKeyCreate(
-                        name=name,
-                        role=role,
-                        territory_id=territory_id,
-                        operator_code=operator_code,
-                        expires_at=expires_at,
-                    ),
-                )
-            except TidiError as error:
-                raise typer.BadParameter(error.detail) from None
-            await session.commit()
-            return secret
-    finally:
-        await engine.dispose()
+        except TidiError as error:
+            raise typer.BadParameter(error.detail) from None
+        await session.commit()
+        return secret
 
 
 async def demo_admin_key(settings: Settings) -> str:
     """The demo admin key kept in VAR_DIR, recreated if missing or no longer valid."""
     from shared.auth import service as auth_service
     from shared.auth.errors import InvalidApiKey
-    from shared.db.engine import create_engine, create_sessionmaker
 
     path = settings.VAR_DIR / DEMO_KEY_FILE
     if path.exists():
-        engine = create_engine(settings)
-        try:
-            async with create_sessionmaker(engine)() as session:
-                secret = path.read_text().strip()
-                with contextlib.suppress(InvalidApiKey):
-                    await auth_service.authenticate(session, secret, touch_interval=timedelta(0))
-                    await session.commit()
-                    return secret
-        finally:
-            await engine.dispose()
+        async with database_session(settings) as session:
+            secret = path.read_text().strip()
+            with contextlib.suppress(InvalidApiKey):
+                await auth_service.authenticate(session, secret, touch_interval=timedelta(0))
+                await session.commit()
+                return secret
     secret = await create_key(settings, "Demo admin (tidi dev)", Role.ADMIN, None, None, None)
     path.write_text(secret + "\n")
     path.chmod(0o600)

@@ -15,7 +15,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from services.cli.common import console, embedded_if_needed, fresh_settings
+from services.cli.common import console, database_session, embedded_if_needed, fresh_settings
 from shared.settings import Settings
 from shared.territories.importer import ImportSummary
 from shared.zonings.importer import ZoningImportSummary
@@ -146,25 +146,20 @@ def migrate_and_seed(settings: Settings) -> None:
 
 
 async def _seed_all(settings: Settings) -> dict[str, tuple[int, int]]:
-    from shared.db.engine import create_engine, create_sessionmaker
     from shared.seeding.service import seed_geography, seed_programme
 
-    engine = create_engine(settings)
-    try:
-        async with create_sessionmaker(engine)() as session:
-            with _progress() as progress:
-                tasks: dict[str, TaskID] = {}
+    async with database_session(settings) as session:
+        with _progress() as progress:
+            tasks: dict[str, TaskID] = {}
 
-                def advance(step: str, done: int, total: int) -> None:
-                    if step not in tasks:
-                        tasks[step] = progress.add_task(step, total=total)
-                    progress.update(tasks[step], completed=done)
+            def advance(step: str, done: int, total: int) -> None:
+                if step not in tasks:
+                    tasks[step] = progress.add_task(step, total=total)
+                progress.update(tasks[step], completed=done)
 
-                geography = await seed_geography(session, advance)
-                programme = await seed_programme(session, advance)
-            await session.commit()
-    finally:
-        await engine.dispose()
+            geography = await seed_geography(session, advance)
+            programme = await seed_programme(session, advance)
+        await session.commit()
     return {
         name: (
             geography.present.get(name, 0) + programme.present.get(name, 0),
@@ -175,33 +170,23 @@ async def _seed_all(settings: Settings) -> dict[str, tuple[int, int]]:
 
 
 async def _import_territories(settings: Settings, file: Path) -> ImportSummary:
-    from shared.db.engine import create_engine, create_sessionmaker
     from shared.principal import SYSTEM
     from shared.territories.importer import import_territories
 
-    engine = create_engine(settings)
-    try:
-        async with create_sessionmaker(engine)() as session:
-            summary = await import_territories(session, SYSTEM, file)
-            await session.commit()
-            return summary
-    finally:
-        await engine.dispose()
+    async with database_session(settings) as session:
+        summary = await import_territories(session, SYSTEM, file)
+        await session.commit()
+        return summary
 
 
 async def _import_zonings(settings: Settings, file: Path) -> ZoningImportSummary:
-    from shared.db.engine import create_engine, create_sessionmaker
     from shared.principal import SYSTEM
     from shared.zonings.importer import import_zonings
 
-    engine = create_engine(settings)
-    try:
-        async with create_sessionmaker(engine)() as session:
-            summary = await import_zonings(session, SYSTEM, file)
-            await session.commit()
-            return summary
-    finally:
-        await engine.dispose()
+    async with database_session(settings) as session:
+        summary = await import_zonings(session, SYSTEM, file)
+        await session.commit()
+        return summary
 
 
 def _progress() -> Progress:

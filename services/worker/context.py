@@ -1,6 +1,5 @@
 """What every job receives in `ctx`, and a session helper that commits then enqueues."""
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import NotRequired, TypedDict
@@ -8,11 +7,9 @@ from typing import NotRequired, TypedDict
 from arq import ArqRedis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from shared.jobs import enqueue_all, take_deferred_jobs
+from shared.jobs import enqueue_logged, take_deferred_jobs
 from shared.settings import Settings
 from shared.webhooks.deliverer import Deliverer
-
-logger = logging.getLogger("tidi.worker")
 
 
 class WorkerContext(TypedDict):
@@ -48,8 +45,4 @@ async def job_session(ctx: WorkerContext) -> AsyncIterator[AsyncSession]:
             raise
     jobs = take_deferred_jobs(session)
     if jobs:
-        settings: Settings = ctx["settings"]
-        results = await enqueue_all(ctx["redis"], jobs, base_queue=settings.WORKER_QUEUE_NAME)
-        for job, result in zip(jobs, results, strict=True):
-            if isinstance(result, BaseException):
-                logger.warning("enqueue failed", extra={"job_id": job.job_id})
+        await enqueue_logged(ctx["redis"], jobs, base_queue=ctx["settings"].WORKER_QUEUE_NAME)

@@ -1,4 +1,5 @@
-"""arq `WorkerSettings`: the only registry of jobs and crons, each counted and timed."""
+"""The only registry of jobs and crons (each counted and timed), and the options of the arq
+workers of a `tidi worker` process."""
 
 from typing import Any
 
@@ -143,24 +144,3 @@ def worker_options(settings: Settings) -> dict[str, Any]:
         "job_timeout": 60,
         "keep_result": 3600,
     }
-
-
-class WorkerSettings:
-    """For `arq services.worker.main.WorkerSettings` (configuration from the environment).
-
-    `tidi worker` is the usual entry point; it builds the same options.
-    """
-
-    _settings = get_settings()
-    functions = FUNCTIONS
-    cron_jobs = cron_jobs(_settings)
-    on_startup = on_startup
-    on_shutdown = on_shutdown
-    queue_name = _settings.WORKER_QUEUE_NAME
-    redis_settings = (
-        RedisSettings.from_dsn(_settings.redis_url()) if _settings.REDIS_URL else RedisSettings()
-    )
-    max_jobs = 50
-    poll_delay = 0.05
-    job_timeout = 60
-    keep_result = 3600

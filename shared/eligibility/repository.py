@@ -203,23 +203,6 @@ async def territories_of(
     return (await session.scalars(select(Territory).where(Territory.id.in_(ids)))).all()
 
 
-async def assessed_ids(
-    session: AsyncSession, version_id: uuid.UUID, applications: Sequence[Application]
-) -> set[uuid.UUID]:
-    """Which of these applications' current submissions are assessed under the version."""
-    if not applications:
-        return set()
-    pairs = [(a.id, a.submission_no) for a in applications]
-    rows = await session.execute(
-        select(Assessment.application_id, Assessment.submission_no).where(
-            Assessment.ruleset_version_id == version_id,
-            Assessment.application_id.in_([a.id for a in applications]),
-        )
-    )
-    assessed = {(row[0], row[1]) for row in rows}
-    return {app_id for app_id, no in pairs if (app_id, no) in assessed}
-
-
 async def rescore_counts(
     session: AsyncSession, version: RulesetVersion, statuses: Sequence[ApplicationStatus]
 ) -> tuple[int, int, int]:

@@ -33,6 +33,7 @@ from shared.eligibility.ruleset_errors import (
 )
 from shared.eligibility.schemas import DryRunItem, DryRunReport, DryRunSummary, RulesetCheck
 from shared.events.catalogue import EventType, FundRulesetPublishedData
+from shared.events.service import new_event
 from shared.funds import service as fund_service
 from shared.funds.errors import FundNotFound
 from shared.funds.models import Fund
@@ -166,8 +167,7 @@ async def publish(
     await session.flush()
     await session.refresh(version)
     await _audit(session, principal, fund, "fund.ruleset_published", number)
-    await outbox_service.record_event(
-        session,
+    published = new_event(
         EventType.FUND_RULESET_PUBLISHED,
         FundRulesetPublishedData(
             id=fund.id,
@@ -184,6 +184,7 @@ async def publish(
         fund_id=fund.id,
         operator_id=fund.operator_id,
     )
+    await outbox_service.record_event(session, published)
     for job in rescore_jobs(version.id):
         defer_job(session, job)
     return version

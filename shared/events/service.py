@@ -5,7 +5,7 @@ events that also go out by webhook are written through `shared.outbox`.
 """
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -67,19 +67,5 @@ def new_event(
 
 async def insert_event(session: AsyncSession, event: NewEvent) -> None:
     """Write `event` for the pull API only (no webhook delivery); its operator reads it."""
-    await session.execute(
-        insert(Event).values(
-            id=event.id,
-            type=event.type,
-            subject_type=event.subject_type,
-            subject_id=event.subject_id,
-            sequence=event.sequence,
-            occurred_at=event.occurred_at,
-            data=event.data,
-            fund_id=event.fund_id,
-            operator_id=event.operator_id,
-            territory_id=event.territory_id,
-            request_id=event.request_id,
-            audience=[event.operator_id] if event.operator_id is not None else [],
-        )
-    )
+    audience = [event.operator_id] if event.operator_id is not None else []
+    await session.execute(insert(Event).values(**asdict(event), audience=audience))

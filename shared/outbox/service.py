@@ -7,8 +7,8 @@ with its audit entry and, optionally, the event announcing it. Both are one stat
 lost, so a crash or a Redis loss between commit and enqueue loses nothing.
 """
 
-import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import asdict
 from typing import Any
 
 from sqlalchemy import Row, Table
@@ -17,50 +17,27 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
-from shared.events.catalogue import EventType
-from shared.events.service import NewEvent, new_event
+from shared.events.service import NewEvent
 from shared.jobs import defer_job
 from shared.outbox import repository
-from shared.schemas import Schema
 from shared.webhooks.jobs import first_attempt_jobs
 
 
 async def record_event(
-    session: AsyncSession,
-    event_type: EventType,
-    data: Schema,
-    *,
-    subject_type: str,
-    subject_id: uuid.UUID,
-    sequence: int,
-    fund_id: uuid.UUID | None = None,
-    operator_id: uuid.UUID | None = None,
-    territory_id: uuid.UUID | None = None,
-    route_tags: Sequence[str] = (),
-) -> uuid.UUID:
-    """Write an event and one delivery per subscribed endpoint (committed with the change).
+    session: AsyncSession, event: NewEvent, *, route_tags: Sequence[str] = ()
+) -> None:
+    """Write `event` (`shared.events.service.new_event`) and one delivery per subscribed
+    endpoint, committed with the change.
 
-    `operator_id` is the operator the event belongs to (an application's fund operator);
-    `route_tags` (`priority:decarbonation`...) add the operators whose routing rules match.
-    Each endpoint of that audience gets a delivery when its event-type and fund filters
-    accept the event; endpoints whose circuit is open or which are disabled get one too
-    (sent later) but no job.
+    The audience is the event's operator (an application's fund operator) and the operators
+    whose routing rules match one of `route_tags` (`priority:decarbonation`...). Each
+    endpoint of that audience gets a delivery when its event-type and fund filters accept the
+    event; endpoints whose circuit is open or which are disabled get one too (sent later) but
+    no job.
     """
-    event = new_event(
-        event_type,
-        data,
-        subject_type=subject_type,
-        subject_id=subject_id,
-        sequence=sequence,
-        fund_id=fund_id,
-        operator_id=operator_id,
-        territory_id=territory_id,
-    )
     params = _event_parameters(event, route_tags)
-    params |= {"e_sequence": event.sequence, "e_occurred_at": event.occurred_at}
     rows = await session.execute(repository.publish_statement(), params)
     _start_lanes(session, rows)
-    return event.id
 
 
 async def record_change(
@@ -97,8 +74,9 @@ async def record_change(
 
 
 def _event_parameters(event: NewEvent, route_tags: Sequence[str]) -> dict[str, Any]:
-    values = {f"e_{name}": getattr(event, name) for name in repository.EVENT_COLUMNS}
-    return values | {"e_data": event.data, "e_route_tags": list(route_tags)}
+    """`e_<column>` for each of the event's columns (a versioned change stamps `sequence`
+    and `occurred_at` itself: those two are then not read), and the route tags."""
+    return {f"e_{k}": v for k, v in asdict(event).items()} | {"e_route_tags": list(route_tags)}
 
 
 def _start_lanes(session: AsyncSession, deliveries: Iterable[Row[Any] | tuple[Any, ...]]) -> None:

@@ -11,6 +11,7 @@ from shared.audit import service as audit_service
 from shared.concurrency import check_version
 from shared.errors import Forbidden, Unprocessable
 from shared.events.catalogue import EventType, ProjectEventData
+from shared.events.service import new_event
 from shared.geography.models import Commune
 from shared.outbox import service as outbox_service
 from shared.principal import Principal, Role
@@ -188,26 +189,30 @@ async def transition(
 async def _announce(
     session: AsyncSession, project: Project, event: EventType, *, previous: str | None
 ) -> None:
-    await outbox_service.record_event(
-        session,
+    data = ProjectEventData(
+        id=project.id,
+        url=PROJECT_URL.format(id=project.id),
+        status=project.status.value,
+        previous_status=previous,
+        occurred_at=project.updated_at,
+        sequence=project.version,
+        territory_id=project.territory_id,
+        region_code=project.site_region_code,
+        nature=project.nature.value,
+        priorities=[p.value for p in project.priorities],
+        investment_total_cents=project.investment_total_cents,
+    )
+    announced = new_event(
         event,
-        ProjectEventData(
-            id=project.id,
-            url=PROJECT_URL.format(id=project.id),
-            status=project.status.value,
-            previous_status=previous,
-            occurred_at=project.updated_at,
-            sequence=project.version,
-            territory_id=project.territory_id,
-            region_code=project.site_region_code,
-            nature=project.nature.value,
-            priorities=[p.value for p in project.priorities],
-            investment_total_cents=project.investment_total_cents,
-        ),
+        data,
         subject_type="project",
         subject_id=project.id,
         sequence=project.version,
         territory_id=project.territory_id,
+    )
+    await outbox_service.record_event(
+        session,
+        announced,
         route_tags=[
             f"nature:{project.nature.value}",
             *(f"priority:{priority.value}" for priority in project.priorities),

@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 from sqlalchemy import (
-    Row,
     RowMapping,
     Select,
     Uuid,
@@ -60,8 +59,7 @@ class HealthRow:
     health: EndpointHealth
 
 
-def _health_row(row: Row[Any]) -> HealthRow:
-    values = row._mapping
+def _health_row(values: RowMapping) -> HealthRow:
     health = EndpointHealth(**{column.key: values[column.key] for column in _HEALTH})
     return HealthRow(values["id"], values["operator_id"], health)
 
@@ -141,7 +139,7 @@ async def lock_health(session: AsyncSession, endpoint_id: uuid.UUID) -> HealthRo
         .where(WebhookEndpoint.id == endpoint_id)
         .with_for_update(key_share=True)
     )
-    return _health_row((await session.execute(statement)).one())
+    return _health_row((await session.execute(statement)).mappings().one())
 
 
 async def write_health(
@@ -170,7 +168,7 @@ async def failing_for(session: AsyncSession, span: timedelta) -> list[HealthRow]
         .where(WebhookEndpoint.failing_since < func.now() - span)
         .with_for_update(key_share=True, skip_locked=True)
     )
-    return [_health_row(row) for row in await session.execute(statement)]
+    return [_health_row(row) for row in (await session.execute(statement)).mappings()]
 
 
 # --- deliveries, attempts, recoveries ------------------------------------------------------

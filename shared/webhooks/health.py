@@ -119,27 +119,6 @@ def probe_interval(probes: int, policy: HealthPolicy = DEFAULT_POLICY) -> timede
     return min(interval, policy.probe_max)
 
 
-def may_attempt(health: EndpointHealth, now: datetime) -> bool:
-    """Whether a message may be sent to the endpoint now.
-
-    Healthy and degraded endpoints take every message; an open circuit takes one probe when
-    it is due (new messages are kept and do not burn their retries meanwhile); a disabled
-    endpoint takes none (messages are recorded and recoverable after re-enabling).
-
-    Args:
-        health: The endpoint's record.
-        now: The current time.
-
-    Returns:
-        True when an attempt may go.
-    """
-    if health.state is HealthState.DISABLED:
-        return False
-    if health.state is HealthState.CIRCUIT_OPEN:
-        return health.next_probe_at is None or now >= health.next_probe_at
-    return True
-
-
 def _disabled(health: EndpointHealth, reason: DisabledReason) -> EndpointHealth:
     return replace(health, state=HealthState.DISABLED, next_probe_at=None, disabled_reason=reason)
 
@@ -182,7 +161,8 @@ def record_outcome(
       `circuit_after` spanning at least `circuit_min_span` open the circuit (probes then
       wait `probe_interval`); failing for `disable_after` with no success disables it.
       A jump of several steps at once emits the warning of the state reached.
-    - A disabled endpoint stays disabled until `reenable`; late outcomes only update times.
+    - A disabled endpoint stays disabled until its owner enables it; late outcomes only
+      update times.
 
     Args:
         health: The endpoint's record.
@@ -238,15 +218,3 @@ def tick(
     ):
         return Transition(_disabled(health, DisabledReason.FAILING), HealthEvent.DISABLED)
     return Transition(health)
-
-
-def reenable(health: EndpointHealth) -> EndpointHealth:
-    """An owner or admin re-enables the endpoint: healthy, counters reset (no warning).
-
-    Args:
-        health: The endpoint's record.
-
-    Returns:
-        A healthy record that keeps the last success time.
-    """
-    return EndpointHealth(last_success_at=health.last_success_at)

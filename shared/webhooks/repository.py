@@ -18,7 +18,7 @@ from sqlalchemy import (
     DateTime,
     Integer,
     Interval,
-    Row,
+    RowMapping,
     ScalarSelect,
     Select,
     Update,
@@ -68,7 +68,8 @@ def unleased(delivery: type[WebhookDelivery]) -> ColumnElement[bool]:
 
 @dataclass(frozen=True, slots=True)
 class DeliveryRow:
-    """A claimed delivery with its event and endpoint, as the claim statements return it."""
+    """A claimed delivery with its event and endpoint, as the claim statements return it:
+    the delivery's columns, the event's (type, instant, data), then the endpoint's."""
 
     id: uuid.UUID
     endpoint_id: uuid.UUID
@@ -116,29 +117,11 @@ class AttemptRecord:
 
 
 _CLAIMED: Final = (
-    WebhookDelivery.id,
-    WebhookDelivery.endpoint_id,
-    WebhookDelivery.attempts,
-    WebhookDelivery.locked_until,
-    WebhookDelivery.event_id,
+    *(getattr(WebhookDelivery, f.name) for f in fields(DeliveryRow)[:5]),
     Event.type.label("event_type"),
     Event.occurred_at,
     Event.data,
-    WebhookEndpoint.operator_id,
-    WebhookEndpoint.url,
-    WebhookEndpoint.timeout_seconds,
-    WebhookEndpoint.max_in_flight,
-    WebhookEndpoint.secret_ciphertext,
-    WebhookEndpoint.previous_secret_ciphertext,
-    WebhookEndpoint.previous_secret_expires_at,
-    WebhookEndpoint.state,
-    WebhookEndpoint.consecutive_failures,
-    WebhookEndpoint.failing_since,
-    WebhookEndpoint.last_failure_at,
-    WebhookEndpoint.last_success_at,
-    WebhookEndpoint.probes,
-    WebhookEndpoint.next_probe_at,
-    WebhookEndpoint.disabled_reason,
+    *(getattr(WebhookEndpoint, f.name) for f in fields(DeliveryRow)[8:]),
 )
 """The columns of `DeliveryRow`: the delivery's, its event's, then its endpoint's."""
 
@@ -248,8 +231,8 @@ NEXT_DUE: Final = (
 """The endpoint's oldest due delivery and its attempts so far (read only, nothing locked)."""
 
 
-def _delivery(row: Row[Any] | None) -> DeliveryRow | None:
-    return None if row is None else DeliveryRow(**row._mapping)
+def _delivery(row: RowMapping | None) -> DeliveryRow | None:
+    return None if row is None else DeliveryRow(**row)
 
 
 async def claim(
@@ -257,19 +240,19 @@ async def claim(
 ) -> DeliveryRow | None:
     """Claim one delivery for its `attempt`-th attempt, if it is still due."""
     params = {"delivery": delivery_id, "attempt": attempt, "lease": lease}
-    return _delivery((await db.execute(CLAIM_BY_ID, params)).first())
+    return _delivery((await db.execute(CLAIM_BY_ID, params)).mappings().first())
 
 
 async def claim_next(db: Executor, endpoint_id: uuid.UUID, lease: timedelta) -> DeliveryRow | None:
     """Claim the endpoint's oldest due delivery."""
     params = {"endpoint": endpoint_id, "lease": lease, "skip": _NO_ID}
-    return _delivery((await db.execute(CLAIM_NEXT, params)).first())
+    return _delivery((await db.execute(CLAIM_NEXT, params)).mappings().first())
 
 
 async def claim_probe(db: Executor, endpoint_id: uuid.UUID, lease: timedelta) -> DeliveryRow | None:
     """Claim the message a circuit-open endpoint is probed with."""
     params = {"endpoint": endpoint_id, "lease": lease}
-    return _delivery((await db.execute(CLAIM_PROBE, params)).first())
+    return _delivery((await db.execute(CLAIM_PROBE, params)).mappings().first())
 
 
 async def record(
@@ -287,7 +270,7 @@ async def record(
         "endpoint": attempt.endpoint_id,
         "skip": attempt.delivery_id,
     }
-    return _delivery((await db.execute(RECORD, params)).first())
+    return _delivery((await db.execute(RECORD, params)).mappings().first())
 
 
 async def in_flight_cap(db: Executor, endpoint_id: uuid.UUID) -> int | None:

@@ -184,19 +184,6 @@ def jittered(delay: timedelta, jitter: random.Random | float | None = None) -> t
     return delay + delay * (MAX_JITTER * draw)
 
 
-def first_attempt_at(now: datetime, schedule: tuple[timedelta, ...] = DEFAULT_SCHEDULE) -> datetime:
-    """When a new delivery is first attempted (`schedule[0]` after it is created: immediately).
-
-    Args:
-        now: Creation time.
-        schedule: Delay before each attempt.
-
-    Returns:
-        The due time of attempt 1.
-    """
-    return now + validate_schedule(schedule)[0]
-
-
 def next_attempt_at(
     attempt_no: int,
     now: datetime,

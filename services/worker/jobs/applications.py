@@ -10,7 +10,7 @@ from shared.applications import submission
 from shared.db.engine import open_connections
 from shared.eligibility import service as eligibility_service
 from shared.idempotency import service as idempotency_service
-from shared.jobs import enqueue_all
+from shared.jobs import enqueue_logged
 
 logger = logging.getLogger("tidi.worker")
 UNSCORED_GRACE = timedelta(seconds=30)
@@ -49,14 +49,12 @@ async def relay_unscored(ctx: WorkerContext) -> int:
     """Re-enqueue the scoring of submissions still waiting (crash after commit, lost Redis)."""
     async with job_session(ctx) as session:
         jobs = await eligibility_service.unscored_jobs(session, older_than=UNSCORED_GRACE)
-    results = await enqueue_all(ctx["redis"], jobs, base_queue=ctx["settings"].WORKER_QUEUE_NAME)
-    # False: arq still holds this job id (queued, running, or its record not expired).
-    enqueued = sum(result is True for result in results)
-    failed = sum(isinstance(result, BaseException) for result in results)
-    if enqueued or failed:
-        logger.warning(
-            "unscored applications re-enqueued", extra={"count": enqueued, "failed": failed}
-        )
+    # Not counted: the ids arq still holds (queued, running, or their record not expired).
+    enqueued = await enqueue_logged(
+        ctx["redis"], jobs, base_queue=ctx["settings"].WORKER_QUEUE_NAME
+    )
+    if enqueued:
+        logger.warning("unscored applications re-enqueued", extra={"count": enqueued})
     return enqueued
 
 

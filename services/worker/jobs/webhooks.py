@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from services.worker.context import WorkerContext, job_session
-from shared.jobs import JobRequest, enqueue_all
+from shared.jobs import JobRequest, enqueue_logged
 from shared.webhooks import recovery
 from shared.webhooks.deliverer import Deliverer
 from shared.webhooks.policy import DeliveryPolicy
@@ -37,12 +37,7 @@ def build_deliverer(ctx: WorkerContext) -> Deliverer:
 
 
 async def _enqueue(ctx: WorkerContext, jobs: Sequence[JobRequest]) -> int:
-    settings = ctx["settings"]
-    errors = await enqueue_all(ctx["redis"], jobs, base_queue=settings.WORKER_QUEUE_NAME)
-    failed = sum(isinstance(error, BaseException) for error in errors)
-    if failed:
-        logger.warning("enqueue failed; the sweeper will retry", extra={"count": failed})
-    return len(jobs) - failed
+    return await enqueue_logged(ctx["redis"], jobs, base_queue=ctx["settings"].WORKER_QUEUE_NAME)
 
 
 async def deliver(ctx: WorkerContext, delivery_id: str, endpoint_id: str, attempt: int) -> int:
