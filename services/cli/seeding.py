@@ -1,8 +1,9 @@
 """`tidi migrate` and `tidi seed`: the schema, reference data, territories and zonings."""
 
 import asyncio
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.progress import (
@@ -16,10 +17,12 @@ from rich.progress import (
 from rich.table import Table
 
 from services.cli.common import console, database_session, embedded_if_needed, fresh_settings
+from shared.errors import TidiError
 from shared.settings import Settings
 from shared.territories.importer import ImportSummary
 from shared.zonings.importer import ZoningImportSummary
 
+SummaryT = TypeVar("SummaryT")
 seed_app = typer.Typer(help="Load reference data, operators, funds and territories (idempotent).")
 
 
@@ -61,17 +64,7 @@ def seed_territories(
     """Import territories from a CSV file: every line valid, or nothing imported."""
     from shared.territories.importer import TerritoryImportFailed
 
-    settings = fresh_settings()
-    servers = embedded_if_needed(settings)
-    try:
-        summary = asyncio.run(_import_territories(fresh_settings(), file))
-    except TerritoryImportFailed as failure:
-        for error in failure.errors:
-            console.print(f"{file.name}: {error}", style="red", markup=False, soft_wrap=True)
-        console.print(f"[bold red]{failure.detail}[/]")
-        raise typer.Exit(1) from None
-    finally:
-        servers.stop()
+    summary = _run_import(file, _import_territories, TerritoryImportFailed)
     console.print(
         f"{file.name}: {summary.created} created, {summary.updated} updated, "
         f"{summary.unchanged} unchanged.",
@@ -98,17 +91,7 @@ def seed_zonings(
     """
     from shared.zonings.importer import ZoningImportFailed
 
-    settings = fresh_settings()
-    servers = embedded_if_needed(settings)
-    try:
-        summary = asyncio.run(_import_zonings(fresh_settings(), file))
-    except ZoningImportFailed as failure:
-        for error in failure.errors:
-            console.print(f"{file.name}: {error}", style="red", markup=False, soft_wrap=True)
-        console.print(f"[bold red]{failure.detail}[/]")
-        raise typer.Exit(1) from None
-    finally:
-        servers.stop()
+    summary = _run_import(file, _import_zonings, ZoningImportFailed)
     console.print(
         f"{file.name}: {summary.created} list(s) created, {summary.replaced} replaced, "
         f"{summary.unchanged} unchanged; {summary.memberships} membership row(s).",
@@ -116,6 +99,25 @@ def seed_zonings(
         markup=False,
         soft_wrap=True,
     )
+
+
+def _run_import(
+    file: Path,
+    run: Callable[[Settings, Path], Coroutine[Any, Any, SummaryT]],
+    failed: type[TidiError],
+) -> SummaryT:
+    """Run an all-or-nothing import (on embedded servers if no URL is set); when it fails,
+    print each bad line and exit with status 1."""
+    servers = embedded_if_needed(fresh_settings())
+    try:
+        return asyncio.run(run(fresh_settings(), file))
+    except failed as failure:
+        for error in getattr(failure, "errors", ()):
+            console.print(f"{file.name}: {error}", style="red", markup=False, soft_wrap=True)
+        console.print(f"[bold red]{failure.detail}[/]")
+        raise typer.Exit(1) from None
+    finally:
+        servers.stop()
 
 
 def migrate_and_seed(settings: Settings) -> None:
