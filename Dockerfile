@@ -4,7 +4,8 @@ FROM python:3.11-slim AS runtime
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
-    PIP_DISABLE_PIP_VERSION_CHECK=1
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    VAR_DIR=/var/lib/tidi
 
 WORKDIR /app
 COPY pyproject.toml README.md alembic.ini ./
@@ -12,8 +13,10 @@ COPY requirements ./requirements
 COPY shared ./shared
 COPY services ./services
 COPY migrations ./migrations
+# VAR_DIR: the worker's health file, the metrics of `tidi serve --workers N`.
 RUN pip install -c requirements/constraints.txt . \
-    && useradd --system --uid 10001 tidi
+    && useradd --system --uid 10001 tidi \
+    && install -d -o tidi "$VAR_DIR"
 USER tidi
 
 EXPOSE 8000

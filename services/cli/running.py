@@ -59,7 +59,8 @@ def dev(
     host: Annotated[str | None, typer.Option(help="Bind address.")] = None,
     port: Annotated[int | None, typer.Option(help="Port.")] = None,
 ) -> None:
-    """Run API and worker together; embedded PostgreSQL and Valkey when no URL is set."""
+    """Run API and worker together on demo data (territories, zonings, an admin key);
+    embedded PostgreSQL and Valkey when no URL is set."""
     if host:
         os.environ["API_HOST"] = host
     if port:
@@ -69,7 +70,7 @@ def dev(
         servers = embedded_if_needed(settings)
         try:
             settings = fresh_settings()
-            migrate_and_seed(settings)
+            migrate_and_seed(settings, demo=True)
             key = asyncio.run(demo_admin_key(settings))
             _banner(settings, key)
             asyncio.run(_serve_and_work(settings, stop))
@@ -120,15 +121,30 @@ def _share_metrics(directory: Path) -> None:
 
 def worker(
     burst: Annotated[bool, typer.Option(help="Exit when the queue is empty.")] = False,
+    check: Annotated[
+        bool, typer.Option("--check", help="Exit 0 if the running worker process is ready.")
+    ] = False,
 ) -> None:
     """Run the arq workers: jobs and crons, webhook first attempts, webhook retries.
 
-    DATABASE_URL and REDIS_URL must be set.
+    DATABASE_URL and REDIS_URL must be set. The process rides out Redis outages (its
+    workers restart when Redis answers again). `--check` reads the health file the
+    running process refreshes every beat (WORKER_HEALTH_FILE): ready while its workers
+    run and PostgreSQL and Redis answer it; exit 1, with the reason, otherwise.
     """
+    settings = fresh_settings()
+    if check:
+        from services.worker.jobs.system import unready_reason
+
+        reason = unready_reason(
+            settings.worker_health_file, beat_seconds=settings.WORKER_HEARTBEAT_SECONDS
+        )
+        typer.echo(f"not ready: {reason}" if reason else "ready", err=reason is not None)
+        raise typer.Exit(1 if reason else 0)
+
     from services.worker.runner import serve_workers
     from shared.logging import configure_logging
 
-    settings = fresh_settings()
     configure_logging(settings.LOG_LEVEL, json=settings.LOG_JSON)
     serve_workers(settings, burst=burst)
 
@@ -138,7 +154,7 @@ async def _serve_and_work(settings: Settings, stop: SignalStop) -> None:
     import uvicorn
 
     from services.api.main import create_app
-    from services.worker.runner import build_workers, close_workers, run_workers
+    from services.worker.runner import WorkerProcess
     from shared.logging import configure_logging
 
     configure_logging(settings.LOG_LEVEL, json=settings.LOG_JSON)
@@ -151,16 +167,16 @@ async def _serve_and_work(settings: Settings, stop: SignalStop) -> None:
         log_config=None,
     )
     server = stop.server = uvicorn.Server(config)
-    workers = build_workers(settings)
+    workers = WorkerProcess(settings)
     tasks = [
         asyncio.create_task(server.serve(), name="api"),
-        asyncio.create_task(run_workers(workers), name="worker"),
+        asyncio.create_task(workers.run(), name="worker"),
     ]
     try:
         await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
     finally:
         server.should_exit = True
-        await close_workers(workers)
+        workers.stop()
         # Each side finishes its own shutdown (pools closed, jobs handed back); a task
         # cancelled mid-way would leave a connection half closed.
         _, stuck = await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE_SECONDS)

@@ -42,14 +42,22 @@ def migrate(
 
 
 @seed_app.callback(invoke_without_command=True)
-def seed(ctx: typer.Context) -> None:
-    """Seed geography, operators, funds, the demo territories and zonings (idempotent)."""
+def seed(
+    ctx: typer.Context,
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo", help="Also the demo territories and zonings (illustrative, unverified)."
+        ),
+    ] = False,
+) -> None:
+    """Seed geography, operators, funds and rulesets (idempotent); `--demo` adds demo data."""
     if ctx.invoked_subcommand is not None:
         return
     settings = fresh_settings()
     servers = embedded_if_needed(settings)
     try:
-        migrate_and_seed(fresh_settings())
+        migrate_and_seed(fresh_settings(), demo=demo)
     finally:
         servers.stop()
 
@@ -120,10 +128,11 @@ def _run_import(
         servers.stop()
 
 
-def migrate_and_seed(settings: Settings) -> None:
-    """Migrate to head, seed the reference data, import the demo territories and zonings."""
+def migrate_and_seed(settings: Settings, *, demo: bool) -> None:
+    """Migrate to head and seed the reference data; with `demo`, the demo territories and
+    zonings too (`tidi seed --demo`, `tidi dev`)."""
     from migrations.commands import upgrade
-    from shared.reference.files import DEMO_TERRITORIES, DEMO_ZONINGS, data_path
+    from shared.reference.files import AFR_ZONE_A, DEMO_TERRITORIES, DEMO_ZONINGS, data_path
 
     upgrade(settings.database_url())
     console.print("[green]Database migrated.[/]")
@@ -135,10 +144,15 @@ def migrate_and_seed(settings: Settings) -> None:
     for name, rows in summary.items():
         table.add_row(name, f"{rows[0]:,}", f"{rows[1]:,}")
     console.print(table)
-    demo = asyncio.run(_import_territories(settings, data_path(DEMO_TERRITORIES)))
+    afr = asyncio.run(_import_zonings(settings, data_path(AFR_ZONE_A)))
+    console.print(f"AFR zone a 2022-2027: {afr.memberships} commune(s).")
+    if not demo:
+        console.print("No demo data (`tidi seed --demo` loads it).")
+        return
+    territories = asyncio.run(_import_territories(settings, data_path(DEMO_TERRITORIES)))
     console.print(
-        f"Demo territories: {demo.created} created, {demo.updated} updated, "
-        f"{demo.unchanged} unchanged."
+        f"Demo territories: {territories.created} created, {territories.updated} updated, "
+        f"{territories.unchanged} unchanged."
     )
     zonings = asyncio.run(_import_zonings(settings, data_path(DEMO_ZONINGS)))
     console.print(

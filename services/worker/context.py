@@ -16,8 +16,9 @@ class WorkerContext(TypedDict):
     """The `ctx` of every job, cron and hook.
 
     arq puts its pool in `redis` and, for a job run, `job_id` and `job_try` (1 on the
-    first run); `on_startup` builds the rest once per worker process. The two webhook
-    workers of a process share one context: its `deliverer`, counted by `users`.
+    first run); `on_startup` builds the rest when the workers start (again after a Redis
+    outage, in a fresh context). The two webhook workers of a process share one context:
+    its `deliverer`, counted by `users`.
     """
 
     redis: ArqRedis

@@ -63,7 +63,7 @@ def cron_jobs(settings: Settings) -> list[CronJob]:
 
 
 async def on_startup(ctx: WorkerContext) -> None:
-    """Build the engine and sessionmaker once per worker process, then warm them up."""
+    """Build the engine and sessionmaker of the worker's context, then warm them up."""
     settings: Settings = ctx.setdefault("settings", get_settings())
     ctx["engine"] = create_engine(settings, pool_size=MAIN_POOL_SIZE)
     ctx["sessionmaker"] = create_sessionmaker(ctx["engine"])
@@ -76,7 +76,7 @@ async def on_shutdown(ctx: WorkerContext) -> None:
 
 
 async def on_webhook_startup(ctx: WorkerContext) -> None:
-    """The two webhook workers of a process share one context: build it once."""
+    """The two webhook workers share one context: the first to start builds it."""
     ctx["users"] = ctx.get("users", 0) + 1
     if ctx["users"] == 1:
         settings: Settings = ctx.setdefault("settings", get_settings())

@@ -7,6 +7,8 @@ from pathlib import Path
 
 DEMO_TERRITORIES = "territories-demo.csv"
 DEMO_ZONINGS = "zonings-demo.csv"
+AFR_ZONE_A = "zonings-afr-zone-a.csv"
+"""Every commune in AFR zone a, 2022–2027 (décret n° 2022-968): loaded by every seed."""
 
 
 def data_path(name: str) -> Path:

@@ -1,2 +1,2 @@
-"""Filling a database: the reference geography, the programme's operators, funds and rulesets,
-and the demo zonings (what `tidi seed` and the embedded start-up run)."""
+"""Filling a database: the reference geography, the programme's operators, funds and rulesets
+(`tidi seed`), and the demo zonings (only on request: `tidi seed --demo`, `tidi dev`)."""

@@ -15,7 +15,7 @@ from shared.funds.models import Fund
 from shared.geography.models import Commune, Department, Epci, Region
 from shared.operators.models import Operator
 from shared.principal import SYSTEM
-from shared.reference.files import DEMO_ZONINGS, count_rows, data_path, read_rows
+from shared.reference.files import AFR_ZONE_A, DEMO_ZONINGS, count_rows, data_path, read_rows
 from shared.seeding import programme
 from shared.zonings.importer import ZoningImportSummary, import_zonings
 
@@ -164,7 +164,8 @@ async def seed_programme(session: AsyncSession, progress: Progress | None = None
 
 
 async def seed_demo_zonings(session: AsyncSession) -> ZoningImportSummary:
-    """Import the shipped demo zonings (`zonings-demo.csv`); a re-run changes nothing."""
+    """Import the shipped AFR zone a list and demo zonings; a re-run changes nothing."""
+    await import_zonings(session, SYSTEM, data_path(AFR_ZONE_A))
     return await import_zonings(session, SYSTEM, data_path(DEMO_ZONINGS))
 
 

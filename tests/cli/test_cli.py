@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import yaml
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from typer.testing import CliRunner, Result
@@ -14,14 +15,17 @@ from typer.testing import CliRunner, Result
 from services.cli.main import app
 from shared.auth import service as auth_service
 from shared.auth.models import ApiKey
+from shared.funds.models import Fund
 from shared.principal import Role
 from shared.reference.files import DEMO_TERRITORIES, data_path
 from shared.settings import Settings, get_settings
 from shared.territories.models import Territory
+from shared.zonings.models import ZoningCoverage
 from tests.fixtures.builders import ALBI_EPCI, PONTIVY_EPCI
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 KEY = re.compile(r"^tidi_[A-Za-z0-9_-]{43}$")
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -202,3 +206,36 @@ class TestMigrate:
         assert after == before
         assert len(after) == 1
         assert regions == 26
+
+
+@pytest.mark.usefixtures("cli_env")
+class TestSeedDemoOnlyOnRequest:
+    async def test_seed_loads_reference_data_and_no_demo_then_demo_on_request(
+        self, sessionmaker: async_sessionmaker[AsyncSession]
+    ) -> None:
+        plain = await tidi("seed")
+
+        assert plain.exit_code == 0, plain.output
+        assert "No demo data (`tidi seed --demo` loads it)." in lines(plain.stderr)
+        assert await count(sessionmaker, Territory) == 0
+        assert await count(sessionmaker, ZoningCoverage) == 1  # AFR zone a: real, not a demo
+        assert "AFR zone a 2022-2027: 129 commune(s)." in lines(plain.stderr)
+        assert await count(sessionmaker, Fund) > 0
+
+        demo = await tidi("seed", "--demo")
+
+        assert demo.exit_code == 0, demo.output
+        assert "Demo territories: 8 created, 0 updated, 0 unchanged." in lines(demo.stderr)
+        assert await count(sessionmaker, Territory) == 8
+        assert await count(sessionmaker, ZoningCoverage) == 7
+
+
+class TestComposeFile:
+    def test_no_service_loads_demo_data_and_each_worker_checks_its_own_health(self) -> None:
+        compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+        services = compose["services"]
+
+        commands = [" ".join(map(str, s.get("command") or [])) for s in services.values()]
+        assert not [c for c in commands if "--demo" in c]
+        assert "tidi seed" in " ".join(services["migrate"]["command"])
+        assert services["worker"]["healthcheck"]["test"] == ["CMD", "tidi", "worker", "--check"]

@@ -58,13 +58,13 @@ class TestSeedZonings:
 
         assert first.exit_code == 0, first.output
         assert (
-            f"{DEMO_ZONINGS}: 7 list(s) created, 0 replaced, 0 unchanged; 143 membership row(s)."
+            f"{DEMO_ZONINGS}: 6 list(s) created, 0 replaced, 0 unchanged; 14 membership row(s)."
         ) in lines(first.stderr)
         assert second.exit_code == 0, second.output
         assert (
-            f"{DEMO_ZONINGS}: 0 list(s) created, 0 replaced, 7 unchanged; 143 membership row(s)."
+            f"{DEMO_ZONINGS}: 0 list(s) created, 0 replaced, 6 unchanged; 14 membership row(s)."
         ) in lines(second.stderr)
-        assert await count(sessionmaker, ZoningCoverage) == 7
+        assert await count(sessionmaker, ZoningCoverage) == 6
 
     async def test_bad_file_exits_1_names_each_bad_line_and_imports_nothing(
         self, sessionmaker: async_sessionmaker[AsyncSession], tmp_path: Path
