@@ -55,7 +55,7 @@ def _tidi() -> SimpleNamespace:
     from shared.settings import Settings
     from shared.territories import service as territory_service
     from shared.territories.schemas import TerritoryCreate
-    from tests.fixtures.builders import application_body, project_body
+    from tests.fixtures.bodies import application_body, project_body
 
     return SimpleNamespace(
         create_app=create_app,

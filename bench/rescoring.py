@@ -76,9 +76,12 @@ def _tidi() -> SimpleNamespace:
     from shared.settings import Settings
     from shared.territories import service as territory_service
     from shared.territories.schemas import TerritoryCreate
-    from tests.eligibility.flows import friche_application
-    from tests.eligibility.ruleset_flows import excluding_industrial_sites
-    from tests.fixtures.builders import application_body, project_body
+    from tests.fixtures.bodies import (
+        application_body,
+        excluding_industrial_sites,
+        friche_application,
+        project_body,
+    )
 
     return SimpleNamespace(
         create_app=create_app,

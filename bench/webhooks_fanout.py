@@ -16,9 +16,12 @@ endpoint) pairs has exactly one delivery, succeeded at its first attempt, and re
 receiver exactly once; the latency runs from the commit of the event (the client's clock,
 after `commit()` returns) to its receiver's first request.
 
-Fairness: `--slow` adds one more endpoint whose receiver hangs past its 5 s timeout on every
-call; compare the steady-phase latency of the healthy endpoints with and without it
-(`--events 0` skips the throughput phase).
+Fairness: `--slow N` adds N endpoints (`max_in_flight` `--slow-in-flight`, default 16) whose
+receivers hang 30 s, past their 5 s timeout, on every call; compare the steady-phase latency
+of the healthy endpoints with and without them (`--events 0` skips the throughput phase):
+
+    .venv/bin/python bench/webhooks_fanout.py --events 0 --rate 10 --seconds 30
+    .venv/bin/python bench/webhooks_fanout.py --events 0 --rate 10 --seconds 30 --slow 20
 
 Needs PostgreSQL and Redis (bench/harness.py). It drops and recreates the database
 `tidi_bench_webhooks` and flushes Redis database 10.
@@ -57,7 +60,7 @@ SELECT count(*) AS deliveries,
        count(*) FILTER (WHERE d.status = 'succeeded' AND d.attempts <> 1) AS retried,
        count(*) FILTER (WHERE d.status = 'failed') AS failed
 FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
-WHERE e.url NOT LIKE '%/slow'
+WHERE e.url NOT LIKE '%/slow%'
 """
 """The deliveries to the healthy endpoints, by outcome."""
 
@@ -115,7 +118,7 @@ class Receivers:
         self.requests: Counter[tuple[str, str]] = Counter()
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        """Answer 204 at once (the slow endpoint: after its sender has given up)."""
+        """Answer 204 at once (the slow endpoints: after their sender has given up)."""
         if scope["type"] != "http":
             return
         while (await receive()).get("more_body"):
@@ -124,7 +127,7 @@ class Receivers:
         key = (headers[b"webhook-id"].decode(), scope["path"])
         self.first.setdefault(key, time.time())
         self.requests[key] += 1
-        if scope["path"] == "/slow":
+        if scope["path"].startswith("/slow"):
             await asyncio.sleep(30)  # past the endpoint's 5 s timeout
         await send({"type": "http.response.start", "status": 204, "headers": []})
         await send({"type": "http.response.body", "body": b""})
@@ -152,7 +155,9 @@ def settings() -> Any:
     )
 
 
-async def prepare(port: int, endpoints: int, *, slow: bool) -> tuple[Any, Any, Any]:
+async def prepare(
+    port: int, endpoints: int, *, slow: int, slow_in_flight: int
+) -> tuple[Any, Any, Any]:
     """Seed the database and register the endpoints; (engine, sessionmaker, fund)."""
     from sqlalchemy import select
 
@@ -169,7 +174,8 @@ async def prepare(port: int, endpoints: int, *, slow: bool) -> tuple[Any, Any, A
         urls: list[tuple[str, dict[str, Any]]] = [
             (f"http://127.0.0.1:{port}/e{n}", {}) for n in range(endpoints)
         ]
-        urls += [(f"http://127.0.0.1:{port}/slow", {"timeout_seconds": 5})] if slow else []
+        hanging = {"timeout_seconds": 5, "max_in_flight": slow_in_flight}
+        urls += [(f"http://127.0.0.1:{port}/slow{n}", hanging) for n in range(slow)]
         for url, options in urls:
             await TIDI.webhooks.create(
                 session,
@@ -332,7 +338,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     while not server.started:  # noqa: ASYNC110
         await asyncio.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
-    engine, sessionmaker, fund = await prepare(port, args.endpoints, slow=args.slow)
+    engine, sessionmaker, fund = await prepare(
+        port, args.endpoints, slow=args.slow, slow_in_flight=args.slow_in_flight
+    )
     pool = await create_pool(RedisSettings.from_dsn(REDIS), default_queue_name=QUEUE)
     env = harness.tidi_env(
         DB,
@@ -356,7 +364,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         burst = await throughput(args, sessionmaker, fund, pool, watch) if args.events else {}
         latency = await steady(args, sessionmaker, fund, pool, watch)
         return {
-            "slow_endpoint": args.slow,
+            "slow_endpoints": args.slow,
+            "slow_max_in_flight": args.slow_in_flight if args.slow else None,
             "throughput": burst,
             "commit_to_first_attempt": latency,
             "requests": sum(receivers.requests.values()),
@@ -377,7 +386,8 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=50.0, help="events/s in phase 2")
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--timeout", type=float, default=600.0)
-    parser.add_argument("--slow", action="store_true", help="add an endpoint that hangs")
+    parser.add_argument("--slow", type=int, default=0, help="endpoints that hang")
+    parser.add_argument("--slow-in-flight", type=int, default=16, help="their max_in_flight")
     args = parser.parse_args()
     asyncio.run(harness.recreate(DB))
     TIDI.upgrade(DB_URL)

@@ -1,7 +1,8 @@
 """Delivering: claim under a lease, send, record the attempt, schedule the next.
 
-A job opens a lane (`shared.webhooks.lanes`) that attempts its delivery, then drains the
-endpoint's due backlog in order; `shared.webhooks.sender` signs and POSTs each one. Per
+A job opens a lane (`shared.webhooks.lanes`, within the process's capacity) that runs as a
+task of its own: it attempts the job's delivery, then drains the endpoint's due backlog in
+order; `shared.webhooks.sender` signs and POSTs each one. Per
 attempt, one round trip to the database (`repository.RECORD`, on an autocommit connection
 of the worker's engine): the statement that records an attempt also claims the endpoint's
 next due delivery. The endpoint row is written, in a transaction with the attempt, only
@@ -15,6 +16,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Final
 
 from prometheus_client import Counter, Histogram
@@ -46,6 +48,8 @@ ATTEMPT_DURATION: Final = Histogram(
 _TOUCH_SUCCESS_EVERY: Final = timedelta(seconds=60)
 _CAP_TTL_SECONDS: Final = 30.0
 """How long a worker trusts the in-flight cap it read (a PATCH takes effect within it)."""
+Lane = Callable[[], Awaitable[int]]
+"""What an opened lane runs: it returns the attempts it made."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,18 +85,54 @@ class Deliverer:
         self.lanes = Lanes(split_after=policy.lane_split_after)
         self._cap_checked: dict[uuid.UUID, float] = {}
         self._closing = False
-        self._extra_lanes: set[asyncio.Task[None]] = set()
+        self._lanes: set[asyncio.Task[None]] = set()
 
     async def aclose(self) -> None:
-        """Stop taking deliveries, then close the HTTP client (the engine is the worker's)."""
+        """Stop taking deliveries, then close the HTTP client (the engine is the worker's).
+
+        A lane stopped mid-request leaves its delivery leased: it is sent again once the
+        lease runs out (at least once).
+        """
         self._closing = True
-        for task in list(self._extra_lanes):
+        for task in list(self._lanes):
             task.cancel()
-        await asyncio.gather(*self._extra_lanes, return_exceptions=True)
+        await asyncio.gather(*self._lanes, return_exceptions=True)
         await self._sender.aclose()
 
+    # --- lanes -------------------------------------------------------------------------------
+
+    async def start(self, delivery_id: uuid.UUID, endpoint_id: uuid.UUID, attempt: int) -> bool:
+        """The job: open a lane for this delivery and leave it running (see `run`).
+
+        Returns False when no lane opened: a busy lane of the endpoint, or the next free lane
+        (`Lanes.next_in_line`), takes the delivery. The job's slot is free at once.
+        """
+        if not await self._open_lane(endpoint_id):
+            return False
+        self._spawn(endpoint_id, partial(self._deliver, delivery_id, endpoint_id, attempt))
+        return True
+
+    async def start_probe(self, endpoint_id: uuid.UUID) -> bool:
+        """The probe job: open a lane that probes an endpoint whose circuit is open and, on
+        success, drains its backlog; leave it running."""
+        if not await self._open_lane(endpoint_id):
+            return False
+        self._spawn(endpoint_id, partial(self._probe, endpoint_id))
+        return True
+
+    async def run(self, delivery_id: uuid.UUID, endpoint_id: uuid.UUID, attempt: int) -> int:
+        """Attempt this delivery, then drain the endpoint's due backlog in order, in this task.
+
+        Returns the number of attempts made (0 when no lane opened).
+        """
+        if not await self._open_lane(endpoint_id):
+            return 0
+        work = partial(self._deliver, delivery_id, endpoint_id, attempt)
+        return await self._in_lane(endpoint_id, work)
+
     async def _open_lane(self, endpoint_id: uuid.UUID) -> bool:
-        """Open a lane within the endpoint's in-flight cap (read from the endpoint, cached)."""
+        """Open a lane within the endpoint's in-flight cap (read from the endpoint, cached)
+        and the process's capacity."""
         if self._closing:
             return False
         known = self._cap_checked.get(endpoint_id)
@@ -105,42 +145,47 @@ class Deliverer:
             self._cap_checked[endpoint_id] = time.monotonic()
         return self.lanes.open(endpoint_id, self.policy.default_in_flight)
 
-    # --- lanes -------------------------------------------------------------------------------
+    def _spawn(self, endpoint_id: uuid.UUID, work: Lane) -> None:
+        """Run an opened lane as a task of its own."""
+        task = asyncio.create_task(self._detached(endpoint_id, work))
+        self._lanes.add(task)
+        task.add_done_callback(self._lanes.discard)
 
-    async def run(self, delivery_id: uuid.UUID, endpoint_id: uuid.UUID, attempt: int) -> int:
-        """The job: attempt this delivery, then drain the endpoint's due backlog in order.
-
-        Returns the number of attempts made (0 when every lane of the endpoint was busy:
-        one of them takes this delivery).
-        """
-        if not await self._open_lane(endpoint_id):
-            return 0
+    async def _detached(self, endpoint_id: uuid.UUID, work: Lane) -> None:
         try:
-            async with self._db.connect() as db:
-                row = await repository.claim(db, delivery_id, attempt, self.policy.lease)
-            return await self._drain(endpoint_id, self._held(row))
+            await self._in_lane(endpoint_id, work)
+        except Exception:
+            # Its claimed delivery, if any, is taken again once the lease expires.
+            logger.exception("webhook lane failed", extra={"endpoint_id": str(endpoint_id)})
+
+    async def _in_lane(self, endpoint_id: uuid.UUID, work: Lane) -> int:
+        """Run `work` in an opened lane; close it, then open lanes for endpoints in line."""
+        try:
+            return await work()
         finally:
             self.lanes.close(endpoint_id)
+            while not self._closing and (waiting := self.lanes.next_in_line()) is not None:
+                self._spawn(waiting, partial(self._drain, waiting, None))
 
-    async def probe(self, endpoint_id: uuid.UUID) -> int:
-        """One probe of an endpoint whose circuit is open; on success, drain its backlog."""
-        if not await self._open_lane(endpoint_id):
+    async def _deliver(self, delivery_id: uuid.UUID, endpoint_id: uuid.UUID, attempt: int) -> int:
+        async with self._db.connect() as db:
+            row = await repository.claim(db, delivery_id, attempt, self.policy.lease)
+        return await self._drain(endpoint_id, self._held(row))
+
+    async def _probe(self, endpoint_id: uuid.UUID) -> int:
+        async with self._db.connect() as db:
+            row = await repository.claim_probe(db, endpoint_id, self.policy.lease)
+        if row is None:
             return 0
-        try:
-            async with self._db.connect() as db:
-                row = await repository.claim_probe(db, endpoint_id, self.policy.lease)
-            if row is None:
-                return 0
-            await self._attempt(Claimed(row, probe=True), chain=False)
-            return 1 + await self._drain(endpoint_id, None)
-        finally:
-            self.lanes.close(endpoint_id)
+        await self._attempt(Claimed(row, probe=True), chain=False)
+        return 1 + await self._drain(endpoint_id, None)
 
     async def _drain(self, endpoint_id: uuid.UUID, claimed: Claimed | None) -> int:
         """Send `claimed`, then the endpoint's due deliveries oldest first, within the budget.
 
-        A slow answer with more due opens another lane (up to the cap); when the budget is
-        spent with deliveries still due, a new job takes over (arq job slots are freed).
+        A slow answer with more due opens another lane (up to the cap and the capacity);
+        when the budget is spent, or a slow endpoint holds more than its share of lanes,
+        with deliveries still due, a new job takes over.
         """
         sent = 0
         deadline = time.monotonic() + self.policy.lane_budget
@@ -149,12 +194,12 @@ class Deliverer:
             if claimed is None:
                 if looked and not self.lanes.keep_going(endpoint_id):
                     return sent
-                if time.monotonic() >= deadline:
+                if time.monotonic() >= deadline or self.lanes.over_slow_capacity(endpoint_id):
                     break
                 claimed = self._held(await self._claim_next(endpoint_id))
                 looked = True
                 continue
-            chain = time.monotonic() < deadline
+            chain = time.monotonic() < deadline and not self.lanes.over_slow_capacity(endpoint_id)
             claimed, waited = await self._attempt(claimed, chain=chain)
             sent += 1
             if not chain:
@@ -170,23 +215,11 @@ class Deliverer:
             return await repository.claim_next(db, endpoint_id, self.policy.lease)
 
     def _add_lane(self, endpoint_id: uuid.UUID) -> None:
-        if self._closing or not self.lanes.grow(endpoint_id, self.policy.default_in_flight):
-            return
-        task = asyncio.create_task(self._extra_lane(endpoint_id))
-        self._extra_lanes.add(task)
-        task.add_done_callback(self._extra_lanes.discard)
-
-    async def _extra_lane(self, endpoint_id: uuid.UUID) -> None:
-        try:
-            await self._drain(endpoint_id, None)
-        except Exception:
-            # Its claimed delivery, if any, is taken again once the lease expires.
-            logger.exception("webhook lane failed", extra={"endpoint_id": str(endpoint_id)})
-        finally:
-            self.lanes.close(endpoint_id)
+        if not self._closing and self.lanes.grow(endpoint_id, self.policy.default_in_flight):
+            self._spawn(endpoint_id, partial(self._drain, endpoint_id, None))
 
     async def _hand_over(self, endpoint_id: uuid.UUID) -> None:
-        """The lane's budget is spent: if a delivery is due, a fresh job continues."""
+        """The lane stops with deliveries due: a fresh job asks for a lane again."""
         async with self._db.connect() as db:
             due = await repository.next_due(db, endpoint_id)
         if due is None:
@@ -226,6 +259,8 @@ class Deliverer:
         finally:
             self.lanes.sent(row.endpoint_id, token, None)
         waited = time.monotonic() - started
+        prompt = attempt.outcome.is_success and waited < self.lanes.split_after
+        self.lanes.answered(row.endpoint_id, prompt=prompt)
         return await self._finish(claimed, attempt, chain=chain), waited
 
     def _next_attempt(self, claimed: Claimed, attempt: Attempt) -> datetime | None:

@@ -1,7 +1,8 @@
 """The delivery jobs: one per lane of an endpoint, on the first-attempt or the retry queue.
 
 A job names a delivery and its attempt (`{delivery_id}:{attempt}`, so a repeated enqueue
-is a no-op); the lane it opens then drains the endpoint's due backlog in order.
+is a no-op) and asks for a lane, which then drains the endpoint's due backlog in order; the
+job's slot is free at once (`shared.webhooks.lanes`: the lanes have their own capacity).
 """
 
 import uuid

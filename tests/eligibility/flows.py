@@ -4,15 +4,6 @@ from typing import Any
 
 from tests.fixtures.flows import Portal
 
-FRICHE_ANSWERS = {
-    "friche_vacant_or_degraded": True,
-    "former_use": "industrial",
-    "economic_deficit_cents": 2_000_000_000,
-    "end_use": "economic",
-    "area_ha": 4,
-}
-"""Answers that make the fonds-friches gates pass with the default application."""
-
 ACCELERATION_REGISTRY_GAPS = ["holder.admin_status", "site.admin_status", "zonings.AFR_C"]
 """What the acceleration fund reads and tidi does not hold: registry statuses and zonings."""
 
@@ -45,8 +36,3 @@ async def submitted(
     project = await portal.active_project(**(project or {}))
     draft = await portal.draft_application(project, **overrides)
     return await portal.act(draft, "applications", "submit")
-
-
-def friche_application(**answers: Any) -> dict[str, Any]:
-    """Overrides of the default application body for the fonds-friches."""
-    return {"fund_code": "fonds-friches", "answers": {**FRICHE_ANSWERS, **answers}}

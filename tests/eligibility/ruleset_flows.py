@@ -1,27 +1,14 @@
 """Ruleset documents and admin calls shared by the ruleset, rescoring and ranking tests."""
 
-import copy
 import uuid
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.eligibility import service
-from shared.eligibility.rules.rulesets import shipped_ruleset
-from tests.eligibility.flows import friche_application, submitted
+from tests.eligibility.flows import submitted
+from tests.fixtures.bodies import friche_application
 from tests.fixtures.flows import Portal
-
-
-def friches_document(**params: Any) -> dict[str, Any]:
-    """The shipped fonds-friches ruleset as a JSON document, with these parameters changed."""
-    document = copy.deepcopy(shipped_ruleset("fonds-friches").model_dump(mode="json"))
-    document["params"].update(params)
-    return document
-
-
-def excluding_industrial_sites() -> dict[str, Any]:
-    """A fonds-friches draft under which a former industrial site fails gate F03."""
-    return friches_document(excluded_former_uses=["agricultural", "forest", "industrial"])
 
 
 async def create_draft(admin: Portal, document: dict[str, Any]) -> tuple[dict[str, Any], str]:

@@ -20,7 +20,8 @@ from shared.eligibility import service
 from shared.eligibility.models import Assessment
 from shared.events.models import Event
 from shared.settings import Settings
-from tests.eligibility.flows import friche_application, submitted
+from tests.eligibility.flows import submitted
+from tests.fixtures.bodies import friche_application
 from tests.fixtures.builders import Key
 
 pytestmark = [

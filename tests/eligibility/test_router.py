@@ -10,20 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from shared.eligibility import service
 from shared.eligibility.models import Assessment
 from shared.principal import Role
-from tests.eligibility.flows import (
-    ACCELERATION_REGISTRY_GAPS,
-    documented_project,
-    friche_application,
-    submitted,
-)
-from tests.fixtures.builders import (
-    ALBI_EPCI,
-    Key,
-    MakeKey,
-    MakeTerritory,
-    application_body,
-    project_body,
-)
+from tests.eligibility.flows import ACCELERATION_REGISTRY_GAPS, documented_project, submitted
+from tests.fixtures.bodies import application_body, friche_application, project_body
+from tests.fixtures.builders import ALBI_EPCI, Key, MakeKey, MakeTerritory
 from tests.fixtures.flows import fetch
 
 pytestmark = pytest.mark.usefixtures("open_fund_windows")

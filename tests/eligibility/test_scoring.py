@@ -14,12 +14,8 @@ from shared.audit.models import AuditEntry
 from shared.eligibility import service
 from shared.eligibility.models import Assessment, RulesetVersion
 from shared.events.models import Event
-from tests.eligibility.flows import (
-    ACCELERATION_REGISTRY_GAPS,
-    documented_project,
-    friche_application,
-    submitted,
-)
+from tests.eligibility.flows import ACCELERATION_REGISTRY_GAPS, documented_project, submitted
+from tests.fixtures.bodies import friche_application
 from tests.fixtures.builders import Key
 
 pytestmark = pytest.mark.usefixtures("open_fund_windows")

@@ -17,7 +17,8 @@ from shared.eligibility.facts import build_context, load_context
 from shared.eligibility.rules import CriterionStatus, Outcome, evaluate_ruleset
 from shared.seeding.service import seed_demo_zonings
 from shared.territories.models import Territory
-from tests.fixtures.builders import Key, MakeKey, MakeTerritory, project_body
+from tests.fixtures.bodies import project_body
+from tests.fixtures.builders import Key, MakeKey, MakeTerritory
 from tests.fixtures.flows import Portal
 
 pytestmark = pytest.mark.usefixtures("open_fund_windows")

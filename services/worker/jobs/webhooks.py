@@ -40,14 +40,15 @@ async def _enqueue(ctx: WorkerContext, jobs: Sequence[JobRequest]) -> int:
     return await enqueue_logged(ctx["redis"], jobs, base_queue=ctx["settings"].WORKER_QUEUE_NAME)
 
 
-async def deliver(ctx: WorkerContext, delivery_id: str, endpoint_id: str, attempt: int) -> int:
-    """Attempt one delivery, then drain the endpoint's due backlog (see `Deliverer.run`)."""
-    return await ctx["deliverer"].run(uuid.UUID(delivery_id), uuid.UUID(endpoint_id), attempt)
+async def deliver(ctx: WorkerContext, delivery_id: str, endpoint_id: str, attempt: int) -> bool:
+    """Start a lane for one delivery, which then drains the endpoint's due backlog; the job's
+    slot is free at once (see `Deliverer.start`)."""
+    return await ctx["deliverer"].start(uuid.UUID(delivery_id), uuid.UUID(endpoint_id), attempt)
 
 
-async def probe(ctx: WorkerContext, endpoint_id: str) -> int:
-    """Probe an endpoint whose circuit is open."""
-    return await ctx["deliverer"].probe(uuid.UUID(endpoint_id))
+async def probe(ctx: WorkerContext, endpoint_id: str) -> bool:
+    """Start the probe of an endpoint whose circuit is open (see `Deliverer.start_probe`)."""
+    return await ctx["deliverer"].start_probe(uuid.UUID(endpoint_id))
 
 
 async def sweep_deliveries(ctx: WorkerContext) -> int:
