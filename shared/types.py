@@ -1,54 +1,62 @@
-"""Annotated value types shared by every schema: identifiers, codes, money."""
+"""Annotated value types shared by every schema: identifiers, codes, money, dates."""
 
 import math
 import re
-from datetime import UTC
-from typing import Annotated, Any
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, TypeVar
 
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BeforeValidator,
+    Field,
+    HttpUrl,
+    Strict,
+    StringConstraints,
+    UrlConstraints,
+)
+from pydantic_core import PydanticCustomError
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.fr import siren as stdnum_siren
 from stdnum.fr import siret as stdnum_siret
 
 
-def _compact_siren(value: str) -> str:
-    try:
-        return str(stdnum_siren.validate(value))
-    except StdnumError as exc:
-        raise ValueError(f"invalid SIREN: {exc}") from None
+def _checked(kind: str, module: Any) -> AfterValidator:
+    """Compacts the digits and checks their Luhn key, refused with its own error type."""
 
+    def check(value: str) -> str:
+        try:
+            return str(module.validate(value))
+        except StdnumError as exc:
+            raise PydanticCustomError(
+                f"invalid-{kind.lower()}",
+                "invalid {kind}: {reason}",
+                {"kind": kind, "reason": str(exc)},
+            ) from None
 
-def _compact_siret(value: str) -> str:
-    try:
-        return str(stdnum_siret.validate(value))
-    except StdnumError as exc:
-        raise ValueError(f"invalid SIRET: {exc}") from None
-
-
-def _strip(value: object) -> object:
-    return value.strip() if isinstance(value, str) else value
+    return AfterValidator(check)
 
 
 Siren = Annotated[
     str,
-    BeforeValidator(_strip),
-    AfterValidator(_compact_siren),
+    StringConstraints(strip_whitespace=False, pattern=r"^ *(?:[0-9] *){9}$"),
+    _checked("SIREN", stdnum_siren),
     Field(
-        description="SIREN (9 digits, Luhn checked); spaces are accepted and removed.",
+        description="SIREN: 9 digits (spaces are accepted and removed) whose Luhn key is "
+        "checked (`invalid-siren`).",
         examples=["245614433"],
-        json_schema_extra={"pattern": r"^[0-9 ]{9,11}$"},
     ),
 ]
 """A company or public body SIREN, validated with python-stdnum."""
 
 Siret = Annotated[
     str,
-    BeforeValidator(_strip),
-    AfterValidator(_compact_siret),
+    StringConstraints(strip_whitespace=False, pattern=r"^ *(?:[0-9] *){14}$"),
+    _checked("SIRET", stdnum_siret),
     Field(
-        description="SIRET (14 digits, Luhn checked); spaces are accepted and removed.",
+        description="SIRET: 14 digits (spaces are accepted and removed) whose Luhn key is "
+        "checked (`invalid-siret`).",
         examples=["73282932000074"],
-        json_schema_extra={"pattern": r"^[0-9 ]{14,17}$"},
     ),
 ]
 """An establishment SIRET, validated with python-stdnum."""
@@ -80,6 +88,7 @@ Slug = Annotated[
 NonEmptyStr = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=10_000)]
+
 AmountCents = Annotated[
     int,
     Field(
@@ -89,6 +98,9 @@ AmountCents = Annotated[
         examples=[85_000_000_000],
     ),
 ]
+
+WebUrl = Annotated[HttpUrl, UrlConstraints(max_length=500)]
+"""A web page address (http or https), as long as the column that stores it allows."""
 
 _NAF_PATTERN = re.compile(r"^\d{2}\.\d{2}[A-Z]$")
 NafCode = Annotated[
@@ -127,8 +139,37 @@ def _plain_json(value: dict[str, Any]) -> dict[str, Any]:
 JsonObject = Annotated[dict[str, Any], AfterValidator(_plain_json)]
 """A free-form JSON object (a fund's question schema, the answers to it), at most 32 levels deep."""
 
+T = TypeVar("T")
+
+FromText = Annotated[T, Strict(False)]
+"""A UUID or an enum member in a strict request body, read from its JSON string.
+
+Request bodies are validated as the Python values their JSON parses to, where strict
+mode would take only UUID and enum instances; these are strings in JSON.
+"""
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_ISO_DATETIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T.+")
+
+
+def _iso_text(pattern: re.Pattern[str], kind: type[date], shape: str) -> BeforeValidator:
+    """Only an ISO 8601 string (or a value of `kind`): never a number or a Unix time."""
+
+    def check(value: object) -> object:
+        if isinstance(value, kind) or (isinstance(value, str) and pattern.fullmatch(value)):
+            return value
+        raise ValueError(f"expected an ISO 8601 {shape} string")
+
+    return BeforeValidator(check)
+
+
+IsoDate = Annotated[date, Strict(False), _iso_text(_ISO_DATE, date, "date (YYYY-MM-DD)")]
+"""A calendar date, written YYYY-MM-DD."""
+
 UtcDatetime = Annotated[
     AwareDatetime,
+    Strict(False),
+    _iso_text(_ISO_DATETIME, datetime, "date-time (RFC 3339, with an offset)"),
     AfterValidator(lambda moment: moment.astimezone(UTC)),
     Field(description="An instant (RFC 3339 with an offset), stored and returned in UTC."),
 ]

@@ -10,8 +10,8 @@ from shared.applications.enums import ApplicationStatus, ExpenseCategory, Territ
 from shared.classification import Priority, ProjectNature
 from shared.funds.models import AidForm
 from shared.projects.schemas import HolderRead, Relocation, SiteRead
-from shared.schemas import InputSchema, Schema, refuse_null
-from shared.types import AmountCents, JsonObject, ShortText, Siren
+from shared.schemas import InputSchema, Omittable, Schema
+from shared.types import AmountCents, FromText, IsoDate, JsonObject, ShortText, Siren
 
 Commitment = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
@@ -19,13 +19,13 @@ Commitment = Annotated[str, StringConstraints(strip_whitespace=True, min_length=
 class ExpenseLine(InputSchema):
     """One planned expense of the project."""
 
-    category: ExpenseCategory = Field(examples=["equipment"])
+    category: FromText[ExpenseCategory] = Field(examples=["equipment"])
     amount_cents: AmountCents = Field(examples=[480_000_000])
     description: Annotated[str, StringConstraints(max_length=500)] = Field(
         default="", examples=["Cellule de coulée basse pression"]
     )
     leased: bool = Field(default=False, description="Financed by leasing (crédit-bail).")
-    planned_date: date | None = Field(default=None, examples=["2027-04-15"])
+    planned_date: IsoDate | None = Field(default=None, examples=["2027-04-15"])
 
 
 class Engagements(InputSchema):
@@ -83,7 +83,7 @@ class _AmountsCoherent(InputSchema):
 class ApplicationCreate(_AmountsCoherent):
     """A new draft application of an active project to an open fund."""
 
-    project_id: uuid.UUID
+    project_id: FromText[uuid.UUID]
     fund_code: Annotated[str, StringConstraints(max_length=64)] = Field(
         examples=["fonds-acceleration"]
     )
@@ -93,7 +93,7 @@ class ApplicationCreate(_AmountsCoherent):
     requested_amount_cents: AmountCents | None = Field(default=None, examples=[150_000_000])
     eligible_expense_base_cents: AmountCents | None = Field(default=None, examples=[980_000_000])
     expense_lines: list[ExpenseLine] = Field(default_factory=list, max_length=200)
-    aid_form: AidForm | None = Field(default=None, examples=["subsidy"])
+    aid_form: FromText[AidForm] | None = Field(default=None, examples=["subsidy"])
     prior_deminimis_cents: AmountCents = Field(
         default=0,
         description="De minimis aid received over the last 3 years (cents).",
@@ -101,7 +101,7 @@ class ApplicationCreate(_AmountsCoherent):
     )
     engagements: Engagements = Field(default_factory=Engagements)
     attestations: Attestations = Field(default_factory=Attestations)
-    territory_opinion: TerritoryOpinion | None = None
+    territory_opinion: FromText[TerritoryOpinion] | None = None
     answers: JsonObject = Field(
         default_factory=dict,
         description="Answers to the fund's own questions (validated by its `question_schema`).",
@@ -111,29 +111,19 @@ class ApplicationCreate(_AmountsCoherent):
 
 
 class ApplicationUpdate(_AmountsCoherent):
-    """Changes to a draft application; absent fields are left as they are."""
+    """Changes to a draft application; absent fields are left as they are, null clears one."""
 
-    applicant_siren: Siren | None = None
+    applicant_siren: Omittable[Siren] = None
     requested_amount_cents: AmountCents | None = None
     eligible_expense_base_cents: AmountCents | None = None
-    expense_lines: list[ExpenseLine] | None = Field(default=None, max_length=200)
-    aid_form: AidForm | None = None
-    prior_deminimis_cents: AmountCents | None = None
-    engagements: Engagements | None = None
-    attestations: Attestations | None = None
-    territory_opinion: TerritoryOpinion | None = None
-    answers: JsonObject | None = None
-    attachments: list[Attachment] | None = Field(default=None, max_length=50)
-
-    _not_null = refuse_null(
-        "applicant_siren",
-        "expense_lines",
-        "prior_deminimis_cents",
-        "engagements",
-        "attestations",
-        "answers",
-        "attachments",
-    )
+    expense_lines: Omittable[list[ExpenseLine]] = Field(default=None, max_length=200)
+    aid_form: FromText[AidForm] | None = None
+    prior_deminimis_cents: Omittable[AmountCents] = None
+    engagements: Omittable[Engagements] = None
+    attestations: Omittable[Attestations] = None
+    territory_opinion: FromText[TerritoryOpinion] | None = None
+    answers: Omittable[JsonObject] = None
+    attachments: Omittable[list[Attachment]] = Field(default=None, max_length=50)
 
 
 class ProjectSnapshot(Schema):
@@ -160,7 +150,7 @@ class ApplicationRead(Schema):
     """An application to a fund."""
 
     id: uuid.UUID
-    project_id: uuid.UUID
+    project_id: FromText[uuid.UUID]
     fund_code: str = Field(examples=["fonds-acceleration"])
     status: ApplicationStatus
     territory_id: uuid.UUID | None

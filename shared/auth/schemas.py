@@ -1,17 +1,58 @@
 """API key contract: create, read, the one-time secret, and the caller's identity."""
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from shared.principal import Role
-from shared.schemas import InputSchema, Schema
-from shared.types import ShortText
+from shared.schemas import InputSchema, Schema, documented_as
+from shared.types import FromText, ShortText, UtcDatetime
 
 
-class ApiKeyCreate(InputSchema):
-    """A new API key; territory keys name their territory, operator keys their operator."""
+class _KeyFields(InputSchema):
+    name: ShortText = Field(
+        description="What the key is for.", examples=["Portail Pontivy (production)"]
+    )
+    expires_at: UtcDatetime | None = Field(
+        default=None,
+        description="Optional expiry, in the future (RFC 3339, with offset); never expires "
+        "if null.",
+        examples=["2035-12-31T23:59:59Z"],
+    )
+
+
+class UnboundKeyCreate(_KeyFields):
+    """An admin key (everything) or an observer key (read-only aggregates): bound to nothing."""
+
+    role: Literal["admin", "observer"]
+    territory_id: None = None
+    operator_code: None = None
+
+
+class TerritoryKeyCreate(_KeyFields):
+    """A territory key: its own territory's records."""
+
+    role: Literal["territory"]
+    territory_id: uuid.UUID = Field(examples=["5b0c6f0e-8a52-4a55-9a50-2f4f1d7d3a11"])
+    operator_code: None = None
+
+
+class OperatorKeyCreate(_KeyFields):
+    """An operator key: its own funds' applications."""
+
+    role: Literal["operator"]
+    territory_id: None = None
+    operator_code: str = Field(examples=["bpifrance"])
+
+
+class ApiKeyCreate(_KeyFields):
+    """A new API key; territory keys name their territory, operator keys their operator.
+
+    Documented as one shape per role (`territory_id` only for, and required for, territory
+    keys; `operator_code` likewise for operator keys); the binding is checked on creation.
+    """
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -20,23 +61,20 @@ class ApiKeyCreate(InputSchema):
                     "name": "Portail Pontivy (production)",
                     "role": "territory",
                     "territory_id": "5b0c6f0e-8a52-4a55-9a50-2f4f1d7d3a11",
-                    "expires_at": "2027-12-31T23:59:59Z",
+                    "expires_at": "2035-12-31T23:59:59Z",
                 }
             ]
         }
     )
 
-    name: ShortText = Field(
-        description="What the key is for.", examples=["Portail Pontivy (production)"]
-    )
-    role: Role = Field(
+    role: FromText[Role] = Field(
         description=(
             "admin: everything; territory: its own territory's records; "
             "operator: its own funds' applications; observer: read-only aggregates."
         ),
         examples=["territory"],
     )
-    territory_id: uuid.UUID | None = Field(
+    territory_id: FromText[uuid.UUID] | None = Field(
         default=None, description="Required for (and only for) territory keys."
     )
     operator_code: str | None = Field(
@@ -44,17 +82,20 @@ class ApiKeyCreate(InputSchema):
         description="Required for (and only for) operator keys.",
         examples=["bpifrance"],
     )
-    expires_at: datetime | None = Field(
-        default=None,
-        description="Optional expiry (RFC 3339, with offset); never expires if null.",
-        examples=["2027-12-31T23:59:59Z"],
+
+    __get_pydantic_json_schema__ = documented_as(
+        Annotated[
+            UnboundKeyCreate | TerritoryKeyCreate | OperatorKeyCreate,
+            Field(discriminator="role"),
+        ]
     )
 
-    @model_validator(mode="after")
-    def _expiry_has_timezone(self) -> "ApiKeyCreate":
-        if self.expires_at is not None and self.expires_at.tzinfo is None:
-            raise ValueError("expires_at must carry a UTC offset")
-        return self
+    @field_validator("expires_at")
+    @classmethod
+    def _expiry_in_the_future(cls, expires_at: datetime | None) -> datetime | None:
+        if expires_at is not None and expires_at <= datetime.now(UTC):
+            raise ValueError("expires_at must be in the future")
+        return expires_at
 
 
 class ApiKeyRead(Schema):

@@ -21,6 +21,7 @@ from shared.errors import Conflict, NotFound
 from shared.operators import repository as operator_repository
 from shared.principal import Principal, Role
 from shared.territories import repository as territory_repository
+from shared.territories.errors import UnknownReference
 
 
 async def authenticate(
@@ -172,7 +173,7 @@ async def _binding(
     if data.territory_id is not None:
         territory = await territory_repository.get_by_id(session, data.territory_id)
         if territory is None:
-            raise InvalidKeyBinding(
+            raise UnknownReference(
                 f"no territory with id {data.territory_id}",
                 pointer="/body/territory_id",
             )
@@ -180,7 +181,7 @@ async def _binding(
     if data.operator_code is not None:
         operator = await operator_repository.get_by_code(session, data.operator_code)
         if operator is None:
-            raise InvalidKeyBinding(
+            raise UnknownReference(
                 f"no operator with code {data.operator_code!r}",
                 pointer="/body/operator_code",
             )

@@ -18,7 +18,7 @@ from shared.eligibility.rules import CriterionKind, CriterionStatus
 from shared.funds.models import AidForm
 from shared.projects.schemas import ProjectCreate
 from shared.schemas import InputSchema, ProblemFieldError, Schema
-from shared.types import AmountCents, JsonObject, Siren
+from shared.types import AmountCents, FromText, JsonObject, Siren, UtcDatetime
 
 
 class CriterionResult(Schema):
@@ -110,11 +110,11 @@ class SimulatedApplication(_AmountsCoherent):
     requested_amount_cents: AmountCents | None = Field(default=None, examples=[150_000_000])
     eligible_expense_base_cents: AmountCents | None = Field(default=None, examples=[980_000_000])
     expense_lines: list[ExpenseLine] = Field(default_factory=list, max_length=200)
-    aid_form: AidForm | None = Field(default=None, examples=["subsidy"])
+    aid_form: FromText[AidForm] | None = Field(default=None, examples=["subsidy"])
     prior_deminimis_cents: AmountCents = Field(default=0, examples=[12_000_000])
     engagements: Engagements = Field(default_factory=Engagements)
     attestations: Attestations = Field(default_factory=Attestations)
-    territory_opinion: TerritoryOpinion | None = None
+    territory_opinion: FromText[TerritoryOpinion] | None = None
     answers: JsonObject = Field(
         default_factory=dict,
         description="Answers to the fund's own questions.",
@@ -127,7 +127,7 @@ class SimulationInput(InputSchema):
 
     application: SimulatedApplication
     project: ProjectCreate
-    submitted_at: datetime | None = Field(
+    submitted_at: UtcDatetime | None = Field(
         default=None, description="The submission date to assume; now when omitted."
     )
 

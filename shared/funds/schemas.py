@@ -2,14 +2,24 @@
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field, HttpUrl, model_validator
+from pydantic import AfterValidator, Field, WithJsonSchema, model_validator
+from pydantic_core import PydanticCustomError
 
 from shared.funds.models import AidForm, FundKind, FundStatus
 from shared.funds.questions import check_question_schema
-from shared.schemas import InputSchema, Schema, refuse_null
-from shared.types import AmountCents, JsonObject, LongText, ShortText, Slug, UtcDatetime
+from shared.schemas import InputSchema, Omittable, Schema
+from shared.types import (
+    AmountCents,
+    FromText,
+    JsonObject,
+    LongText,
+    ShortText,
+    Slug,
+    UtcDatetime,
+    WebUrl,
+)
 
 QUESTION_SCHEMA_EXAMPLE: dict[str, Any] = {
     "type": "object",
@@ -22,6 +32,31 @@ QUESTION_SCHEMA_EXAMPLE: dict[str, Any] = {
 }
 
 
+def _usable(schema: dict[str, Any]) -> dict[str, Any]:
+    if problem := check_question_schema(schema):
+        raise PydanticCustomError("invalid-question-schema", "{problem}", {"problem": problem})
+    return schema
+
+
+QuestionSchema = Annotated[
+    JsonObject,
+    AfterValidator(_usable),
+    WithJsonSchema(
+        {
+            "type": "object",
+            "description": "A JSON Schema (2020-12) of an object: its `type` is `object`; "
+            "`patternProperties` is not supported, `pattern`s must compile with RE2.",
+            "required": ["type"],
+            "properties": {"type": {"const": "object"}},
+            "additionalProperties": True,
+        }
+    ),
+]
+"""A fund's question schema. That it is valid against the 2020-12 meta-schema (with RE2
+patterns) is checked on input and refused as `invalid-question-schema`.
+"""
+
+
 class _FundFields(InputSchema):
     @model_validator(mode="after")
     def _coherent(self) -> "_FundFields":
@@ -29,9 +64,6 @@ class _FundFields(InputSchema):
         share = getattr(self, "regional_share_cents", None)
         if envelope is not None and share is not None and share > envelope:
             raise ValueError("regional_share_cents cannot exceed envelope_cents")
-        questions = getattr(self, "question_schema", None)
-        if questions is not None and (problem := check_question_schema(questions)):
-            raise ValueError(problem)
         opens, closes = (
             getattr(self, "opens_at", None),
             getattr(self, "closes_at", None),
@@ -49,11 +81,11 @@ class FundCreate(_FundFields):
         examples=["Fonds d'accélération des investissements industriels dans les territoires"]
     )
     description: LongText = ""
-    kind: FundKind = FundKind.AID_SCHEME
+    kind: FromText[FundKind] = FundKind.AID_SCHEME
     operator_code: str = Field(
         description="Code of the instructing operator.", examples=["bpifrance"]
     )
-    status: FundStatus = FundStatus.DRAFT
+    status: FromText[FundStatus] = FundStatus.DRAFT
     envelope_cents: AmountCents = 0
     regional_share_cents: AmountCents = Field(
         default=0, description="Part of the envelope brought by the Regions (cents)."
@@ -64,13 +96,13 @@ class FundCreate(_FundFields):
     )
     opens_at: UtcDatetime | None = Field(default=None, examples=["2026-01-15T00:00:00+01:00"])
     closes_at: UtcDatetime | None = Field(default=None, examples=["2027-06-30T23:59:59+02:00"])
-    aid_forms: list[AidForm] = Field(default_factory=list, examples=[["subsidy"]])
+    aid_forms: list[FromText[AidForm]] = Field(default_factory=list, examples=[["subsidy"]])
     regional_preselection: bool = Field(
         default=False,
         description="Whether the préfet and the Région pre-select applications.",
     )
-    source_url: HttpUrl | None = None
-    question_schema: JsonObject | None = Field(
+    source_url: WebUrl | None = None
+    question_schema: QuestionSchema | None = Field(
         default=None,
         description="JSON Schema (2020-12, an object) of the fund's own questions.",
         examples=[QUESTION_SCHEMA_EXAMPLE],
@@ -78,35 +110,23 @@ class FundCreate(_FundFields):
 
 
 class FundUpdate(_FundFields):
-    """Changes to a fund; absent fields are left as they are."""
+    """Changes to a fund; absent fields are left as they are, null clears an optional one."""
 
-    name: ShortText | None = None
-    description: LongText | None = None
-    kind: FundKind | None = None
-    operator_code: str | None = None
-    status: FundStatus | None = None
-    envelope_cents: AmountCents | None = None
-    regional_share_cents: AmountCents | None = None
+    name: Omittable[ShortText] = None
+    description: Omittable[LongText] = None
+    kind: Omittable[FromText[FundKind]] = None
+    operator_code: Omittable[str] = None
+    status: Omittable[FromText[FundStatus]] = None
+    envelope_cents: Omittable[AmountCents] = None
+    regional_share_cents: Omittable[AmountCents] = None
     max_award_cents: AmountCents | None = None
     opens_at: UtcDatetime | None = None
     closes_at: UtcDatetime | None = None
-    aid_forms: list[AidForm] | None = None
-    regional_preselection: bool | None = None
-    source_url: HttpUrl | None = None
-    question_schema: JsonObject | None = Field(
-        default=None, description="Replaces the fund's question schema."
-    )
-
-    _not_null = refuse_null(
-        "name",
-        "description",
-        "kind",
-        "operator_code",
-        "status",
-        "envelope_cents",
-        "regional_share_cents",
-        "aid_forms",
-        "regional_preselection",
+    aid_forms: Omittable[list[FromText[AidForm]]] = None
+    regional_preselection: Omittable[bool] = None
+    source_url: WebUrl | None = None
+    question_schema: QuestionSchema | None = Field(
+        default=None, description="Replaces the fund's question schema; null removes it."
     )
 
 

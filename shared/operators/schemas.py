@@ -3,11 +3,11 @@
 import uuid
 from datetime import datetime
 
-from pydantic import Field, HttpUrl
+from pydantic import Field
 
 from shared.operators.models import OperatorKind
-from shared.schemas import InputSchema, Schema, refuse_null
-from shared.types import LongText, RegionCode, ShortText, Slug
+from shared.schemas import InputSchema, Omittable, Schema
+from shared.types import FromText, LongText, RegionCode, ShortText, Slug, WebUrl
 
 
 class OperatorCreate(InputSchema):
@@ -15,22 +15,20 @@ class OperatorCreate(InputSchema):
 
     code: Slug = Field(examples=["bpifrance"])
     name: ShortText = Field(examples=["Bpifrance"])
-    kind: OperatorKind = Field(examples=["national_operator"])
+    kind: FromText[OperatorKind] = Field(examples=["national_operator"])
     region_code: RegionCode | None = Field(default=None, description="For Regions only.")
-    website: HttpUrl | None = Field(default=None, examples=["https://www.bpifrance.fr"])
+    website: WebUrl | None = Field(default=None, examples=["https://www.bpifrance.fr"])
     description: LongText = ""
 
 
 class OperatorUpdate(InputSchema):
-    """Changes to an operator; absent fields are left as they are."""
+    """Changes to an operator; absent fields are left as they are, null clears an optional one."""
 
-    name: ShortText | None = None
-    kind: OperatorKind | None = None
+    name: Omittable[ShortText] = None
+    kind: Omittable[FromText[OperatorKind]] = None
     region_code: RegionCode | None = None
-    website: HttpUrl | None = None
-    description: LongText | None = None
-
-    _not_null = refuse_null("name", "kind", "description")
+    website: WebUrl | None = None
+    description: Omittable[LongText] = None
 
 
 class OperatorRead(Schema):

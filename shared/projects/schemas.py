@@ -4,13 +4,23 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Literal, Self
 
-from pydantic import EmailStr, Field, StringConstraints, computed_field, model_validator
+from pydantic import ConfigDict, EmailStr, Field, StringConstraints, computed_field, model_validator
 
 from shared.classification import Priority, ProjectNature
 from shared.projects.enums import ApplicantKind, CompanyCategory, EuSize, ProjectStatus
 from shared.projects.sizing import company_category, eu_size
-from shared.schemas import InputSchema, Schema, refuse_null
-from shared.types import AmountCents, InseeCommuneCode, LongText, NafCode, ShortText, Siren, Siret
+from shared.schemas import InputSchema, Omittable, Schema, documented_as
+from shared.types import (
+    AmountCents,
+    FromText,
+    InseeCommuneCode,
+    IsoDate,
+    LongText,
+    NafCode,
+    ShortText,
+    Siren,
+    Siret,
+)
 
 CountryCode = Annotated[
     str,
@@ -35,7 +45,7 @@ class Holder(InputSchema):
 
     siren: Siren
     name: ShortText = Field(examples=["Fonderies de Bretagne"])
-    kind: ApplicantKind = Field(default=ApplicantKind.COMPANY, examples=["company"])
+    kind: FromText[ApplicantKind] = Field(default=ApplicantKind.COMPANY, examples=["company"])
     legal_form_code: LegalFormCode | None = None
     naf_code: NafCode | None = None
     headcount: Headcount | None = Field(default=None, examples=[180])
@@ -108,6 +118,16 @@ class HolderRead(Schema):
 class Site(InputSchema):
     """Where the investment happens: an establishment (SIRET) and/or a commune."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": [name], "properties": {name: {"type": "string"}}}
+                for name in ("siret", "commune_insee")
+            ],
+            "examples": [{"siret": "73282932000074", "commune_insee": "56178"}],
+        }
+    )
+
     siret: Siret | None = None
     commune_insee: InseeCommuneCode | None = None
     admin_status: SiteAdminStatus | None = Field(
@@ -136,11 +156,34 @@ class SiteRead(Schema):
     )
 
 
+class NoRelocation(InputSchema):
+    """The project brings back no activity from abroad (`flag` false or left out)."""
+
+    flag: Literal[False] = False
+    from_country: None = None
+
+
+class RelocationFromAbroad(InputSchema):
+    """The project brings back to France an activity from abroad, from `from_country` if known."""
+
+    flag: Literal[True]
+    from_country: CountryCode | None = None
+
+
 class Relocation(InputSchema):
-    """Whether the project brings back to France an activity from abroad."""
+    """Whether the project brings back to France an activity from abroad.
+
+    Documented as its two shapes: `from_country` only with `flag` true.
+    """
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"flag": True, "from_country": "CN"}]}
+    )
 
     flag: bool = False
     from_country: CountryCode | None = None
+
+    __get_pydantic_json_schema__ = documented_as(NoRelocation | RelocationFromAbroad)
 
     @model_validator(mode="after")
     def _country_with_flag(self) -> Self:
@@ -172,20 +215,20 @@ class ProjectCreate(InputSchema):
     omitted); only admins create projects outside any Territoire d'industrie.
     """
 
-    territory_id: uuid.UUID | None = Field(
+    territory_id: FromText[uuid.UUID] | None = Field(
         default=None, description="The Territoire d'industrie; null: outside any (admins only)."
     )
     title: ShortText = Field(examples=["Nouvelle ligne de fonderie basse pression"])
     description: LongText = ""
-    nature: ProjectNature = Field(examples=["extension"])
-    priorities: list[Priority] = Field(
+    nature: FromText[ProjectNature] = Field(examples=["extension"])
+    priorities: list[FromText[Priority]] = Field(
         default_factory=list, max_length=4, examples=[["decarbonation", "recrutement"]]
     )
     holder: Holder
     site: Site
     investment_total_cents: AmountCents = Field(examples=[1_250_000_000])
-    planned_start: date | None = Field(default=None, examples=["2027-03-01"])
-    planned_end: date | None = Field(default=None, examples=["2028-06-30"])
+    planned_start: IsoDate | None = Field(default=None, examples=["2027-03-01"])
+    planned_end: IsoDate | None = Field(default=None, examples=["2028-06-30"])
     jobs_created: Jobs = Field(default=0, examples=[35])
     jobs_maintained: Jobs = Field(default=0, examples=[180])
     relocation: Relocation = Field(default_factory=Relocation)
@@ -203,37 +246,25 @@ class ProjectCreate(InputSchema):
 
 
 class ProjectUpdate(InputSchema):
-    """Changes to a draft project; nested objects (holder, site…) are replaced whole."""
+    """Changes to a draft project; nested objects (holder, site…) are replaced whole.
 
-    title: ShortText | None = None
-    description: LongText | None = None
-    nature: ProjectNature | None = None
-    priorities: list[Priority] | None = Field(default=None, max_length=4)
-    holder: Holder | None = None
-    site: Site | None = None
-    investment_total_cents: AmountCents | None = None
-    planned_start: date | None = None
-    planned_end: date | None = None
-    jobs_created: Jobs | None = None
-    jobs_maintained: Jobs | None = None
-    relocation: Relocation | None = None
-    is_collective: bool | None = None
-    contacts: list[ProjectContact] | None = Field(default=None, max_length=10)
+    Absent fields are left as they are; null clears a planned date.
+    """
 
-    _not_null = refuse_null(
-        "title",
-        "description",
-        "nature",
-        "priorities",
-        "holder",
-        "site",
-        "investment_total_cents",
-        "jobs_created",
-        "jobs_maintained",
-        "relocation",
-        "is_collective",
-        "contacts",
-    )
+    title: Omittable[ShortText] = None
+    description: Omittable[LongText] = None
+    nature: Omittable[FromText[ProjectNature]] = None
+    priorities: Omittable[list[FromText[Priority]]] = Field(default=None, max_length=4)
+    holder: Omittable[Holder] = None
+    site: Omittable[Site] = None
+    investment_total_cents: Omittable[AmountCents] = None
+    planned_start: IsoDate | None = None
+    planned_end: IsoDate | None = None
+    jobs_created: Omittable[Jobs] = None
+    jobs_maintained: Omittable[Jobs] = None
+    relocation: Omittable[Relocation] = None
+    is_collective: Omittable[bool] = None
+    contacts: Omittable[list[ProjectContact]] = Field(default=None, max_length=10)
 
     @model_validator(mode="after")
     def _coherent(self) -> Self:

@@ -5,15 +5,15 @@ from datetime import date, datetime
 
 from pydantic import EmailStr, Field, field_validator
 
-from shared.schemas import InputSchema, Schema, refuse_null
+from shared.schemas import InputSchema, Omittable, Schema
 from shared.territories.models import ContactRole
-from shared.types import LongText, RegionCode, ShortText, Siren, Slug
+from shared.types import FromText, IsoDate, LongText, RegionCode, ShortText, Siren, Slug
 
 
 class ContactWrite(InputSchema):
     """A contact of the territory: professional details only."""
 
-    role: ContactRole = Field(
+    role: FromText[ContactRole] = Field(
         description="elected_official and industrialist form the binôme; project_lead runs it.",
         examples=["elected_official"],
     )
@@ -23,7 +23,7 @@ class ContactWrite(InputSchema):
     phone: str | None = Field(
         default=None, pattern=r"^\+?[0-9 .()-]{6,20}$", examples=["+33 2 97 25 01 70"]
     )
-    retain_until: date | None = Field(
+    retain_until: IsoDate | None = Field(
         default=None, description="Date after which the contact is purged."
     )
 
@@ -70,16 +70,15 @@ class TerritoryUpdate(InputSchema):
     the other fields are for admins.
     """
 
-    name: ShortText | None = None
-    region_code: RegionCode | None = None
-    description: LongText | None = None
-    epci_sirens: list[Siren] | None = Field(default=None, min_length=1, max_length=50)
-    contacts: list[ContactWrite] | None = Field(
+    name: Omittable[ShortText] = None
+    region_code: Omittable[RegionCode] = None
+    description: Omittable[LongText] = None
+    epci_sirens: Omittable[list[Siren]] = Field(default=None, min_length=1, max_length=50)
+    contacts: Omittable[list[ContactWrite]] = Field(
         default=None, max_length=20, description="Replaces the whole contact list."
     )
 
     _check_sirens = field_validator("epci_sirens")(lambda v: v if v is None else _unique_sirens(v))
-    _not_null = refuse_null("name", "region_code", "description")
 
 
 class TerritoryRead(Schema):

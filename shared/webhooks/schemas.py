@@ -7,8 +7,8 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from shared.classification import Priority, ProjectNature
-from shared.schemas import InputSchema, Schema, refuse_null
-from shared.types import Slug
+from shared.schemas import InputSchema, Omittable, Schema, documented_as
+from shared.types import FromText, Slug, UtcDatetime
 from shared.webhooks.health import DisabledReason, HealthState
 from shared.webhooks.models import DeliveryStatus, RecoveryStatus, RouteField
 
@@ -72,16 +72,12 @@ class EndpointCreate(InputSchema):
 class EndpointUpdate(InputSchema):
     """Changes to an endpoint; absent fields are left as they are."""
 
-    url: WebhookUrlText | None = None
-    description: Description | None = None
-    event_types: list[SubscribableEvent] | None = Field(default=None, max_length=50)
-    fund_codes: list[Slug] | None = Field(default=None, max_length=50)
-    timeout_seconds: TimeoutSeconds | None = None
-    max_in_flight: InFlight | None = None
-
-    _not_null = refuse_null(
-        "url", "description", "event_types", "fund_codes", "timeout_seconds", "max_in_flight"
-    )
+    url: Omittable[WebhookUrlText] = None
+    description: Omittable[Description] = None
+    event_types: Omittable[list[SubscribableEvent]] = Field(default=None, max_length=50)
+    fund_codes: Omittable[list[Slug]] = Field(default=None, max_length=50)
+    timeout_seconds: Omittable[TimeoutSeconds] = None
+    max_in_flight: Omittable[InFlight] = None
 
 
 class EndpointRead(Schema):
@@ -133,11 +129,34 @@ class EndpointCreated(EndpointRead):
     secret: str = Field(examples=["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"])
 
 
-class RoutingRuleCreate(InputSchema):
-    """Send project events whose `field` holds `value` to an operator."""
+class PriorityRouteCreate(InputSchema):
+    """Route the projects that declare a priority."""
 
     operator_code: Slug = Field(examples=["france-travail"])
-    field: RouteField = Field(examples=["priority"])
+    field: Literal["priority"]
+    value: FromText[Priority] = Field(examples=["recrutement"])
+
+
+class NatureRouteCreate(InputSchema):
+    """Route the projects of a nature."""
+
+    operator_code: Slug = Field(examples=["bpifrance"])
+    field: Literal["nature"]
+    value: FromText[ProjectNature] = Field(examples=["extension"])
+
+
+class RoutingRuleCreate(InputSchema):
+    """Send project events whose `field` holds `value` to an operator.
+
+    Documented as one shape per `field`, each with its values.
+    """
+
+    __get_pydantic_json_schema__ = documented_as(
+        Annotated[PriorityRouteCreate | NatureRouteCreate, Field(discriminator="field")]
+    )
+
+    operator_code: Slug = Field(examples=["france-travail"])
+    field: FromText[RouteField] = Field(examples=["priority"])
     value: str = Field(min_length=1, max_length=64, examples=["recrutement"])
 
     @model_validator(mode="after")
@@ -219,8 +238,8 @@ class PingResult(Schema):
 class RecoveryCreate(InputSchema):
     """Send again an endpoint's failed messages created in a time range (≤ 30 days)."""
 
-    since: datetime = Field(examples=["2026-11-01T00:00:00Z"])
-    until: datetime | None = Field(default=None, description="Default: now.")
+    since: UtcDatetime = Field(examples=["2026-11-01T00:00:00Z"])
+    until: UtcDatetime | None = Field(default=None, description="Default: now.")
 
 
 class RecoveryRead(Schema):

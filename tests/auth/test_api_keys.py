@@ -103,15 +103,7 @@ class TestKeyBinding:
         ("body", "pointer"),
         [
             ({"name": "TI", "role": "territory"}, "/body/territory_id"),
-            (
-                {"name": "TI", "role": "territory", "territory_id": str(uuid.uuid4())},
-                "/body/territory_id",
-            ),
             ({"name": "Op", "role": "operator"}, "/body/operator_code"),
-            (
-                {"name": "Op", "role": "operator", "operator_code": "nobody"},
-                "/body/operator_code",
-            ),
             (
                 {"name": "Adm", "role": "admin", "operator_code": "bpifrance"},
                 "/body/operator_code",
@@ -119,9 +111,7 @@ class TestKeyBinding:
         ],
         ids=[
             "territory-without-territory",
-            "territory-unknown-territory",
             "operator-without-operator",
-            "operator-unknown-operator",
             "admin-with-operator",
         ],
     )
@@ -137,6 +127,31 @@ class TestKeyBinding:
         problem = assert_problem(await _create(client, admin_key, body), 422)
         assert pointer in error_pointers(problem)
         assert problem["type"].endswith("/invalid-key-binding")
+        assert await count_rows(sessionmaker) == before
+
+    @pytest.mark.parametrize(
+        ("body", "pointer"),
+        [
+            (
+                {"name": "TI", "role": "territory", "territory_id": str(uuid.uuid4())},
+                "/body/territory_id",
+            ),
+            ({"name": "Op", "role": "operator", "operator_code": "nobody"}, "/body/operator_code"),
+        ],
+        ids=["unknown-territory", "unknown-operator"],
+    )
+    async def test_binding_to_nothing_is_an_unknown_reference_and_nothing_stored(
+        self,
+        client: httpx.AsyncClient,
+        admin_key: Key,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        body: dict[str, Any],
+        pointer: str,
+    ) -> None:
+        before = await count_rows(sessionmaker)
+        problem = assert_problem(await _create(client, admin_key, body), 422)
+        assert pointer in error_pointers(problem)
+        assert problem["type"].endswith("/unknown-reference")
         assert await count_rows(sessionmaker) == before
 
     async def test_admin_key_bound_to_a_territory_is_refused(
@@ -268,13 +283,21 @@ class TestExpiry:
         assert (await client.get("/v1/me", headers=auth(key.secret))).status_code == 200
 
     async def test_expiry_set_through_the_api_is_enforced(
-        self, client: httpx.AsyncClient, admin_key: Key
+        self,
+        client: httpx.AsyncClient,
+        admin_key: Key,
+        sessionmaker: async_sessionmaker[AsyncSession],
     ) -> None:
-        past = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
+        soon = (datetime.now(UTC) + timedelta(minutes=5)).isoformat()
         created = await _create(
-            client, admin_key, {"name": "old", "role": "observer", "expires_at": past}
+            client, admin_key, {"name": "old", "role": "observer", "expires_at": soon}
         )
         assert created.status_code == 201, created.text
+        async with sessionmaker() as session:  # the five minutes pass
+            key = await session.get(ApiKey, uuid.UUID(created.json()["id"]))
+            assert key is not None
+            key.expires_at = datetime.now(UTC) - timedelta(seconds=1)
+            await session.commit()
         assert_problem(await client.get("/v1/me", headers=auth(created.json()["secret"])), 401)
 
 

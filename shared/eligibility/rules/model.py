@@ -2,7 +2,7 @@
 
 from collections.abc import Mapping
 from enum import StrEnum
-from typing import Annotated, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     AfterValidator,
@@ -19,6 +19,7 @@ from shared.eligibility.rules.checks import Checker
 from shared.eligibility.rules.context import ValueType
 from shared.eligibility.rules.explain import SPECIAL_KEYS, placeholders
 from shared.eligibility.rules.expressions import Expression, ParamName, ParamSpec, freeze
+from shared.schemas import documented_as
 
 CriterionId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]{1,63}$")]
 FundCode = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=64)]
@@ -36,25 +37,46 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class Criterion(_Frozen):
+class _CriterionFields(_Frozen):
+    id: CriterionId
+    label_fr: Text
+    source: Annotated[tuple[PositiveInt, ...], Field(min_length=1)] | Text
+    source_note: str = ""
+    when: Expression | None = None
+    expr: Expression
+    explanation: Text
+
+
+class GateCriterion(_CriterionFields):
+    """A gate: `expr` is boolean, and a failure makes the application ineligible."""
+
+    kind: Literal[CriterionKind.GATE]
+    points: Literal[0] = Field(default=0, description="A gate awards no points.")
+
+
+class ScoreCriterion(_CriterionFields):
+    """A score: `expr` in [0, 1] times `points`."""
+
+    kind: Literal[CriterionKind.SCORE]
+    points: int = Field(ge=1, le=1000)
+
+
+class Criterion(_CriterionFields):
     """One rule: a gate (boolean `expr`) or a score (`expr` in [0, 1] times `points`).
 
     `source` lists the numbers of the research sources, or says "assumption" (or gives a
     short free-text reference); `when`, if set, limits the rule to the applications where it
     is true. `explanation` is a French template whose `{placeholders}` name inputs the rule
     reads (context paths, `params.<name>`, `expenses.<categories>_cents`, `aid_ceiling.…`)
-    or `value`, `points`, `max_points`.
+    or `value`, `points`, `max_points`. Documented as its two shapes, gate and score.
     """
 
-    id: CriterionId
-    label_fr: Text
     kind: CriterionKind
-    source: Annotated[tuple[PositiveInt, ...], Field(min_length=1)] | Text
-    source_note: str = ""
-    when: Expression | None = None
-    expr: Expression
     points: int = Field(default=0, ge=0, le=1000)
-    explanation: Text
+
+    __get_pydantic_json_schema__ = documented_as(
+        Annotated[GateCriterion | ScoreCriterion, Field(discriminator="kind")]
+    )
 
     @model_validator(mode="after")
     def _points_match_kind(self) -> Self:
@@ -65,10 +87,19 @@ class Criterion(_Frozen):
         return self
 
 
+def _names_as_property_names(schema: dict[str, Any]) -> None:
+    """JSON Schema of `params`: its key rule as `propertyNames` (`patternProperties` would
+    let any other name through)."""
+    (pattern, value), *_ = schema.pop("patternProperties").items()
+    schema["propertyNames"] = {"pattern": pattern}
+    schema["additionalProperties"] = value
+
+
 Params = Annotated[
     Mapping[ParamName, ParamSpec],
     AfterValidator(freeze),
     PlainSerializer(dict, return_type=dict),
+    Field(json_schema_extra=_names_as_property_names),
 ]
 
 _BOOL: frozenset[ValueType] = frozenset({"bool"})
