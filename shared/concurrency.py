@@ -1,6 +1,11 @@
 """Optimistic concurrency: versions as ETags, checked against If-Match."""
 
+from typing import Final
+
 from shared.errors import PreconditionFailed, PreconditionRequired
+
+ANY_VERSION: Final = -1
+"""`If-Match: *`: whatever version is current (RFC 9110)."""
 
 
 def etag(version: int) -> str:
@@ -9,10 +14,12 @@ def etag(version: int) -> str:
 
 
 def parse_if_match(header: str | None) -> int | None:
-    """The version an `If-Match` header names (None if absent; `*` is refused)."""
+    """The version an `If-Match` header names (None if absent; `*`: `ANY_VERSION`)."""
     if header is None:
         return None
     value = header.strip()
+    if value == "*":
+        return ANY_VERSION
     if value.startswith("W/"):
         value = value[2:]
     value = value.strip('"')
@@ -27,7 +34,7 @@ def check_version(current: int, expected: int | None) -> None:
         raise PreconditionRequired(
             "send If-Match with the ETag of the version you read (GET returns it)"
         )
-    if expected != current:
+    if expected not in (current, ANY_VERSION):
         raise PreconditionFailed(
             f"the resource changed: you sent version {expected}, it is now {current}",
             current_etag=etag(current),

@@ -1,5 +1,6 @@
 """The OpenAPI contract front-end teams generate their clients from (no database needed)."""
 
+import copy
 import hashlib
 import os
 import re
@@ -11,11 +12,11 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
-from pydantic import TypeAdapter
+from pydantic import TypeAdapter, ValidationError
 
 from services.api.main import create_app
 from shared.settings import Environment, Settings
+from tests.fixtures.http import api_routes
 
 ROOT = Path(__file__).resolve().parents[1]
 TOOLS = ROOT / "tools" / "openapi"
@@ -250,27 +251,50 @@ class TestLinks:
             assert needed == set(link["parameters"]), link
 
 
-class TestExamplesAreValidInputAndOutput:
-    def test_request_examples_pass_validation(self, app: FastAPI, document: dict[str, Any]) -> None:
-        for route in app.routes:
-            if not isinstance(route, APIRoute) or route.body_field is None:
-                continue
-            for method in route.methods:
-                operation = document["paths"][route.path_format][method.lower()]
-                example = operation["requestBody"]["content"]["application/json"]["example"]
-                TypeAdapter(route.body_field.field_info.annotation).validate_python(example)
+def example_faults(app: FastAPI, document: dict[str, Any]) -> tuple[int, list[str]]:
+    """(examples checked, why each invalid one is) of every operation's request body and
+    success response, validated by the models the routes validate with."""
+    checked, faults = 0, []
+    for method, path, route in api_routes(app):
+        if not route.include_in_schema:
+            continue  # the documentation pages
+        operation = document["paths"][path][method.lower()]
+        pairs: list[tuple[str, Any, dict[str, Any]]] = []
+        if route.body_field is not None:
+            media = operation["requestBody"]["content"]["application/json"]
+            pairs.append(("request", route.body_field.field_info.annotation, media))
+        if route.response_model is not None:
+            success = operation["responses"][str(route.status_code or 200)]
+            pairs.append(("response", route.response_model, success["content"]["application/json"]))
+        for where, model, media in pairs:
+            checked += 1
+            try:
+                TypeAdapter(model).validate_python(media["example"])
+            except ValidationError as error:
+                faults.append(f"{method} {path} {where}: {error}")
+    return checked, faults
 
-    def test_response_examples_pass_validation(
+
+class TestExamplesAreValidInputAndOutput:
+    def test_every_request_and_response_example_passes_validation(
         self, app: FastAPI, document: dict[str, Any]
     ) -> None:
-        for route in app.routes:
-            if not isinstance(route, APIRoute) or route.response_model is None:
-                continue
-            for method in route.methods:
-                operation = document["paths"][route.path_format][method.lower()]
-                success = operation["responses"][str(route.status_code or 200)]
-                example = success["content"]["application/json"]["example"]
-                TypeAdapter(route.response_model).validate_python(example)
+        checked, faults = example_faults(app, document)
+        assert faults == []
+        # Every operation has a response model, and every body-taking one a request model.
+        assert checked >= len(operations(document))
+
+    def test_an_invalid_example_is_caught(self, app: FastAPI, document: dict[str, Any]) -> None:
+        broken = copy.deepcopy(document)
+        project = broken["paths"]["/v1/projects"]["post"]
+        project["requestBody"]["content"]["application/json"]["example"]["title"] = 42
+        funds = broken["paths"]["/v1/funds"]["get"]["responses"]["200"]["content"]
+        funds["application/json"]["example"]["items"] = "not a list"
+        _, faults = example_faults(app, broken)
+        assert [fault.split(":")[0] for fault in faults] == [
+            "GET /v1/funds response",
+            "POST /v1/projects request",
+        ]
 
 
 def _node_tools_ready() -> bool:

@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request, Security
+from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -137,12 +138,38 @@ class PageParams:
     cursor: str | None
 
 
-async def page_params(
+LIMIT_DESCRIPTION = "Page size (default {default}, at most {maximum}: a larger one is refused)."
+"""Description of every `limit` query parameter; the OpenAPI document fills in the settings."""
+
+
+async def page_limit(
     request: Request,
-    limit: Annotated[
-        int | None,
-        Query(ge=1, le=1000, description="Page size (default 50, at most 200)."),
-    ] = None,
+    limit: Annotated[int | None, Query(ge=1, description=LIMIT_DESCRIPTION)] = None,
+) -> int:
+    """The `limit` query parameter: `PAGE_SIZE_DEFAULT` if absent, refused (422) above
+    `PAGE_SIZE_MAX` rather than silently capped."""
+    settings = request.app.state.settings
+    if limit is None:
+        return int(settings.PAGE_SIZE_DEFAULT)
+    if limit > settings.PAGE_SIZE_MAX:
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("query", "limit"),
+                    "msg": f"Input should be less than or equal to {settings.PAGE_SIZE_MAX}",
+                    "type": "less_than_equal",
+                    "input": limit,
+                }
+            ]
+        )
+    return limit
+
+
+LimitDep = Annotated[int, Depends(page_limit)]
+
+
+async def page_params(
+    limit: LimitDep,
     cursor: Annotated[
         str | None,
         Query(max_length=2000, description="`next_cursor` of the previous page."),
@@ -150,11 +177,13 @@ async def page_params(
 ) -> PageParams:
     """`limit` and `cursor` query parameters of every collection (async: a plain function
     dependency would run in the thread pool)."""
-    settings = request.app.state.settings
-    return PageParams(min(limit or settings.PAGE_SIZE_DEFAULT, settings.PAGE_SIZE_MAX), cursor)
+    return PageParams(limit, cursor)
 
 
 PageDep = Annotated[PageParams, Depends(page_params)]
+
+
+IF_MATCH = r'^(\*|(W/)?"?[0-9]{1,18}"?)$'
 
 
 async def if_match(
@@ -162,10 +191,11 @@ async def if_match(
         str | None,
         Header(
             alias="If-Match",
-            pattern=r'^(W/)?"?[0-9]{1,18}"?$',
+            pattern=IF_MATCH,
             description=(
-                'The ETag of the version you read (`"3"`). Required: without it the '
-                "update is refused with 428, with a stale one with 412."
+                'The ETag of the version you read (`"3"`), or `*` for whatever version is '
+                "current (RFC 9110). Required: without it the update is refused with 428, "
+                "with a stale ETag with 412."
             ),
         ),
     ] = None,

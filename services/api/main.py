@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.api.applications.router import router as applications_router
 from services.api.audit.router import router as audit_router
 from services.api.auth.router import router as auth_router
+from services.api.docs import install_redoc
 from services.api.eligibility.router import router as eligibility_router
 from services.api.events.router import router as events_router
 from services.api.funds.router import router as funds_router
@@ -54,6 +55,8 @@ SWAGGER_PARAMETERS = {
     # The default validator badge calls an external host; none may be reached here.
     "validatorUrl": None,
 }
+
+DOCS_ASSETS = "/docs/assets"
 
 ROUTERS = (
     geography_router,
@@ -107,13 +110,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # Swagger UI at /docs and ReDoc at /redoc, their assets served by the service itself.
     app = FastAPIOffline(
+        redoc_url=None,
         title="tidi",
         version="1.0.0",
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
-        static_url="/docs/assets",
+        static_url=DOCS_ASSETS,
         swagger_ui_parameters=SWAGGER_PARAMETERS,
     )
+    install_redoc(app, path="/redoc", static_url=DOCS_ASSETS)
     app.state.settings = settings
     app.state.principals = PrincipalCache(settings.API_KEY_CACHE_SECONDS)
     install_problem_handlers(app)

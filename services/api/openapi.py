@@ -9,7 +9,8 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from services.api.openapi_examples import EXAMPLE_ID, add_body_examples
+from services.api.deps import LIMIT_DESCRIPTION
+from services.api.openapi_examples import EXAMPLE_ID, add_body_examples, restore_body_examples
 from shared.schemas import Problem, ProblemFieldError
 
 DESCRIPTION = """
@@ -185,7 +186,10 @@ def install_openapi(app: FastAPI) -> None:
         _name_components_by_title(schema)
         schema["components"]["schemas"] = dict(sorted(schema["components"]["schemas"].items()))
         schema["components"]["headers"] = copy.deepcopy(HEADERS)
+        restore_body_examples(schema, app)
         _complete_parameters(schema)
+        settings = app.state.settings
+        _state_page_sizes(schema, settings.PAGE_SIZE_DEFAULT, settings.PAGE_SIZE_MAX)
         add_body_examples(schema["components"]["schemas"], _operations(schema))
         _require_discriminators(schema)
         _link_created_resources(schema)
@@ -359,6 +363,24 @@ def _complete_parameters(schema: dict[str, Any]) -> None:
                 # says, rather than a validation error; every caller must send it.
                 parameter["required"] = True
                 parameter["schema"] = _without_null(parameter["schema"])
+
+
+def _state_page_sizes(schema: dict[str, Any], default: int, maximum: int) -> None:
+    """Give every `limit` parameter the configured default and maximum, in its schema and
+    its text (the route refuses anything above that maximum)."""
+    text = LIMIT_DESCRIPTION.format(default=default, maximum=maximum)
+    for operation in _operations(schema):
+        for parameter in operation.get("parameters", []):
+            if (parameter["in"], parameter["name"]) == ("query", "limit"):
+                parameter["description"] = text
+                parameter["schema"] = {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": maximum,
+                    "default": default,
+                    "title": "Limit",
+                    "description": text,
+                }
 
 
 def _without_null(schema: dict[str, Any]) -> dict[str, Any]:

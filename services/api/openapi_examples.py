@@ -4,6 +4,10 @@ import copy
 from collections.abc import Iterable
 from typing import Any
 
+from fastapi import FastAPI
+from fastapi.encoders import jsonable_encoder
+from fastapi.routing import APIRoute, iter_route_contexts
+
 EXAMPLE_ID = "5b0c6f0e-8a52-4a55-9a50-2f4f1d7d3a11"
 """The id shown wherever the document needs one (a UUID of no particular record)."""
 
@@ -29,6 +33,24 @@ def add_body_examples(components: dict[str, Any], operations: Iterable[dict[str,
             media = response.get("content", {}).get("application/json")
             if media is not None and "schema" in media and "example" not in media:
                 media["example"] = builder.build(media["schema"], request=False)
+
+
+def restore_body_examples(schema: dict[str, Any], app: FastAPI) -> None:
+    """Publish each request body example a route or webhook declares as declared:
+    `get_openapi` leaves out every null value, and `{"max_score": null}` is not `{}`."""
+    for section, routes in (("paths", app.routes), ("webhooks", app.webhooks.routes)):
+        for context in iter_route_contexts(routes):
+            route = context.original_route
+            if not isinstance(route, APIRoute) or route.body_field is None:
+                continue
+            examples = route.body_field.field_info.examples
+            if not examples or not route.include_in_schema:
+                continue
+            for method in route.methods or ():
+                operation = schema[section][str(context.path)][method.lower()]
+                media = operation["requestBody"]["content"]["application/json"]
+                media["example"] = jsonable_encoder(examples[0])
+                media["schema"].pop("examples", None)  # the same, less its nulls
 
 
 _FAMILY_SUFFIXES = ("Create", "Update", "Write", "Read")

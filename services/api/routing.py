@@ -1,10 +1,12 @@
 """The route class of every tidi router: documents who may call and which problems it returns."""
 
 import inspect
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
+from fastapi import Request, Response
 from fastapi.dependencies.models import Dependant
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
 from services.api.deps import Authorize, public
@@ -27,7 +29,9 @@ class TidiRoute(APIRoute):
     The allowed roles come from the route's `Authorize` dependency (or the
     `public` marker); they are published as `x-roles` and in the description,
     and the matching problem responses are added to the OpenAPI document.
-    Public operations declare an empty `security` requirement.
+    Public operations declare an empty `security` requirement. A query parameter the
+    operation does not declare is refused (422, one error per name) rather than ignored:
+    a misspelt filter must not return unfiltered rows.
 
     The headers of the success response are documented from the endpoint's
     signature: an endpoint that takes the `Response` sets its `ETag`
@@ -54,17 +58,19 @@ class TidiRoute(APIRoute):
         other_params = [
             p for d in _walk(self.dependant) for p in (*d.query_params, *d.header_params)
         ]
-        statuses = set()
+        self.query_names = frozenset(p.alias for d in _walk(self.dependant) for p in d.query_params)
+        aliases = {p.alias for p in other_params}
+        statuses = {422}  # any undeclared query parameter
         if roles:
             statuses |= {401, 403}
         if path_params:
             statuses.add(404)
         if self.body_field is not None:
-            statuses |= {400, 413, 415, 422}
-        if path_params or other_params:
-            statuses.add(422)
-        if any(p.alias in {"cursor", "If-Match"} for p in other_params):
-            statuses.add(400)
+            statuses |= {400, 413, 415}
+        if aliases & {"cursor", "after"}:
+            statuses.add(400)  # a cursor this API did not issue
+        if "If-Match" in aliases:
+            statuses |= {412, 428}
         statuses.add(500)
         if 503 not in self.responses:  # unless the route says what its 503 is (readiness)
             statuses.add(503)
@@ -82,6 +88,28 @@ class TidiRoute(APIRoute):
         self.responses = dict(sorted(merged.items(), key=lambda item: str(item[0])))
         if self.response_description == _FASTAPI_DEFAULT_DESCRIPTION:
             self.response_description = self._describe_success(success, purpose)
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        """The endpoint's handler, behind a check that every query parameter is declared."""
+        handler = super().get_route_handler()
+
+        async def checked(request: Request) -> Response:
+            unknown = sorted(set(request.query_params) - self.query_names)
+            if unknown:
+                raise RequestValidationError(
+                    [
+                        {
+                            "loc": ("query", name),
+                            "msg": "Unknown query parameter",
+                            "type": "extra_forbidden",
+                            "input": request.query_params[name],
+                        }
+                        for name in unknown
+                    ]
+                )
+            return await handler(request)
+
+        return checked
 
     def _success_headers(self, status: int, params: list[Any]) -> dict[str, Any]:
         aliases = {p.alias for p in params}

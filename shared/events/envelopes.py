@@ -10,30 +10,45 @@ from shared.events.catalogue import PAYLOADS, EventType
 from shared.schemas import Schema
 
 
-class EnvelopeBase(Schema):
-    """`{"type", "timestamp", "api_version", "data"}` plus the event id (`webhook-id`)."""
+class WebhookBodyBase(Schema):
+    """`{"type", "timestamp", "api_version", "data"}`: the body of a webhook (its event id
+    is the `webhook-id` header)."""
 
-    id: uuid.UUID = Field(description="The event id: the `webhook-id` of its deliveries.")
     timestamp: datetime = Field(description="When it happened (RFC 3339).")
     api_version: Literal["1"] = "1"
 
 
-def _model_name(event_type: EventType) -> str:
+class EnvelopeBase(WebhookBodyBase):
+    """A webhook body plus the event id (`webhook-id`): an item of the events API."""
+
+    id: uuid.UUID = Field(description="The event id: the `webhook-id` of its deliveries.")
+
+
+def _model_name(event_type: EventType, suffix: str) -> str:
     return "".join(part.title() for part in event_type.value.replace("_", ".").split(".")) + (
-        "Event"
+        suffix
     )
 
 
-ENVELOPES: dict[EventType, type[EnvelopeBase]] = {
-    event_type: create_model(
-        _model_name(event_type),
-        __base__=EnvelopeBase,
-        __doc__=f"The `{event_type.value}` event.",
-        type=(Literal[event_type.value], Field(description="The event type.")),  # type: ignore[arg-type]
-        data=(payload, ...),
-    )
-    for event_type, payload in PAYLOADS.items()
-}
+def _models(base: type[WebhookBodyBase], suffix: str, what: str) -> dict[EventType, Any]:
+    return {
+        event_type: create_model(
+            _model_name(event_type, suffix),
+            __base__=base,
+            __doc__=f"The `{event_type.value}` event{what}.",
+            type=(Literal[event_type.value], Field(description="The event type.")),  # type: ignore[arg-type]
+            data=(payload, ...),
+        )
+        for event_type, payload in PAYLOADS.items()
+    }
+
+
+WEBHOOK_BODIES: dict[EventType, type[WebhookBodyBase]] = _models(
+    WebhookBodyBase, "Webhook", ", as a webhook body"
+)
+"""The webhook body model of each event type."""
+
+ENVELOPES: dict[EventType, type[EnvelopeBase]] = _models(EnvelopeBase, "Event", "")
 """The envelope model of each event type."""
 
 AnyEnvelope: Any = Annotated[

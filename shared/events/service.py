@@ -1,7 +1,8 @@
 """Events as rows: built from a catalogue payload, written in the caller's transaction.
 
-`insert_event` writes an event for the pull API alone (its audience: its operator);
-events that also go out by webhook are written through `shared.outbox`.
+`insert_event` writes an event for the pull API alone (its audience: its operator), numbered
+in its subject's own sequence; events that also go out by webhook are written through
+`shared.outbox`.
 """
 
 import uuid
@@ -9,7 +10,8 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import Text, func, insert, literal, select
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.context import request_id_var
@@ -66,6 +68,22 @@ def new_event(
 
 
 async def insert_event(session: AsyncSession, event: NewEvent) -> None:
-    """Write `event` for the pull API only (no webhook delivery); its operator reads it."""
+    """Write `event` for the pull API only (no webhook delivery); its operator reads it.
+
+    Its `sequence`, and `data.sequence`, is its subject's next: one more than the subject's
+    latest event (whatever `event.sequence` says), so the events of one endpoint (pings,
+    health warnings) count 1, 2, 3... The caller holds the subject's row lock: two events
+    of one subject are never numbered at once.
+    """
     audience = [event.operator_id] if event.operator_id is not None else []
-    await session.execute(insert(Event).values(**asdict(event), audience=audience))
+    latest = (
+        select(func.coalesce(func.max(Event.sequence), 0))
+        .where(Event.subject_type == event.subject_type, Event.subject_id == event.subject_id)
+        .scalar_subquery()
+    )
+    sequence = latest + 1
+    data = func.jsonb_set(
+        literal(event.data, JSONB), literal(["sequence"], ARRAY(Text)), func.to_jsonb(sequence)
+    )
+    values = asdict(event) | {"sequence": sequence, "data": data, "audience": audience}
+    await session.execute(insert(Event).values(**values))

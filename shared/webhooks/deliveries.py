@@ -1,6 +1,5 @@
 """An endpoint's messages: look one up, resend it, send a test ping, sum up its statistics."""
 
-import time
 import uuid
 from datetime import UTC, datetime
 
@@ -65,7 +64,7 @@ async def ping(
 ) -> tuple[uuid.UUID, uuid.UUID]:
     """Queue an `endpoint.ping` for this endpoint alone, whatever its filters; (event id,
     delivery id). The event is the owner's (its audience: the endpoint's operator)."""
-    sequence = time.time_ns() // 1000
+    sequence = 0  # numbered on insert: the endpoint's next
     event = new_event(
         EventType.ENDPOINT_PING,
         EndpointPingData(

@@ -3,7 +3,6 @@ endpoint row (by the pure rules of `shared.webhooks.health`), and every change o
 announced to the endpoint's owner (events API; never sent by webhook)."""
 
 import logging
-import time
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -56,7 +55,7 @@ async def _announce(
     if transition.event is None:
         return
     after = transition.health
-    sequence = time.time_ns() // 1000
+    sequence = 0  # numbered on insert: the endpoint's next
     data = EndpointHealthData(
         id=before.endpoint_id,
         url=ENDPOINT_URL.format(id=before.endpoint_id),

@@ -112,9 +112,10 @@ async def operator_id(session: AsyncSession, code: str) -> uuid.UUID | None:
     return await session.scalar(select(Operator.id).where(Operator.code == code))
 
 
-async def known_fund_codes(session: AsyncSession, codes: Collection[str]) -> set[str]:
-    """Which of these fund codes name a fund."""
-    return set(await session.scalars(select(Fund.code).where(Fund.code.in_(codes))))
+async def fund_operators(session: AsyncSession, codes: Collection[str]) -> dict[str, uuid.UUID]:
+    """The operator instructing each of these funds (codes naming no fund are left out)."""
+    rows = await session.execute(select(Fund.code, Fund.operator_id).where(Fund.code.in_(codes)))
+    return {row.code: row.operator_id for row in rows}
 
 
 async def make_pending_due(session: AsyncSession, endpoint_id: uuid.UUID) -> None:

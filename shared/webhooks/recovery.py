@@ -26,6 +26,12 @@ class RecoveryNotFound(NotFound):
     type_slug = "webhook-recovery-not-found"
 
 
+class RecoveryRangeEmpty(Unprocessable):
+    """`until` (now when left out) is not after `since`."""
+
+    type_slug = "recovery-range-empty"
+
+
 class RecoveryTooLarge(Unprocessable):
     """The range is too long or holds too many messages."""
 
@@ -62,7 +68,9 @@ async def start(
     """Count the failed messages in range and queue the first batch (≤ 30 days, ≤ 50,000)."""
     end = until or datetime.now(UTC)
     if end <= since:
-        raise Unprocessable("until must be after since", pointer="/body/until")
+        raise RecoveryRangeEmpty(
+            "until (now when left out) must be after since", pointer="/body/until"
+        )
     if end - since > MAX_SPAN:
         raise RecoveryTooLarge("a recovery covers 30 days at most", pointer="/body/since")
     total = await sweep_repository.count_recoverable(session, endpoint.id, since, end)

@@ -72,13 +72,22 @@ async def vet_url(url: str, settings: Settings, *, pointer: str = "/body/url") -
     return vetted.url
 
 
-async def _check_funds(session: AsyncSession, codes: list[str]) -> None:
+async def _check_funds(session: AsyncSession, codes: list[str], operator_id: uuid.UUID) -> None:
+    """Each code must name a fund the endpoint's operator instructs: its events are the
+    only ones the endpoint can receive (a 422 naming the code otherwise)."""
     if not codes:
         return
-    known = await repository.known_fund_codes(session, codes)
+    operators = await repository.fund_operators(session, codes)
     for index, code in enumerate(codes):
-        if code not in known:
-            raise UnknownFund(f"no fund with code {code!r}", pointer=f"/body/fund_codes/{index}")
+        pointer = f"/body/fund_codes/{index}"
+        if code not in operators:
+            raise UnknownFund(f"no fund with code {code!r}", pointer=pointer)
+        if operators[code] != operator_id:
+            raise UnknownFund(
+                f"fund {code!r} is instructed by another operator: an endpoint subscribes "
+                "to its own operator's funds only",
+                pointer=pointer,
+            )
 
 
 async def _owner(session: AsyncSession, principal: Principal, code: str | None) -> uuid.UUID:
@@ -108,8 +117,8 @@ async def create(
 ) -> WithSecret:
     """Register an endpoint; its secret is generated here and returned once."""
     url = await vet_url(data.url, settings)
-    await _check_funds(session, data.fund_codes)
     operator_id = await _owner(session, principal, data.operator_code)
+    await _check_funds(session, data.fund_codes, operator_id)
     endpoint_id = uuid.uuid4()
     secret = generate_secret()
     endpoint = WebhookEndpoint(
@@ -153,7 +162,7 @@ async def update(
     if "url" in changes:
         changes["url"] = await vet_url(changes["url"], settings)
     if "fund_codes" in changes:
-        await _check_funds(session, changes["fund_codes"])
+        await _check_funds(session, changes["fund_codes"], endpoint.operator_id)
     for name, value in changes.items():
         setattr(endpoint, name, value)
     await session.flush()

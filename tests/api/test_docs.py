@@ -10,7 +10,7 @@ import pytest
 
 SERVICE_HOST = "tidi.test"
 ATTRIBUTE_URL = re.compile(r"""\b(?:src|href|spec-url)\s*=\s*["']([^"']+)["']""")
-SCRIPT_URL = re.compile(r"""\burl\s*:\s*["']([^"']+)["']""")
+SCRIPT_URL = re.compile(r"""\b(?:url\s*:|fetch\()\s*["']([^"']+)["']""")
 ABSOLUTE_URL = re.compile(r"""(?:https?:)?//[A-Za-z0-9.-]+(?::\d+)?[^\s"'<>)]*""")
 CONTENT_TYPES = {
     ".js": ("application/javascript", "text/javascript"),

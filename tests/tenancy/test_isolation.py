@@ -19,16 +19,8 @@ from sqlalchemy import text
 from services.api.projects.router import ACTIONS as PROJECT_ACTIONS
 from shared.territories.models import Territory
 from tests.fixtures.api import auth
-from tests.fixtures.builders import (
-    ALBI_COMMUNE,
-    ALBI_EPCI,
-    PONTIVY_EPCI,
-    Key,
-    MakeKey,
-    MakeTerritory,
-    application_body,
-    project_body,
-)
+from tests.fixtures.bodies import ALBI_COMMUNE, application_body, project_body
+from tests.fixtures.builders import ALBI_EPCI, PONTIVY_EPCI, Key, MakeKey, MakeTerritory
 from tests.fixtures.flows import Portal, fetch, if_match, update_row
 from tests.fixtures.http import api_routes, assert_problem, list_all, walk_pages
 
@@ -212,6 +204,9 @@ class TestCollectionsAreScopedToTheKey:
                 items = await list_all(client, path, secret, params)
                 assert items == [], (path, params)
             own = world.visible("territory_a", _kind_of(path))
+            parameters = app.openapi()["paths"][path]["get"]["parameters"]
+            if "fund" not in {parameter["name"] for parameter in parameters}:
+                continue  # an unknown query parameter is a 422 (tests/api)
             for fund in ("fonds-acceleration", "fonds-vert-ti"):
                 items = await list_all(client, path, secret, {"fund": fund})
                 assert {item["id"] for item in items} <= own, (path, fund)

@@ -65,7 +65,7 @@ async def endpoint_state(client: Any, key: Key, endpoint_id: str) -> dict[str, A
 async def health_events(client: Any, key: Key, *types: str) -> list[dict[str, Any]]:
     response = await client.get(
         "/v1/events",
-        params=[("types", t) for t in types] + [("limit", "1000")],
+        params=[("types", t) for t in types] + [("limit", "200")],
         headers=auth(key.secret),
     )
     assert response.status_code == 200, response.text

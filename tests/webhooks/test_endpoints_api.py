@@ -11,7 +11,7 @@ from shared.settings import Settings
 from tests.eligibility.flows import submitted
 from tests.fixtures.api import auth
 from tests.fixtures.builders import Key, MakeKey
-from tests.fixtures.http import assert_problem, error_pointers, list_all
+from tests.fixtures.http import assert_problem, count_rows, error_pointers, list_all
 from tests.fixtures.receiver import Answer, Receiver, serve, wait_until
 from tests.webhooks.conftest import create_endpoint, scalar
 
@@ -347,13 +347,82 @@ class TestPing:
             operator_key,
             SINK,
             event_types=["application.scored"],
-            fund_codes=["fonds-friches"],
+            fund_codes=["fonds-acceleration"],
         )
         response = await client.post(
             f"{ENDPOINTS}/{target['id']}/ping", headers=auth(operator_key.secret)
         )
         assert response.status_code == 202, response.text
         assert await delivery_statuses(sessionmaker, target["id"]) == ["pending"]
+
+    async def test_pings_count_in_the_endpoint_sequence(
+        self, client: Any, operator_key: Key, sessionmaker: Any
+    ) -> None:
+        target = await create_endpoint(client, operator_key, SINK)
+        for _ in range(3):
+            response = await client.post(
+                f"{ENDPOINTS}/{target['id']}/ping", headers=auth(operator_key.secret)
+            )
+            assert response.status_code == 202, response.text
+        async with sessionmaker() as session:
+            rows = (
+                await session.execute(
+                    text(
+                        "SELECT sequence, (data->>'sequence')::bigint FROM events "
+                        "WHERE subject_id = :id ORDER BY position"
+                    ),
+                    {"id": target["id"]},
+                )
+            ).all()
+        assert [tuple(row) for row in rows] == [(1, 1), (2, 2), (3, 3)]
+
+
+class TestFundsOfAnotherOperator:
+    """An endpoint receives its own operator's funds' events: naming another's is refused."""
+
+    async def test_create_is_422_and_writes_nothing(
+        self, client: Any, operator_key: Key, sessionmaker: Any
+    ) -> None:
+        before = await count_rows(sessionmaker)
+        endpoints = await scalar(sessionmaker, "SELECT count(*) FROM webhook_endpoints")
+        response = await client.post(
+            ENDPOINTS,
+            json={"url": SINK, "fund_codes": ["fonds-acceleration", "fonds-vert-ti"]},
+            headers=auth(operator_key.secret),
+        )
+        body = assert_problem(response, 422)
+        assert error_pointers(body) == {"/body/fund_codes/1": "unknown-fund"}
+        assert "another operator" in body["detail"]
+        assert await count_rows(sessionmaker) == before
+        assert await scalar(sessionmaker, "SELECT count(*) FROM webhook_endpoints") == endpoints
+
+    async def test_an_admin_cannot_either(self, client: Any, admin_key: Key) -> None:
+        response = await client.post(
+            ENDPOINTS,
+            json={"url": SINK, "operator_code": "bpifrance", "fund_codes": ["fonds-friches"]},
+            headers=auth(admin_key.secret),
+        )
+        assert error_pointers(assert_problem(response, 422)) == {
+            "/body/fund_codes/0": "unknown-fund"
+        }
+
+    async def test_update_is_422_and_changes_nothing(
+        self, client: Any, operator_key: Key, sessionmaker: Any
+    ) -> None:
+        created = await create_endpoint(client, operator_key, SINK)
+        url = f"{ENDPOINTS}/{created['id']}"
+        before = await count_rows(sessionmaker)
+        response = await client.patch(
+            url,
+            json={"fund_codes": ["ecoles-de-production"]},
+            headers={**auth(operator_key.secret), **if_match(1)},
+        )
+        assert error_pointers(assert_problem(response, 422)) == {
+            "/body/fund_codes/0": "unknown-fund"
+        }
+        assert await count_rows(sessionmaker) == before
+        current = (await client.get(url, headers=auth(operator_key.secret))).json()
+        assert (current["fund_codes"], current["version"]) == ([], 1)
 
 
 async def _delivery_status(sessionmaker: Any, delivery_id: str, status: str) -> bool:

@@ -24,7 +24,7 @@ async def feed(client: Any, key: Key, **params: Any) -> dict[str, Any]:
 
 
 async def all_events(client: Any, key: Key, **params: Any) -> list[dict[str, Any]]:
-    page = await feed(client, key, limit=1000, **params)
+    page = await feed(client, key, limit=200, **params)
     return list(page["items"])
 
 

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from services.api.deps import RecordReader, SessionDep
+from services.api.deps import LimitDep, RecordReader, SessionDep
 from services.api.routing import TidiRoute
 from shared.events.catalogue import EventType
 from shared.events.feed import EventFeedPage, read_feed
@@ -17,6 +17,7 @@ async def list_events(
     principal: RecordReader,
     session: SessionDep,
     request: Request,
+    limit: LimitDep,
     after: Annotated[
         str | None,
         Query(max_length=200, description="`next_cursor` of the previous call; omit to start."),
@@ -24,7 +25,6 @@ async def list_events(
     types: Annotated[
         list[EventType] | None, Query(description="Only these types (repeat the parameter).")
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=1000, description="At most this many.")] = 100,
 ) -> EventFeedPage:
     """Events in order, oldest first, kept 30 days: the same envelopes and ids as the
     webhooks (`id` is the `webhook-id`). Operators see the events routed to them, territory

@@ -196,7 +196,7 @@ async def ping_webhook_endpoint(
     principal: AdminOrOperator, session: SessionDep, endpoint_id: EndpointId
 ) -> PingResult:
     """Queue an `endpoint.ping` for this endpoint only; follow it in its deliveries."""
-    endpoint = await service.get(session, principal, endpoint_id)
+    endpoint = await service.get(session, principal, endpoint_id, lock=True)
     event_id, delivery_id = await deliveries.ping(session, principal, endpoint)
     return PingResult(event_id=event_id, delivery_id=delivery_id)
 
