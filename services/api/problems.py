@@ -2,13 +2,14 @@
 
 import logging
 import re
+import sys
 from http import HTTPStatus
 from typing import Any, cast
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -114,14 +115,7 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
         for error in exc.errors()
     ]
     if any(e["type"] == "json_invalid" for e in errors):
-        return problem_response(
-            400,
-            "the request body is not valid JSON",
-            instance=request.url.path,
-            type_uri=PROBLEM_BASE + "malformed-json",
-            title="Malformed JSON",
-            errors=errors,
-        )
+        return _malformed_json(request, "the request body is not valid JSON", errors)
     return problem_response(
         422,
         f"{len(errors)} invalid input(s); see errors",
@@ -132,8 +126,39 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _malformed_json(request: Request, detail: str, errors: list[dict[str, Any]]) -> JSONResponse:
+    return problem_response(
+        400,
+        detail,
+        instance=request.url.path,
+        type_uri=PROBLEM_BASE + "malformed-json",
+        title="Malformed JSON",
+        errors=errors,
+    )
+
+
+def _unparsable_body(exc: StarletteHTTPException) -> str | None:
+    """What made the JSON parser give up on a body, when FastAPI answered it with a bare 400
+    (the error it raised from is the cause: too deep, not UTF-8, a number too long)."""
+    cause = exc.__cause__
+    if exc.status_code != 400 or cause is None:
+        return None
+    if isinstance(cause, RecursionError):
+        return "the request body is nested too deeply to be parsed"
+    if isinstance(cause, UnicodeDecodeError):
+        return f"the request body is not valid UTF-8 (byte offset {cause.start})"
+    if isinstance(cause, ValueError):
+        limit = sys.get_int_max_str_digits()
+        return f"the request body holds a number of more than {limit} digits"
+    return None
+
+
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     exc = cast(StarletteHTTPException, exc)
+    unparsable = _unparsable_body(exc)
+    if unparsable is not None:
+        error = {"pointer": "/body", "detail": unparsable, "type": "json_invalid"}
+        return _malformed_json(request, unparsable, [error])
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"no route matches {request.url.path}"
@@ -208,6 +233,20 @@ async def _pool_exhausted(request: Request, _exc: Exception) -> JSONResponse:
     )
 
 
+async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """The database refused or lost the connection (too many connections, shutting down,
+    unreachable: an `OperationalError` from the engine, or a network `OSError`)."""
+    logger.warning("database unavailable", extra={"error": str(exc)[:300]})
+    return problem_response(
+        503,
+        "the database cannot serve this request now; retry in a moment",
+        instance=request.url.path,
+        type_uri=PROBLEM_BASE + "unavailable",
+        title="Service unavailable",
+        headers={"Retry-After": "1"},
+    )
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     logger.exception("unhandled error", exc_info=exc)
     return problem_response(
@@ -226,4 +265,6 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(IntegrityError, _integrity_error)
     app.add_exception_handler(DBAPIError, _database_error)
     app.add_exception_handler(PoolTimeout, _pool_exhausted)
+    app.add_exception_handler(OperationalError, _unavailable)
+    app.add_exception_handler(OSError, _unavailable)
     app.add_exception_handler(Exception, _unexpected)

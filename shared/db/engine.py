@@ -4,6 +4,8 @@ import asyncio
 from typing import Any
 
 from sqlalchemy import event, text
+from sqlalchemy.engine import ExceptionContext
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -14,16 +16,45 @@ from sqlalchemy.orm import Session
 
 from shared.settings import Settings
 
+# SQLSTATEs of a server that cannot serve now: connection exceptions (class 08),
+# insufficient resources (class 53: too many connections, out of memory, disk full), and
+# shutdown or start-up in progress (57P01 admin_shutdown, 57P02 crash_shutdown,
+# 57P03 cannot_connect_now).
+_UNAVAILABLE_CLASSES = ("08", "53")
+_UNAVAILABLE_STATES = frozenset({"57P01", "57P02", "57P03"})
+
 
 def create_engine(settings: Settings, *, pool_size: int | None = None) -> AsyncEngine:
     """An asyncpg engine for the configured database."""
-    return create_async_engine(
+    engine = create_async_engine(
         settings.database_url(),
         pool_size=pool_size or settings.DATABASE_POOL_SIZE,
         max_overflow=settings.DATABASE_MAX_OVERFLOW,
         pool_timeout=settings.DATABASE_POOL_TIMEOUT_SECONDS,
         pool_recycle=1800,
         connect_args={"server_settings": {"application_name": "tidi"}},
+    )
+    event.listen(engine.sync_engine, "handle_error", _unavailable_as_operational)
+    return engine
+
+
+def _unavailable_as_operational(context: ExceptionContext) -> OperationalError | None:
+    """Raise a server that cannot serve now as PEP 249's `OperationalError`, as psycopg does
+    (the asyncpg dialect leaves it a bare `DBAPIError`): the API answers it 503 and the
+    worker retries the job.
+    """
+    error = context.sqlalchemy_exception
+    if error is None or isinstance(error, OperationalError):
+        return None
+    sqlstate = str(getattr(context.original_exception, "sqlstate", None) or "")
+    unavailable = sqlstate.startswith(_UNAVAILABLE_CLASSES) or sqlstate in _UNAVAILABLE_STATES
+    if not (unavailable or context.is_disconnect):
+        return None
+    return OperationalError(
+        context.statement,
+        context.parameters,
+        context.original_exception,
+        connection_invalidated=context.is_disconnect,
     )
 
 

@@ -10,16 +10,19 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.api.main import create_app
 from services.api.routing import TidiRoute
 from shared.auth import service as auth_service
+from shared.auth.models import ApiKey
 from shared.principal import SYSTEM, Role
 from shared.settings import Environment, Settings
 from shared.territories.models import Territory
 from tests.fixtures.api import auth
 from tests.fixtures.builders import ALBI_EPCI, PONTIVY_EPCI, Key, MakeKey, MakeTerritory
+from tests.fixtures.flows import footprint, nothing_written
 from tests.fixtures.http import api_routes, assert_problem
 
 ROUTES = api_routes(create_app(Settings(ENVIRONMENT=Environment.TEST, _env_file=None)))
@@ -59,6 +62,19 @@ async def _revoked_key(make_key: MakeKey, sessionmaker: async_sessionmaker[Async
     return key
 
 
+async def _expired_key(make_key: MakeKey, sessionmaker: async_sessionmaker[AsyncSession]) -> Key:
+    """A key whose expiry has passed (the API only accepts expiries in the future)."""
+    key = await make_key(Role.ADMIN, name="expired")
+    async with sessionmaker() as session:
+        await session.execute(
+            update(ApiKey)
+            .where(ApiKey.id == key.id)
+            .values(expires_at=datetime.now(UTC) - timedelta(minutes=1))
+        )
+        await session.commit()
+    return key
+
+
 @pytest.fixture
 async def world(
     make_key: MakeKey,
@@ -68,9 +84,7 @@ async def world(
     territory = await make_territory("ti-pontivy", name="Pontivy")
     other = await make_territory("ti-albi", name="Albi", region_code="76", epci_sirens=[ALBI_EPCI])
     revoked = await _revoked_key(make_key, sessionmaker)
-    expired = await make_key(
-        Role.ADMIN, name="expired", expires_at=datetime.now(UTC) - timedelta(minutes=1)
-    )
+    expired = await _expired_key(make_key, sessionmaker)
     spare = await make_key(Role.OBSERVER, name="spare")
     keys = {
         "admin": await make_key(Role.ADMIN),
@@ -133,6 +147,7 @@ class TestEveryRouteAgainstEveryCaller:
         self,
         client: httpx.AsyncClient,
         world: World,
+        sessionmaker: async_sessionmaker[AsyncSession],
         method: str,
         path: str,
         route: APIRoute,
@@ -143,8 +158,13 @@ class TestEveryRouteAgainstEveryCaller:
         body = _body(route)
         mismatches = []
         for caller in CALLERS:
+            must_refuse = bool(allowed) and (caller in BAD_CALLERS or caller not in allowed)
+            before = await footprint(sessionmaker) if must_refuse else None
             response = await client.request(method, url, json=body, headers=world.headers[caller])
             status = response.status_code
+            if before is not None and (after := await footprint(sessionmaker)) != before:
+                written = sorted(table for table in before if before[table] != after[table])
+                mismatches.append(f"{caller}: refused with {status} but wrote {written}")
             if not allowed:
                 expected = "2xx (public)"
                 ok = 200 <= status < 300
@@ -212,14 +232,18 @@ class TestRouteDeclarations:
 
 class TestTerritoryTenancy:
     async def test_territory_key_cannot_update_another_territory(
-        self, client: httpx.AsyncClient, world: World
+        self,
+        client: httpx.AsyncClient,
+        world: World,
+        sessionmaker: async_sessionmaker[AsyncSession],
     ) -> None:
         other = world.other_territory
-        response = await client.patch(
-            f"/v1/territories/{other.id}",
-            json={"description": "taken over"},
-            headers={**world.headers["territory"], "If-Match": f'"{other.version}"'},
-        )
+        async with nothing_written(sessionmaker):
+            response = await client.patch(
+                f"/v1/territories/{other.id}",
+                json={"description": "taken over"},
+                headers={**world.headers["territory"], "If-Match": f'"{other.version}"'},
+            )
         assert_problem(response, 403)
         current = await client.get(f"/v1/territories/{other.id}", headers=world.headers["admin"])
         assert current.json()["description"] == ""
@@ -246,14 +270,19 @@ class TestTerritoryTenancy:
         ids=["name", "region_code", "epci_sirens"],
     )
     async def test_territory_key_cannot_change_its_own_identity(
-        self, client: httpx.AsyncClient, world: World, change: dict[str, Any]
+        self,
+        client: httpx.AsyncClient,
+        world: World,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        change: dict[str, Any],
     ) -> None:
         own = world.territory
-        response = await client.patch(
-            f"/v1/territories/{own.id}",
-            json={"description": "allowed part", **change},
-            headers={**world.headers["territory"], "If-Match": f'"{own.version}"'},
-        )
+        async with nothing_written(sessionmaker):
+            response = await client.patch(
+                f"/v1/territories/{own.id}",
+                json={"description": "allowed part", **change},
+                headers={**world.headers["territory"], "If-Match": f'"{own.version}"'},
+            )
         body = assert_problem(response, 403)
         assert next(iter(change)) in body["detail"]
         current = await client.get(f"/v1/territories/{own.id}", headers=world.headers["admin"])

@@ -19,14 +19,10 @@ from shared.eligibility.models import Assessment, RulesetVersion
 from shared.events.models import Event
 from shared.principal import Role
 from shared.settings import Settings
-from tests.eligibility.ruleset_flows import (
-    create_draft,
-    excluding_industrial_sites,
-    publish,
-    scored_friche,
-)
+from tests.eligibility.ruleset_flows import create_draft, publish, scored_friche
+from tests.fixtures.bodies import excluding_industrial_sites
 from tests.fixtures.builders import Key, MakeKey
-from tests.fixtures.flows import fetch, if_match, update_row
+from tests.fixtures.flows import fetch, if_match, nothing_written, update_row
 
 pytestmark = [
     pytest.mark.usefixtures("open_fund_windows"),
@@ -205,7 +201,8 @@ class TestRescoreFund:
         ]
         progress = (await admin.call("GET", PROGRESS, expect=200)).json()
         assert (progress["state"], progress["remaining"]) == ("superseded", 1)
-        restart = await admin.call("POST", PROGRESS, expect=409)
+        async with nothing_written(sessionmaker):
+            restart = await admin.call("POST", PROGRESS, expect=409)
         assert restart.json()["type"].endswith("/ruleset-superseded")
 
     async def test_publication_queues_the_first_batch_and_restart_queues_another(
@@ -224,13 +221,15 @@ class TestRescoreFund:
         assert set(job_ids) <= {job.job_id for job in await arq_pool.queued_jobs()}
 
     async def test_progress_of_a_draft_is_409_and_of_a_missing_version_404(
-        self, portal: Any, admin_key: Key
+        self, portal: Any, admin_key: Key, sessionmaker: Any
     ) -> None:
         admin = portal(admin_key.secret)
         await create_draft(admin, excluding_industrial_sites())
 
-        draft = await admin.call("GET", PROGRESS, expect=409)
-        await admin.call("GET", "/v1/funds/fonds-friches/rulesets/8/rescore", expect=404)
+        async with nothing_written(sessionmaker):
+            draft = await admin.call("GET", PROGRESS, expect=409)
+            await admin.call("GET", "/v1/funds/fonds-friches/rulesets/8/rescore", expect=404)
+            await admin.call("POST", PROGRESS, expect=409)
 
         assert draft.json()["type"].endswith("/ruleset-not-published")
 
@@ -258,7 +257,8 @@ class TestRescoreApplication:
         assert current["status"] == "screening_error"
         url = f"/v1/applications/{application['id']}/rescore"
 
-        await admin.call("POST", url, expect=428)
+        async with nothing_written(sessionmaker):
+            await admin.call("POST", url, expect=428)
         response = await admin.call("POST", url, headers=if_match(current), expect=200)
 
         body = response.json()
@@ -267,7 +267,8 @@ class TestRescoreApplication:
         assert body["assessment"]["ruleset_version"] == 1
         assert response.headers["etag"] == f'"{body["version"]}"'
         assert await state_of(session, application["id"]) == ("eligible", [1], 1)
-        again = await admin.call("POST", url, headers={"If-Match": response.headers["etag"]})
+        async with nothing_written(sessionmaker):
+            again = await admin.call("POST", url, headers={"If-Match": response.headers["etag"]})
         assert again.status_code == 409
         assert again.json()["type"].endswith("/not-in-screening-error")
 
@@ -284,14 +285,15 @@ class TestRescoreApplication:
         operator = await make_key(Role.OPERATOR, operator_code="etat")
         url = f"/v1/applications/{application['id']}/rescore"
 
-        await portal(key.secret).call("POST", url, headers={"If-Match": '"1"'}, expect=403)
-        await portal(operator.secret).call("POST", url, headers={"If-Match": '"1"'}, expect=403)
-        await portal(admin_key.secret).call(
-            "POST",
-            f"/v1/applications/{uuid.uuid4()}/rescore",
-            headers={"If-Match": '"1"'},
-            expect=404,
-        )
+        async with nothing_written(sessionmaker):
+            await portal(key.secret).call("POST", url, headers={"If-Match": '"1"'}, expect=403)
+            await portal(operator.secret).call("POST", url, headers={"If-Match": '"1"'}, expect=403)
+            await portal(admin_key.secret).call(
+                "POST",
+                f"/v1/applications/{uuid.uuid4()}/rescore",
+                headers={"If-Match": '"1"'},
+                expect=404,
+            )
 
 
 class TestShards:

@@ -11,14 +11,10 @@ from shared.audit.models import AuditEntry
 from shared.eligibility.models import Assessment, RulesetVersion
 from shared.events.models import Event
 from shared.principal import Role
-from tests.eligibility.ruleset_flows import (
-    create_draft,
-    excluding_industrial_sites,
-    friches_document,
-    publish,
-    scored_friche,
-)
+from tests.eligibility.ruleset_flows import create_draft, publish, scored_friche
+from tests.fixtures.bodies import excluding_industrial_sites, friches_document
 from tests.fixtures.builders import Key, MakeKey
+from tests.fixtures.flows import nothing_written
 from tests.fixtures.http import assert_problem, error_pointers
 
 pytestmark = pytest.mark.usefixtures("open_fund_windows")
@@ -45,7 +41,7 @@ class TestCreateDraft:
         assert stored.definition == draft["definition"]
 
     async def test_an_unknown_context_path_is_422_at_its_pointer(
-        self, portal: Any, admin_key: Key, session: AsyncSession
+        self, portal: Any, admin_key: Key, sessionmaker: Any
     ) -> None:
         document = friches_document()
         document["criteria"][2]["expr"] = {
@@ -54,46 +50,62 @@ class TestCreateDraft:
             "right": 3,
         }
 
-        response = await portal(admin_key.secret).call("POST", RULESETS, json=document, expect=422)
+        async with nothing_written(sessionmaker):
+            response = await portal(admin_key.secret).call(
+                "POST", RULESETS, json=document, expect=422
+            )
 
         pointers = error_pointers(assert_problem(response, 422))
         assert pointers["/body/criteria/2/expr"] == "ruleset_invalid"
-        assert await session.scalar(select(func.count()).select_from(RulesetVersion)) == 4
 
     async def test_structural_faults_point_into_the_document_not_at_union_tags(
-        self, portal: Any, admin_key: Key
+        self, portal: Any, admin_key: Key, sessionmaker: Any
     ) -> None:
         document = friches_document()
         document["criteria"][1]["expr"] = {"op": "eq", "left": {"op": "field"}, "right": True}
         document["criteria"][12]["points"] = 5
 
-        response = await portal(admin_key.secret).call("POST", RULESETS, json=document, expect=422)
+        async with nothing_written(sessionmaker):
+            response = await portal(admin_key.secret).call(
+                "POST", RULESETS, json=document, expect=422
+            )
 
         pointers = error_pointers(response.json())
         assert pointers == {"/body/criteria/1/expr/left/path": "missing"}
 
     async def test_points_that_do_not_add_up_point_at_max_score(
-        self, portal: Any, admin_key: Key
+        self, portal: Any, admin_key: Key, sessionmaker: Any
     ) -> None:
         document = friches_document()
         document["criteria"][12]["points"] = 5
 
-        response = await portal(admin_key.secret).call("POST", RULESETS, json=document, expect=422)
+        async with nothing_written(sessionmaker):
+            response = await portal(admin_key.secret).call(
+                "POST", RULESETS, json=document, expect=422
+            )
 
         assert error_pointers(response.json()) == {"/body/max_score": "ruleset_points_total"}
 
-    async def test_a_document_of_another_fund_is_422(self, portal: Any, admin_key: Key) -> None:
+    async def test_a_document_of_another_fund_is_422(
+        self, portal: Any, admin_key: Key, sessionmaker: Any
+    ) -> None:
         document = friches_document()
 
-        response = await portal(admin_key.secret).call(
-            "POST", "/v1/funds/fonds-vert-ti/rulesets", json=document, expect=422
-        )
+        async with nothing_written(sessionmaker):
+            response = await portal(admin_key.secret).call(
+                "POST", "/v1/funds/fonds-vert-ti/rulesets", json=document, expect=422
+            )
 
         assert error_pointers(response.json()) == {"/body/fund_code": "ruleset-fund-mismatch"}
 
     @pytest.mark.parametrize("role", [Role.TERRITORY, Role.OPERATOR, Role.OBSERVER])
     async def test_only_admins_may(
-        self, portal: Any, make_key: MakeKey, territory_key: tuple[Any, Key], role: Role
+        self,
+        portal: Any,
+        make_key: MakeKey,
+        territory_key: tuple[Any, Key],
+        sessionmaker: Any,
+        role: Role,
     ) -> None:
         territory, _ = territory_key
         key = await make_key(
@@ -101,8 +113,9 @@ class TestCreateDraft:
             territory_id=territory.id if role is Role.TERRITORY else None,
             operator_code="etat" if role is Role.OPERATOR else None,
         )
-        await portal(key.secret).call("POST", RULESETS, json=friches_document(), expect=403)
-        await portal(key.secret).call("GET", RULESETS, expect=403)
+        async with nothing_written(sessionmaker):
+            await portal(key.secret).call("POST", RULESETS, json=friches_document(), expect=403)
+            await portal(key.secret).call("GET", RULESETS, expect=403)
 
 
 class TestReadAndReplace:
@@ -120,13 +133,18 @@ class TestReadAndReplace:
         assert one.headers["etag"] == etag
         await p.call("GET", f"{RULESETS}/9", expect=404)
 
-    async def test_replace_needs_the_current_etag(self, portal: Any, admin_key: Key) -> None:
+    async def test_replace_needs_the_current_etag(
+        self, portal: Any, admin_key: Key, sessionmaker: Any
+    ) -> None:
         p = portal(admin_key.secret)
         _, etag = await create_draft(p, friches_document())
         changed = friches_document(area_full_score_ha=30)
 
-        await p.call("PUT", f"{RULESETS}/2", json=changed, expect=428)
-        await p.call("PUT", f"{RULESETS}/2", json=changed, headers={"If-Match": '"1"'}, expect=412)
+        async with nothing_written(sessionmaker):
+            await p.call("PUT", f"{RULESETS}/2", json=changed, expect=428)
+            await p.call(
+                "PUT", f"{RULESETS}/2", json=changed, headers={"If-Match": '"1"'}, expect=412
+            )
         replaced = await p.call(
             "PUT", f"{RULESETS}/2", json=changed, headers={"If-Match": etag}, expect=200
         )
@@ -134,15 +152,25 @@ class TestReadAndReplace:
         assert replaced.json()["definition"]["params"]["area_full_score_ha"] == 30
         assert replaced.json()["definition"]["version"] == 2
         assert replaced.headers["etag"] != etag
-        await p.call("PUT", f"{RULESETS}/2", json=changed, headers={"If-Match": etag}, expect=412)
+        async with nothing_written(sessionmaker):
+            await p.call(
+                "PUT", f"{RULESETS}/2", json=changed, headers={"If-Match": etag}, expect=412
+            )
 
-    async def test_a_published_version_is_immutable(self, portal: Any, admin_key: Key) -> None:
+    async def test_a_published_version_is_immutable(
+        self, portal: Any, admin_key: Key, sessionmaker: Any
+    ) -> None:
         p = portal(admin_key.secret)
         etag = (await p.call("GET", f"{RULESETS}/1", expect=200)).headers["etag"]
 
-        response = await p.call(
-            "PUT", f"{RULESETS}/1", json=friches_document(), headers={"If-Match": etag}, expect=409
-        )
+        async with nothing_written(sessionmaker):
+            response = await p.call(
+                "PUT",
+                f"{RULESETS}/1",
+                json=friches_document(),
+                headers={"If-Match": etag},
+                expect=409,
+            )
 
         assert response.json()["type"].endswith("/ruleset-published")
 
@@ -181,9 +209,10 @@ class TestReadAndReplace:
         assert report["valid"] is False
         assert "/criteria/0/expr" in {e["pointer"] for e in report["errors"]}
         etag = (await p.call("GET", f"{RULESETS}/2", expect=200)).headers["etag"]
-        refused = await p.call(
-            "POST", f"{RULESETS}/2/publish", headers={"If-Match": etag}, expect=422
-        )
+        async with nothing_written(sessionmaker):
+            refused = await p.call(
+                "POST", f"{RULESETS}/2/publish", headers={"If-Match": etag}, expect=422
+            )
         assert refused.json()["type"].endswith("/ruleset-invalid")
 
 
@@ -234,7 +263,7 @@ class TestDryRun:
         assert after == before
 
     async def test_drafts_of_the_application_stay_out_and_published_versions_are_409(
-        self, portal: Any, admin_key: Key, territory_key: tuple[Any, Key]
+        self, portal: Any, admin_key: Key, territory_key: tuple[Any, Key], sessionmaker: Any
     ) -> None:
         _, key = territory_key
         p = portal(key.secret)
@@ -244,7 +273,8 @@ class TestDryRun:
         await create_draft(admin, excluding_industrial_sites())
 
         report = (await admin.call("POST", f"{RULESETS}/2/dry-run", expect=200)).json()
-        refused = await admin.call("POST", f"{RULESETS}/1/dry-run", expect=409)
+        async with nothing_written(sessionmaker):
+            refused = await admin.call("POST", f"{RULESETS}/1/dry-run", expect=409)
 
         assert report["summary"]["evaluated"] == 0
         assert report["items"] == []
@@ -253,12 +283,13 @@ class TestDryRun:
 
 class TestPublish:
     async def test_publishes_announces_and_audits(
-        self, portal: Any, admin_key: Key, session: AsyncSession
+        self, portal: Any, admin_key: Key, session: AsyncSession, sessionmaker: Any
     ) -> None:
         admin = portal(admin_key.secret)
         _draft, etag = await create_draft(admin, excluding_industrial_sites())
 
-        await admin.call("POST", f"{RULESETS}/2/publish", expect=428)
+        async with nothing_written(sessionmaker):
+            await admin.call("POST", f"{RULESETS}/2/publish", expect=428)
         published = await publish(admin, "fonds-friches", 2, etag)
 
         assert published["status"] == "published"
@@ -278,12 +309,11 @@ class TestPublish:
             ).all()
         )
         assert {"fund.ruleset_draft_created", "fund.ruleset_published"} <= actions
-        again = await admin.call(
-            "POST",
-            f"{RULESETS}/2/publish",
-            headers={"If-Match": (await admin.call("GET", f"{RULESETS}/2")).headers["etag"]},
-            expect=409,
-        )
+        current = (await admin.call("GET", f"{RULESETS}/2")).headers["etag"]
+        async with nothing_written(sessionmaker):
+            again = await admin.call(
+                "POST", f"{RULESETS}/2/publish", headers={"If-Match": current}, expect=409
+            )
         assert again.json()["type"].endswith("/ruleset-published")
 
     async def test_new_submissions_are_scored_under_the_published_version(
@@ -304,15 +334,16 @@ class TestPublish:
         assert latest["failed_gates"] == ["F03_not_agricultural_or_forest"]
 
     async def test_a_draft_below_the_published_version_is_refused(
-        self, portal: Any, admin_key: Key
+        self, portal: Any, admin_key: Key, sessionmaker: Any
     ) -> None:
         admin = portal(admin_key.secret)
         _, etag2 = await create_draft(admin, friches_document())
         _, etag3 = await create_draft(admin, excluding_industrial_sites())
         await publish(admin, "fonds-friches", 3, etag3)
 
-        response = await admin.call(
-            "POST", f"{RULESETS}/2/publish", headers={"If-Match": etag2}, expect=409
-        )
+        async with nothing_written(sessionmaker):
+            response = await admin.call(
+                "POST", f"{RULESETS}/2/publish", headers={"If-Match": etag2}, expect=409
+            )
 
         assert response.json()["type"].endswith("/ruleset-superseded")
