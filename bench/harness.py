@@ -128,6 +128,20 @@ def serve(
     raise Failed(f"{app} did not start within 90 s; see {log}")
 
 
+async def worker_ready(
+    process: subprocess.Popen[bytes], health_file: Path, *, within: float = 30.0
+) -> None:
+    """Wait until a `tidi worker` process says it is ready in its health file (its workers
+    run, PostgreSQL and Redis answer), so no timing starts during its start-up."""
+    from services.worker.jobs.system import unready_reason
+
+    deadline = time.monotonic() + within
+    while (reason := unready_reason(health_file, beat_seconds=30)) is not None:
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise Failed(f"worker not ready: {reason}")
+        await asyncio.sleep(0.05)
+
+
 def stop(process: subprocess.Popen[bytes]) -> None:
     """Stop a server or worker started here (SIGTERM, then SIGKILL after 30 s)."""
     process.terminate()

@@ -23,6 +23,10 @@ of the healthy endpoints with and without them (`--events 0` skips the throughpu
     .venv/bin/python bench/webhooks_fanout.py --events 0 --rate 10 --seconds 30
     .venv/bin/python bench/webhooks_fanout.py --events 0 --rate 10 --seconds 30 --slow 20
 
+or both, alternating, N times, with the median of the per-pair ratios (target ≤ 1.10):
+
+    .venv/bin/python bench/webhooks_fanout.py --events 0 --rate 10 --seconds 30 --slow 20 --pairs 5
+
 Needs PostgreSQL and Redis (bench/harness.py). It drops and recreates the database
 `tidi_bench_webhooks` and flushes Redis database 10.
 """
@@ -349,7 +353,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         WEBHOOK_ALLOW_HOSTS='["127.0.0.1"]',
         WEBHOOK_ALLOW_HTTP_HOSTS='["127.0.0.1"]',
     )
-    log = Path(tempfile.mkdtemp(prefix="tidi-bench-webhooks-")) / "worker.log"
+    scratch = Path(tempfile.mkdtemp(prefix="tidi-bench-webhooks-"))
+    log, health_file = scratch / "worker.log", scratch / "worker-health.json"
+    env["WORKER_HEALTH_FILE"] = str(health_file)
     with log.open("wb") as sink:
         worker = subprocess.Popen(  # noqa: ASYNC220 - started once, before timing
             [str(Path(sys.executable).parent / "tidi"), "worker"],
@@ -360,7 +366,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         )
     watch = {"worker": worker, "log": log, "receivers": receivers}
     try:
-        await asyncio.sleep(2)
+        await harness.worker_ready(worker, health_file)
         burst = await throughput(args, sessionmaker, fund, pool, watch) if args.events else {}
         latency = await steady(args, sessionmaker, fund, pool, watch)
         return {
@@ -388,10 +394,50 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=600.0)
     parser.add_argument("--slow", type=int, default=0, help="endpoints that hang")
     parser.add_argument("--slow-in-flight", type=int, default=16, help="their max_in_flight")
+    parser.add_argument(
+        "--pairs",
+        type=int,
+        default=0,
+        help="with --slow: run N pairs (without, then with the slow endpoints) and compare "
+        "the healthy p95 (fails when the median ratio exceeds 1.10)",
+    )
     args = parser.parse_args()
+    if not args.pairs:
+        print(json.dumps(fresh_run(args), indent=2))
+        return
+    result = compare(args)
+    print(json.dumps(result, indent=2))
+    if not result["within_target"]:
+        raise harness.Failed("healthy p95 with slow endpoints above 110 % of the run without")
+
+
+def fresh_run(args: argparse.Namespace) -> dict[str, Any]:
+    """One run on a freshly created database."""
     asyncio.run(harness.recreate(DB))
     TIDI.upgrade(DB_URL)
-    print(json.dumps(asyncio.run(run(args)), indent=2))
+    return asyncio.run(run(args))
+
+
+def compare(args: argparse.Namespace) -> dict[str, Any]:
+    """`--pairs` runs without and with the slow endpoints, alternating (like for like: same
+    rate, duration and healthy endpoints); the median of the per-pair p95 ratios."""
+    pairs = []
+    for _ in range(args.pairs):
+        p95 = [
+            fresh_run(argparse.Namespace(**vars(args) | {"slow": slow}))["commit_to_first_attempt"][
+                "p95_ms"
+            ]
+            for slow in (0, args.slow)
+        ]
+        pairs.append({"p95_ms_without": p95[0], "p95_ms_with": p95[1], "ratio": p95[1] / p95[0]})
+    median = statistics.median(pair["ratio"] for pair in pairs)
+    return {
+        "slow_endpoints": args.slow,
+        "pairs": pairs,
+        "median_ratio": round(median, 3),
+        "target_ratio": "<= 1.10",
+        "within_target": median <= 1.10,
+    }
 
 
 if __name__ == "__main__":

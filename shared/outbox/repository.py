@@ -7,7 +7,8 @@ versioned row change with its audit entry (and, optionally, its event) — one s
          audience AS (SELECT the event's operator + operators whose routing rules match),
          event    AS (INSERT INTO events … SELECT … FROM audience[, changed] RETURNING …),
          delivery AS (INSERT INTO webhook_deliveries … SELECT … FROM event JOIN endpoints …)
-    SELECT [changed.version, changed.updated_at,] delivery id, endpoint, state, cap …
+    SELECT [changed.version, changed.updated_at,] delivery id, endpoint, state, cap,
+           whether a lane at work on the endpoint will take it
 
 One statement is atomic whatever the transaction around it: the entry, the event and the
 deliveries exist only if the row was written. Statements are built once per shape (the
@@ -26,6 +27,7 @@ from sqlalchemy import (
     Table,
     Text,
     Uuid,
+    and_,
     any_,
     bindparam,
     case,
@@ -41,12 +43,14 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.selectable import CTE
 
 from shared.audit.models import AuditEntry
 from shared.events.models import Event
 from shared.funds.models import Fund
 from shared.webhooks.models import RoutingRule, WebhookDelivery, WebhookEndpoint
+from shared.webhooks.repository import NOW, pending, unleased
 
 _EVENTS: Final[Table] = Event.__table__  # type: ignore[assignment]
 _ENTRIES: Final[Table] = AuditEntry.__table__  # type: ignore[assignment]
@@ -155,13 +159,31 @@ def _deliveries(event: CTE) -> CTE:
     )
 
 
+def _queued_behind(delivery: CTE) -> ColumnElement[bool]:
+    """Whether the delivery's endpoint has a lane at work with older deliveries due behind
+    it: that lane drains this one too (it claims until nothing is due), so the delivery
+    needs no job of its own. The sweeper starts a lane should that one stop first.
+
+    Without this, an endpoint that answers slowly would get one job per event, each waiting
+    on the first-attempt queue for a lane it cannot have, ahead of the jobs of healthy
+    endpoints.
+    """
+    older = aliased(WebhookDelivery)
+    of_endpoint = (older.endpoint_id == delivery.c.endpoint_id, pending(older))
+    leased = exists().where(*of_endpoint, older.locked_until > NOW)
+    due = exists().where(*of_endpoint, older.next_attempt_at <= NOW, unleased(older))
+    return and_(leased, due)
+
+
 def _delivery_columns(delivery: CTE) -> Sequence[ColumnElement[Any]]:
-    """What the statements return of each delivery written: id, endpoint, state, cap."""
+    """What the statements return of each delivery written: id, endpoint, state, cap, and
+    whether a lane already at work on the endpoint will take it."""
     return (
         delivery.c.id,
         delivery.c.endpoint_id,
         cast(_ENDPOINTS.c.state, Text),
         _ENDPOINTS.c.max_in_flight,
+        _queued_behind(delivery),
     )
 
 

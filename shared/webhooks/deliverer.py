@@ -82,7 +82,7 @@ class Deliverer:
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self._sender = sender
         self.policy = policy
-        self.lanes = Lanes(split_after=policy.lane_split_after)
+        self.lanes = Lanes(split_after=policy.lane_split_after, slow_after=policy.lane_slow_after)
         self._cap_checked: dict[uuid.UUID, float] = {}
         self._closing = False
         self._lanes: set[asyncio.Task[None]] = set()
@@ -183,8 +183,9 @@ class Deliverer:
     async def _drain(self, endpoint_id: uuid.UUID, claimed: Claimed | None) -> int:
         """Send `claimed`, then the endpoint's due deliveries oldest first, within the budget.
 
-        A slow answer with more due opens another lane (up to the cap and the capacity);
-        when the budget is spent, or a slow endpoint holds more than its share of lanes,
+        While every lane of the endpoint has waited `split_after` on its answer, another
+        opens (`_grow_if_stalled`, up to the cap and the capacity); when the budget is spent,
+        or a slow endpoint holds more than its share of lanes,
         with deliveries still due, a new job takes over.
         """
         sent = 0
@@ -200,13 +201,11 @@ class Deliverer:
                 looked = True
                 continue
             chain = time.monotonic() < deadline and not self.lanes.over_slow_capacity(endpoint_id)
-            claimed, waited = await self._attempt(claimed, chain=chain)
+            claimed = await self._attempt(claimed, chain=chain)
             sent += 1
             if not chain:
                 break
             looked = True
-            if claimed is not None and waited >= self.lanes.split_after:
-                self._add_lane(endpoint_id)
         await self._hand_over(endpoint_id)
         return sent
 
@@ -214,8 +213,12 @@ class Deliverer:
         async with self._db.connect() as db:
             return await repository.claim_next(db, endpoint_id, self.policy.lease)
 
-    def _add_lane(self, endpoint_id: uuid.UUID) -> None:
-        if not self._closing and self.lanes.grow(endpoint_id, self.policy.default_in_flight):
+    def _grow_if_stalled(self, endpoint_id: uuid.UUID) -> None:
+        """Every lane of the endpoint has waited `split_after` on its answer: open one more
+        (up to its cap and the capacity), which takes the next due delivery, if any."""
+        if self._closing or not self.lanes.stalled(endpoint_id):
+            return
+        if self.lanes.grow(endpoint_id, self.policy.default_in_flight):
             self._spawn(endpoint_id, partial(self._drain, endpoint_id, None))
 
     async def _hand_over(self, endpoint_id: uuid.UUID) -> None:
@@ -238,30 +241,30 @@ class Deliverer:
 
     # --- one attempt ---------------------------------------------------------------------------
 
-    async def _attempt(self, claimed: Claimed, *, chain: bool) -> tuple[Claimed | None, float]:
+    async def _attempt(self, claimed: Claimed, *, chain: bool) -> Claimed | None:
         """Send one claimed delivery and record it; with `chain`, the next one claimed.
 
         Returns:
-            (the delivery claimed next or None, seconds the request waited for its answer).
+            The delivery claimed next, or None.
         """
         row = claimed.row
         if row.data is None:  # the payload outlived its retention: nothing left to send
             attempt = Attempt(datetime.now(UTC), 0, Outcome(OutcomeKind.FAILURE, error_class=None))
-            following = await self._finish(
-                claimed, attempt, chain=chain, final_error="payload_expired"
-            )
-            return following, 0.0
+            return await self._finish(claimed, attempt, chain=chain, final_error="payload_expired")
         token = id(asyncio.current_task())
         started = time.monotonic()
         self.lanes.sent(row.endpoint_id, token, started)
+        grow = asyncio.get_running_loop().call_later(
+            self.lanes.split_after, self._grow_if_stalled, row.endpoint_id
+        )
         try:
             attempt = await self._sender.send(row)
         finally:
+            grow.cancel()
             self.lanes.sent(row.endpoint_id, token, None)
         waited = time.monotonic() - started
-        prompt = attempt.outcome.is_success and waited < self.lanes.split_after
-        self.lanes.answered(row.endpoint_id, prompt=prompt)
-        return await self._finish(claimed, attempt, chain=chain), waited
+        self.lanes.answered(row.endpoint_id, success=attempt.outcome.is_success, waited=waited)
+        return await self._finish(claimed, attempt, chain=chain)
 
     def _next_attempt(self, claimed: Claimed, attempt: Attempt) -> datetime | None:
         """When to try again after a failed attempt; None when its retries are spent."""

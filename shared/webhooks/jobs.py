@@ -50,14 +50,16 @@ def deliver_job(
 
 
 def first_attempt_jobs(
-    session: AsyncSession, deliveries: Sequence[tuple[uuid.UUID, uuid.UUID, str, int]]
+    session: AsyncSession, deliveries: Sequence[tuple[uuid.UUID, uuid.UUID, str, int, bool]]
 ) -> list[JobRequest]:
-    """The first-attempt jobs of the deliveries just written (id, endpoint, state, cap).
+    """The first-attempt jobs of the deliveries just written (id, endpoint, state, cap,
+    queued behind a lane at work).
 
     One job per lane is enough: a lane drains every due delivery of its endpoint, so a
     transaction writing many events (a batch, a rescore) enqueues at most `max_in_flight`
-    jobs per endpoint; one event per transaction still gets one job per delivery.
-    Endpoints whose circuit is open or which are disabled get none.
+    jobs per endpoint; one event per transaction gets one job per delivery, unless a lane
+    at work on its endpoint has a backlog to drain first (a slow endpoint). Endpoints whose
+    circuit is open or which are disabled get none.
     """
     # The ORM transaction itself (AsyncSession.get_transaction() returns a fresh proxy each
     # time, whose id can change while the transaction is the same).
@@ -67,8 +69,10 @@ def first_attempt_jobs(
         started = {}
         session.info[_LANES_STARTED] = (transaction, started)
     jobs = []
-    for delivery_id, endpoint_id, state, max_in_flight in deliveries:
-        if state not in ATTEMPTABLE or started.get(endpoint_id, 0) >= max_in_flight:
+    for delivery_id, endpoint_id, state, max_in_flight, queued_behind in deliveries:
+        if state not in ATTEMPTABLE or queued_behind:
+            continue
+        if started.get(endpoint_id, 0) >= max_in_flight:
             continue
         started[endpoint_id] = started.get(endpoint_id, 0) + 1
         jobs.append(first_attempt_job(delivery_id, endpoint_id))

@@ -6,10 +6,15 @@ next, until the endpoint has nothing due or the lane's time budget is spent. Lan
 tasks of the deliverer, not in arq job slots: a delivery job only asks for a lane.
 
 A process runs at most `capacity` lanes, and at most `slow_capacity` of them for slow
-endpoints: those whose last attempt failed or made its lane wait `split_after` or more, or
-with a request out that long now. However many endpoints hang, the others keep
-`capacity - slow_capacity` lanes. An endpoint refused a lane waits its turn (oldest
-refusal first) and gets one as lanes close; its deliveries stay due in the database.
+endpoints (those whose last attempt failed or made its lane wait `slow_after` or more, or
+with a request out that long now) and for the second and further lanes of any endpoint
+(an endpoint splits when its answers take `split_after`, well before it counts as slow).
+Every endpoint's first lane comes from the rest: a healthy endpoint answering a little
+late on a loaded worker is not put with the hanging ones, and endpoints that start to
+hang cannot take the whole capacity in the second before they count as slow. However many
+endpoints hang, the others keep `capacity - slow_capacity` lanes. An endpoint refused a
+lane waits its turn (oldest refusal first) and gets one as lanes close; its deliveries stay
+due in the database.
 """
 
 import time
@@ -36,6 +41,7 @@ class Lanes:
     """
 
     split_after: float = 0.1
+    slow_after: float = 1.0
     capacity: int = CAPACITY
     slow_capacity: int = SLOW_CAPACITY
     active: dict[uuid.UUID, int] = field(default_factory=dict)
@@ -43,7 +49,7 @@ class Lanes:
     caps: dict[uuid.UUID, int] = field(default_factory=dict)
     sending: dict[uuid.UUID, dict[int, float]] = field(default_factory=dict)
     troubled: set[uuid.UUID] = field(default_factory=set)
-    """Endpoints whose last attempt failed or was slow."""
+    """Endpoints whose last attempt failed or took `slow_after` or more."""
     waiting: dict[uuid.UUID, None] = field(default_factory=dict)
     """Endpoints refused a lane, in the order of their refusal (an ordered set)."""
 
@@ -88,17 +94,19 @@ class Lanes:
 
     def stalled(self, endpoint_id: uuid.UUID) -> bool:
         """Whether every open lane of the endpoint has waited `split_after` on its request."""
-        waiting = self._waited(endpoint_id)
+        waiting = self._waited(endpoint_id, self.split_after)
         return waiting >= self.active.get(endpoint_id, 0) > 0
 
     def slow(self, endpoint_id: uuid.UUID) -> bool:
         """Whether the endpoint's lanes count as slow ones (see the module's docstring)."""
-        return endpoint_id in self.troubled or self._waited(endpoint_id) > 0
+        return endpoint_id in self.troubled or self._waited(endpoint_id, self.slow_after) > 0
 
     def over_slow_capacity(self, endpoint_id: uuid.UUID) -> bool:
-        """Whether this slow endpoint's lane should give its place up (endpoints that turned
-        slow while their lanes were open can leave more slow lanes than allowed)."""
-        return self.slow(endpoint_id) and self._slow_lanes() > self.slow_capacity
+        """Whether a lane of this endpoint should give its place up: it holds lanes of the
+        slow share, which holds more than allowed (endpoints that turned slow while their
+        lanes were open)."""
+        holds_share = self.slow(endpoint_id) or self.active.get(endpoint_id, 0) > 1
+        return holds_share and self._slow_lanes() > self.slow_capacity
 
     def sent(self, endpoint_id: uuid.UUID, token: int, started: float | None) -> None:
         """Note a lane's request going out (`started`) or answered (None)."""
@@ -110,9 +118,9 @@ class Lanes:
         if not out:
             del self.sending[endpoint_id]
 
-    def answered(self, endpoint_id: uuid.UUID, *, prompt: bool) -> None:
-        """Note how the endpoint's last attempt went: a prompt success, or not."""
-        if prompt:
+    def answered(self, endpoint_id: uuid.UUID, *, success: bool, waited: float) -> None:
+        """Note how the endpoint's last attempt went: a success within `slow_after`, or not."""
+        if success and waited < self.slow_after:
             self.troubled.discard(endpoint_id)
         else:
             self.troubled.add(endpoint_id)
@@ -140,12 +148,14 @@ class Lanes:
         """Whether capacity has room for one more lane of this endpoint."""
         if sum(self.active.values()) >= self.capacity:
             return False
-        return not self.slow(endpoint_id) or self._slow_lanes() < self.slow_capacity
+        from_share = self.slow(endpoint_id) or endpoint_id in self.active
+        return not from_share or self._slow_lanes() < self.slow_capacity
 
     def _slow_lanes(self) -> int:
-        return sum(n for endpoint_id, n in self.active.items() if self.slow(endpoint_id))
+        """Lanes of the slow share: all those of slow endpoints, the others' extra lanes."""
+        return sum(n if self.slow(endpoint_id) else n - 1 for endpoint_id, n in self.active.items())
 
-    def _waited(self, endpoint_id: uuid.UUID) -> int:
-        """How many of the endpoint's requests have been out `split_after` or more."""
-        cutoff = time.monotonic() - self.split_after
+    def _waited(self, endpoint_id: uuid.UUID, seconds: float) -> int:
+        """How many of the endpoint's requests have been out `seconds` or more."""
+        cutoff = time.monotonic() - seconds
         return sum(1 for at in self.sending.get(endpoint_id, {}).values() if at <= cutoff)

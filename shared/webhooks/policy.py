@@ -23,6 +23,8 @@ class DeliveryPolicy:
     health: HealthPolicy
     lane_split_after: float = 0.1
     """Seconds every lane of an endpoint must wait on a request before another opens."""
+    lane_slow_after: float = 1.0
+    """Seconds an answer may take before its endpoint's lanes count as slow ones."""
     allow_hosts: tuple[str, ...] = ()
     allow_http_hosts: tuple[str, ...] = ()
 
