@@ -4,6 +4,7 @@ sees the whole schema. Lives beside the migrations: no domain imports it."""
 from shared.applications.models import Application
 from shared.audit.models import AuditEntry
 from shared.auth.models import ApiKey
+from shared.budgets.models import BudgetEnvelope, Commitment, Payment
 from shared.db.base import Base
 from shared.eligibility.models import Assessment, RulesetVersion
 from shared.events.models import Event
@@ -12,6 +13,7 @@ from shared.geography.models import Commune, Department, Epci, Region
 from shared.idempotency.models import IdempotencyRecord
 from shared.operators.models import Operator
 from shared.projects.models import Project
+from shared.stateaid.models import AidGrant
 from shared.territories.models import Territory, TerritoryContact, TerritoryEpci
 from shared.webhooks.models import (
     RoutingRule,
@@ -23,11 +25,14 @@ from shared.webhooks.models import (
 from shared.zonings.models import ZoningCoverage, ZoningMembership
 
 __all__ = [
+    "AidGrant",
     "ApiKey",
     "Application",
     "Assessment",
     "AuditEntry",
     "Base",
+    "BudgetEnvelope",
+    "Commitment",
     "Commune",
     "Department",
     "Epci",
@@ -35,6 +40,7 @@ __all__ = [
     "Fund",
     "IdempotencyRecord",
     "Operator",
+    "Payment",
     "Project",
     "Region",
     "RoutingRule",

@@ -75,6 +75,14 @@ class Unprocessable(TidiError):
     title = "Unprocessable content"
 
 
+class DateOutOfRange(Unprocessable):
+    """A date the clock rules out: an expiry or a due date not in the future, a signature
+    or a payment dated after today."""
+
+    type_slug = "date-out-of-range"
+    title = "Date out of range"
+
+
 class PreconditionRequired(TidiError):
     """An update was sent without `If-Match`."""
 

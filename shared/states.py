@@ -63,15 +63,22 @@ class StateMachine(Generic[S]):
             )
         return list(allowed)
 
+    def find(self, state: S, action: str) -> Transition[S] | None:
+        """The transition `action` performs from `state`, if the table has one."""
+        return self._by_key.get((state, action))
+
     def check(self, state: S, action: str, actor: Actor) -> Transition[S]:
         """The transition `action` performs from `state`, or `InvalidTransition`."""
         transition = self._by_key.get((state, action))
         if transition is None or actor not in transition.actors:
-            allowed = self.allowed_actions(state)
-            raise InvalidTransition(
-                f"cannot {action} a {self.name} that is {state.value}; "
-                f"allowed from {state.value}: {', '.join(allowed) or 'nothing (final state)'}",
-                current_status=state.value,
-                allowed_actions=allowed,
-            )
+            raise self.refusal(state, action, self.allowed_actions(state))
         return transition
+
+    def refusal(self, state: S, action: str, allowed: list[str]) -> InvalidTransition:
+        """The 409 refusing `action` from `state`, naming what the caller may do instead."""
+        return InvalidTransition(
+            f"cannot {action} a {self.name} that is {state.value}; "
+            f"allowed from {state.value}: {', '.join(allowed) or 'none'}",
+            current_status=state.value,
+            allowed_actions=allowed,
+        )

@@ -85,8 +85,15 @@ Slug = Annotated[
         examples=["demo-01"],
     ),
 ]
-NonEmptyStr = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+_VISIBLE = r"\S"
+"""A character other than a space: the schema then says that blank text is refused (it is
+stripped to nothing), where `minLength` alone would admit "   "."""
+NonEmptyStr = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, pattern=_VISIBLE)
+]
+ShortText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=_VISIBLE)
+]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=10_000)]
 
 AmountCents = Annotated[

@@ -123,9 +123,20 @@ AnyRole = Annotated[Principal, Depends(Authorize(*Role))]
 AdminOnly = Annotated[Principal, Depends(Authorize(Role.ADMIN))]
 AdminOrTerritory = Annotated[Principal, Depends(Authorize(Role.ADMIN, Role.TERRITORY))]
 AdminOrOperator = Annotated[Principal, Depends(Authorize(Role.ADMIN, Role.OPERATOR))]
-"""Who manages webhook endpoints (operators: their own)."""
-RecordReader = Annotated[Principal, Depends(Authorize(Role.ADMIN, Role.TERRITORY, Role.OPERATOR))]
+"""Who instructs applications (operators: those of their funds)."""
+AdminOrPartner = Annotated[Principal, Depends(Authorize(Role.ADMIN, Role.OPERATOR, Role.REGION))]
+"""Who manages webhook endpoints and routing rules (operators: their own; region keys:
+their Region's)."""
+RecordReader = Annotated[
+    Principal, Depends(Authorize(Role.ADMIN, Role.TERRITORY, Role.OPERATOR, Role.REGION))
+]
 """Who may read projects and applications (each within its tenant; observers see none)."""
+AdminOrRegion = Annotated[Principal, Depends(Authorize(Role.ADMIN, Role.REGION))]
+"""Who records the regional preselection (regions: in their region)."""
+BudgetReader = Annotated[
+    Principal, Depends(Authorize(Role.ADMIN, Role.OPERATOR, Role.REGION, Role.OBSERVER))
+]
+"""Who may read a fund's budget (operators: their own funds)."""
 Public = Depends(public)
 
 

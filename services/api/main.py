@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.api.applications.router import router as applications_router
 from services.api.audit.router import router as audit_router
 from services.api.auth.router import router as auth_router
+from services.api.budgets.router import router as budgets_router
+from services.api.decisions.router import router as decisions_router
 from services.api.docs import install_redoc
 from services.api.eligibility.router import router as eligibility_router
 from services.api.events.router import router as events_router
@@ -28,6 +30,7 @@ from services.api.problems import install_problem_handlers
 from services.api.projects.router import router as projects_router
 from services.api.revocations import Revocations
 from services.api.routing import operation_id
+from services.api.stateaid.router import router as stateaid_router
 from services.api.system.router import router as system_router
 from services.api.territories.router import router as territories_router
 from services.api.webhooks.catalogue import install_webhook_catalogue
@@ -63,8 +66,11 @@ ROUTERS = (
     territories_router,
     operators_router,
     funds_router,
+    budgets_router,
     projects_router,
     applications_router,
+    decisions_router,
+    stateaid_router,
     eligibility_router,
     webhooks_router,
     routing_rules_router,

@@ -49,7 +49,11 @@ TAGS = [
         "name": "operators",
         "description": "Partner operators that instruct funds and receive notifications.",
     },
-    {"name": "funds", "description": "Funding schemes, their windows and envelopes."},
+    {"name": "funds", "description": "Funding schemes, their windows and questions."},
+    {
+        "name": "budgets",
+        "description": "Fund envelopes by financer and period: committed, paid, remaining.",
+    },
     {
         "name": "projects",
         "description": "Industrial projects of the territories and their lifecycle.",
@@ -57,6 +61,20 @@ TAGS = [
     {
         "name": "applications",
         "description": "Applications to funds: drafts, completeness, submission, lifecycle.",
+    },
+    {
+        "name": "decisions",
+        "description": (
+            "Regional preselection, instruction, information requests, approval or "
+            "rejection, agreement, payments and closing of applications."
+        ),
+    },
+    {
+        "name": "state-aid",
+        "description": (
+            "The State-aid register (awards in tidi, aid granted elsewhere) and the de "
+            "minimis room of an undertaking; approvals are checked against it."
+        ),
     },
     {
         "name": "eligibility",

@@ -19,10 +19,11 @@ DEMO_KEY_FILE = "demo-admin-key"
 def keys_create(
     name: Annotated[str, typer.Option(help="What the key is for.")],
     role: Annotated[
-        Role, typer.Option(help="admin, territory, operator or observer.")
+        Role, typer.Option(help="admin, territory, operator, region or observer.")
     ] = Role.ADMIN,
     territory: Annotated[str | None, typer.Option(help="Territory code (territory keys).")] = None,
     operator: Annotated[str | None, typer.Option(help="Operator code (operator keys).")] = None,
+    region: Annotated[str | None, typer.Option(help="INSEE region code (region keys).")] = None,
     expires_in_days: Annotated[int | None, typer.Option(min=1, help="Expiry, in days.")] = None,
 ) -> None:
     """Create an API key and print its secret (shown once)."""
@@ -30,7 +31,9 @@ def keys_create(
     servers = embedded_if_needed(settings)
     try:
         secret = asyncio.run(
-            create_key(fresh_settings(), name, role, territory, operator, expires_in_days)
+            create_key(
+                fresh_settings(), name, role, territory, operator, expires_in_days, region=region
+            )
         )
     finally:
         servers.stop()
@@ -47,8 +50,11 @@ async def create_key(
     territory_code: str | None,
     operator_code: str | None,
     expires_in_days: int | None,
+    *,
+    region: str | None = None,
 ) -> str:
-    """Create a key and return its secret; a bad territory or operator is a usage error."""
+    """Create a key and return its secret; a bad territory, operator or region is a usage
+    error."""
     from shared.auth import service as auth_service
     from shared.auth.schemas import ApiKeyCreate
     from shared.errors import TidiError
@@ -74,6 +80,7 @@ async def create_key(
                     role=role,
                     territory_id=territory_id,
                     operator_code=operator_code,
+                    region_code=region,
                     expires_at=expires_at,
                 ),
             )

@@ -57,6 +57,11 @@ def cron_jobs(settings: Settings) -> list[CronJob]:
         periodic("eligibility.relay_unscored", applications.relay_unscored, second={0, 30}),
         periodic("applications.expire_drafts", applications.expire_drafts, second={5}),
         periodic(
+            "applications.announce_overdue",
+            applications.announce_overdue_information,
+            second={35},
+        ),
+        periodic(
             "idempotency.purge", applications.purge_idempotency_records, minute={17}, second={0}
         ),
     ]

@@ -1,7 +1,7 @@
 """A project's application to a fund."""
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
@@ -34,6 +34,13 @@ class Application(UUIDPrimaryKey, Timestamps, Versioned, Base):
         ),
         Index("ix_applications_created_at_id", "created_at", "id"),
         Index("ix_applications_updated_at_id", "updated_at", "id"),
+        CheckConstraint("awarded_cents IS NULL OR awarded_cents > 0", name="award_positive"),
+        # The overdue information requests (listed, and announced by a cron).
+        Index(
+            "ix_applications_information_due_on",
+            "information_due_on",
+            postgresql_where=text("status = 'information_requested'"),
+        ),
     )
 
     project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id"), index=True)
@@ -49,7 +56,8 @@ class Application(UUIDPrimaryKey, Timestamps, Versioned, Base):
     eligible_expense_base_cents: Mapped[int | None]
     expense_lines: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
     aid_form: Mapped[AidForm | None] = mapped_column(pg_enum(AidForm, "aid_form"))
-    prior_deminimis_cents: Mapped[int] = mapped_column(default=0)
+    prior_deminimis_cents: Mapped[int | None]
+    """De minimis aid declared over the last three years; None: not declared (unknown)."""
     engagements: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     attestations: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     territory_opinion: Mapped[TerritoryOpinion | None] = mapped_column(
@@ -61,6 +69,16 @@ class Application(UUIDPrimaryKey, Timestamps, Versioned, Base):
     submission_no: Mapped[int] = mapped_column(default=0)
     submitted_at: Mapped[datetime | None]
     created_by_key_id: Mapped[uuid.UUID | None]
+    # Review and decision (shared.decisions)
+    assignee: Mapped[str | None] = mapped_column(String(200))
+    information_request: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    information_due_on: Mapped[date | None]
+    information_overdue_notified: Mapped[bool] = mapped_column(
+        default=False, server_default="false"
+    )
+    decision: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    awarded_cents: Mapped[int | None]
+    agreement: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
 
     project: Mapped[Project] = relationship(lazy="raise")
     fund: Mapped[Fund] = relationship(lazy="raise")

@@ -3,7 +3,7 @@
 import uuid
 from functools import lru_cache
 
-from sqlalchemy import Select, bindparam, false, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, false, func, not_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -29,27 +29,39 @@ _WITH_FUND = select(Application).options(joinedload(Application.fund))
 """Applications with their fund (built once: loader options cost to build)."""
 
 
+def _submitted_to(principal: Principal) -> tuple[ColumnElement[bool], ...] | None:
+    """For an operator or a region key, the applications it may see: submitted to one of
+    the operator's funds, or with their site in the region for a fund with regional
+    preselection; None for the other roles."""
+    submitted = Application.submitted_at.is_not(None)
+    if principal.role is Role.OPERATOR:
+        return (Application.operator_id == principal.operator_id, submitted)
+    if principal.role is Role.REGION:
+        preselecting = select(Fund.id).where(Fund.regional_preselection.is_(True))
+        return (
+            Application.region_code == principal.region_code,
+            Application.fund_id.in_(preselecting),
+            submitted,
+        )
+    return None
+
+
 def projects_shown_to(principal: Principal) -> Select[uuid.UUID] | None:
-    """For an operator, the ids of the projects it may read: those with an application
-    submitted to one of its funds (`shared.projects.repository.readable`); else None."""
-    if principal.role is not Role.OPERATOR:
+    """For an operator or a region key, the ids of the projects it may read: those with an
+    application it may see (`shared.projects.repository.readable`); else None."""
+    conditions = _submitted_to(principal)
+    if conditions is None:
         return None
-    return select(Application.project_id).where(
-        Application.operator_id == principal.operator_id,
-        Application.submitted_at.is_not(None),
-    )
+    return select(Application.project_id).where(*conditions)
 
 
 def readable(principal: Principal) -> Select[Application]:
     """Applications the principal may see: admins all, territories theirs, operators those
-    submitted to their funds, observers none.
+    submitted to their funds, regions those to preselect in their region, observers none.
     """
     statement = _WITH_FUND
-    if principal.role is Role.OPERATOR:
-        return statement.where(
-            Application.operator_id == principal.operator_id,
-            Application.submitted_at.is_not(None),
-        )
+    if (conditions := _submitted_to(principal)) is not None:
+        return statement.where(*conditions)
     if principal.role is Role.OBSERVER:
         return statement.where(false())
     return statement.where(territory_condition(principal, Application.territory_id))
@@ -62,8 +74,15 @@ def filtered(
     status: list[ApplicationStatus] | None = None,
     fund: str | None = None,
     project_id: uuid.UUID | None = None,
+    information_overdue: bool | None = None,
 ) -> Select[Application]:
     """Apply the list filters (each one optional)."""
+    if information_overdue is not None:
+        overdue = and_(
+            Application.status == ApplicationStatus.INFORMATION_REQUESTED,
+            Application.information_due_on < func.current_date(),
+        )
+        statement = statement.where(overdue if information_overdue else not_(overdue))
     if status:
         statement = statement.where(Application.status.in_(status))
     if fund is not None:

@@ -5,6 +5,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, Self
 
 from pydantic import Field, StringConstraints, model_validator
+from pydantic_core import PydanticCustomError
 
 from shared.applications.enums import ApplicationStatus, ExpenseCategory, TerritoryOpinion
 from shared.classification import Priority, ProjectNature
@@ -13,7 +14,9 @@ from shared.projects.schemas import HolderRead, Relocation, SiteRead
 from shared.schemas import InputSchema, Omittable, Schema
 from shared.types import AmountCents, FromText, IsoDate, JsonObject, ShortText, Siren
 
-Commitment = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+Commitment = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500, pattern=r"\S")
+]
 
 
 class ExpenseLine(InputSchema):
@@ -76,7 +79,10 @@ class _AmountsCoherent(InputSchema):
         requested = getattr(self, "requested_amount_cents", None)
         base = getattr(self, "eligible_expense_base_cents", None)
         if requested is not None and base is not None and requested > base:
-            raise ValueError("requested_amount_cents cannot exceed eligible_expense_base_cents")
+            raise PydanticCustomError(
+                "amount-exceeds-base",
+                "requested_amount_cents cannot exceed eligible_expense_base_cents",
+            )
         return self
 
 
@@ -94,9 +100,10 @@ class ApplicationCreate(_AmountsCoherent):
     eligible_expense_base_cents: AmountCents | None = Field(default=None, examples=[980_000_000])
     expense_lines: list[ExpenseLine] = Field(default_factory=list, max_length=200)
     aid_form: FromText[AidForm] | None = Field(default=None, examples=["subsidy"])
-    prior_deminimis_cents: AmountCents = Field(
-        default=0,
-        description="De minimis aid received over the last 3 years (cents).",
+    prior_deminimis_cents: AmountCents | None = Field(
+        default=None,
+        description="De minimis aid received over the last 3 years (cents), as the applicant "
+        "declares it; absent or null: not declared, so unknown (never taken as 0).",
         examples=[12_000_000],
     )
     engagements: Engagements = Field(default_factory=Engagements)
@@ -118,7 +125,7 @@ class ApplicationUpdate(_AmountsCoherent):
     eligible_expense_base_cents: AmountCents | None = None
     expense_lines: Omittable[list[ExpenseLine]] = Field(default=None, max_length=200)
     aid_form: FromText[AidForm] | None = None
-    prior_deminimis_cents: Omittable[AmountCents] = None
+    prior_deminimis_cents: AmountCents | None = None
     engagements: Omittable[Engagements] = None
     attestations: Omittable[Attestations] = None
     territory_opinion: FromText[TerritoryOpinion] | None = None
@@ -146,6 +153,46 @@ class ProjectSnapshot(Schema):
     is_collective: bool
 
 
+class InformationRequestRead(Schema):
+    """The operator's open (or last) request for information."""
+
+    items: list[str] = Field(examples=[["/expense_lines", "document:plan-de-financement"]])
+    message: str
+    due_on: date
+    requested_at: datetime
+    answered_at: datetime | None = None
+    answer: str | None = None
+
+
+class DecisionRead(Schema):
+    """The last decision: preselection, not retained, approval or rejection."""
+
+    kind: str = Field(examples=["approved"])
+    decided_at: datetime
+    reason_code: str | None = Field(default=None, examples=[None])
+    reason_text: str | None = Field(default=None, examples=[None])
+    comment: str | None = Field(default=None, examples=[None])
+    amount_cents: int | None = Field(default=None, examples=[120_000_000])
+    aid_form: str | None = Field(default=None, examples=["subsidy"])
+    regime: str | None = Field(default=None, examples=["gber_regional_investment"])
+    gross_grant_equivalent_cents: int | None = Field(default=None, examples=[120_000_000])
+    conditions: list[str] = Field(default_factory=list)
+    financer: str | None = Field(default=None, examples=["state"])
+    ceiling: dict[str, Any] | None = Field(
+        default=None,
+        description="The State-aid ceiling the award was checked against: the regime, the "
+        "cap and the figures used (register, declaration, size, zone, base, intensity).",
+        examples=[None],
+    )
+
+
+class AgreementRead(Schema):
+    """The signed funding agreement."""
+
+    signed_on: date
+    reference: str = Field(examples=["CONV-2027-0042"])
+
+
 class ApplicationRead(Schema):
     """An application to a fund."""
 
@@ -160,7 +207,9 @@ class ApplicationRead(Schema):
     eligible_expense_base_cents: int | None
     expense_lines: list[ExpenseLine]
     aid_form: AidForm | None
-    prior_deminimis_cents: int
+    prior_deminimis_cents: int | None = Field(
+        description="Declared de minimis aid over 3 years; null: not declared (unknown)."
+    )
     engagements: Engagements
     attestations: Attestations
     territory_opinion: TerritoryOpinion | None
@@ -171,6 +220,14 @@ class ApplicationRead(Schema):
     )
     submission_no: int = Field(description="How many times it was submitted.")
     submitted_at: datetime | None
+    assignee: str | None = Field(description="Who instructs it at the operator.")
+    information_request: InformationRequestRead | None
+    information_overdue: bool = Field(
+        description="Information was requested and its due date has passed unanswered."
+    )
+    decision: DecisionRead | None
+    awarded_cents: int | None = Field(description="The amount approved (cents).")
+    agreement: AgreementRead | None
     allowed_actions: list[str] = Field(
         description="Lifecycle actions possible now (POST /v1/applications/{id}/{action}).",
         examples=[["submit", "withdraw"]],

@@ -1,14 +1,14 @@
 """Draft applications: create, edit, read, and the completeness check."""
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.applications import repository
-from shared.applications.enums import CLOSED_STATUSES
+from shared.applications import permissions, repository
+from shared.applications.enums import CLOSED_STATUSES, ApplicationStatus
 from shared.applications.errors import (
     AmountNotAllowed,
     ApplicationNotEditable,
@@ -40,15 +40,25 @@ from shared.projects.enums import ProjectStatus
 _FIRST_STATUS = APPLICATION_MACHINE.transitions[0].source
 
 
-def to_read(application: Application) -> ApplicationRead:
-    """The API view of an application (its fund must be loaded)."""
+def to_read(
+    application: Application, principal: Principal, *, today: date | None = None
+) -> ApplicationRead:
+    """The API view of an application as `principal` sees it (its fund must be loaded)."""
     return ApplicationRead.model_validate(
         {
             **{c.key: getattr(application, c.key) for c in Application.__table__.columns},
             "fund_code": application.fund.code,
-            "allowed_actions": APPLICATION_MACHINE.allowed_actions(application.status),
+            "allowed_actions": permissions.allowed_actions(application, principal),
+            "information_overdue": information_overdue(application, today),
         }
     )
+
+
+def information_overdue(application: Application, today: date | None = None) -> bool:
+    """Whether the application waits on information past its due date."""
+    due = application.information_due_on
+    waiting = application.status is ApplicationStatus.INFORMATION_REQUESTED
+    return waiting and due is not None and due < (today or datetime.now(UTC).date())
 
 
 async def get(
@@ -128,11 +138,8 @@ async def update(
     """Change a draft (If-Match required)."""
     require_writer(principal, application.territory_id)
     check_version(application.version, if_match)
-    if application.status not in EDITABLE_STATUSES:
-        raise ApplicationNotEditable(
-            f"a {application.status.value} application cannot be edited; only drafts can"
-        )
     changes = data.model_dump(mode="json", exclude_unset=True)
+    _check_editable(application, changes)
     merged = {
         "requested_amount_cents": application.requested_amount_cents,
         "eligible_expense_base_cents": application.eligible_expense_base_cents,
@@ -166,6 +173,34 @@ def completeness(application: Application, *, now: datetime | None = None) -> Co
         window=FundWindow(
             opens_at=fund.opens_at, closes_at=fund.closes_at, open_now=fund.is_open_at(now)
         ),
+    )
+
+
+def requested_fields(application: Application) -> frozenset[str]:
+    """The fields an open information request lets the territory change: those its JSON
+    pointers name, and `attachments` when it asks for documents."""
+    items = (application.information_request or {}).get("items", [])
+    return frozenset(
+        "attachments" if item.startswith("document:") else item.split("/")[1] for item in items
+    )
+
+
+def _check_editable(application: Application, changes: dict[str, Any]) -> None:
+    """Drafts change freely; an application waiting on information, in the fields asked."""
+    if application.status in EDITABLE_STATUSES:
+        return
+    if application.status is ApplicationStatus.INFORMATION_REQUESTED:
+        named = requested_fields(application)
+        if outside := sorted(set(changes) - named):
+            raise ApplicationNotEditable(
+                f"the information request names {', '.join(sorted(named))}; "
+                f"{', '.join(outside)} cannot change",
+                pointer=f"/body/{outside[0]}",
+            )
+        return
+    raise ApplicationNotEditable(
+        f"a {application.status.value} application cannot be edited; only drafts can "
+        "(and, while information is requested, the fields it names)"
     )
 
 

@@ -1,9 +1,11 @@
 """The application lifecycle as a transition table (domain.md).
 
 draft → submitted → screening → eligible → preselected → under_review ⇄ information_requested
-→ approved → agreement_signed → funded → closed; screening may end ineligible, undetermined
-(back to draft for completion) or screening_error (rescored by an admin); eligible → rejected;
-draft → expired when the window closes; withdrawn from any state before approval.
+→ approved → agreement_signed → funded (payments) → closed; screening may end ineligible,
+undetermined (back to draft for completion) or screening_error (rescored by an admin);
+eligible → rejected (not retained by the region); under review → rejected; funds without
+regional preselection go from eligible to under_review; draft → expired when the window
+closes; withdrawn from any state before approval.
 """
 
 from shared.applications.enums import ApplicationStatus as A
@@ -39,22 +41,30 @@ APPLICATION_MACHINE: StateMachine[A] = StateMachine(
         Transition("mark_ineligible", A.SCREENING, A.INELIGIBLE, _SYSTEM),
         Transition("mark_undetermined", A.SCREENING, A.UNDETERMINED, _SYSTEM),
         Transition("mark_screening_error", A.SCREENING, A.SCREENING_ERROR, _SYSTEM),
+        # Regional preselection (funds configured with it: `PRESELECTION_ONLY`).
         Transition("preselect", A.ELIGIBLE, A.PRESELECTED, _REVIEW),
         Transition("not_retained", A.ELIGIBLE, A.REJECTED, _REVIEW),
         Transition("start_review", A.PRESELECTED, A.UNDER_REVIEW, _OPERATOR),
-        # Funds without regional pre-selection go straight from eligible to instruction.
+        # Funds without regional preselection go straight from eligible to instruction.
         Transition("start_review", A.ELIGIBLE, A.UNDER_REVIEW, _OPERATOR),
         Transition("request_information", A.UNDER_REVIEW, A.INFORMATION_REQUESTED, _OPERATOR),
-        Transition("provide_information", A.INFORMATION_REQUESTED, A.UNDER_REVIEW, _APPLICANT),
+        Transition("answer", A.INFORMATION_REQUESTED, A.UNDER_REVIEW, _APPLICANT),
         Transition("approve", A.UNDER_REVIEW, A.APPROVED, _OPERATOR),
         Transition("reject", A.UNDER_REVIEW, A.REJECTED, _OPERATOR),
-        Transition("reject", A.PRESELECTED, A.REJECTED, _REVIEW),
+        Transition("reject", A.INFORMATION_REQUESTED, A.REJECTED, _OPERATOR),
         Transition("sign_agreement", A.APPROVED, A.AGREEMENT_SIGNED, _OPERATOR),
         Transition("record_payment", A.AGREEMENT_SIGNED, A.FUNDED, _OPERATOR),
+        Transition("record_payment", A.FUNDED, A.FUNDED, _OPERATOR),  # a further tranche
         Transition("close", A.FUNDED, A.CLOSED, _OPERATOR),
         *(Transition("withdraw", s, A.WITHDRAWN, _APPLICANT) for s in WITHDRAWABLE),
     ],
 )
 
 EDITABLE_STATUSES = frozenset({A.DRAFT})
-"""An application's content changes only while it is a draft."""
+"""An application's content changes only while it is a draft (and, while information is
+requested, the fields the request names)."""
+
+PRESELECTION_ONLY = frozenset({("preselect", A.ELIGIBLE), ("not_retained", A.ELIGIBLE)})
+"""Moves that exist only for funds with regional preselection."""
+DIRECT_REVIEW_ONLY = frozenset({("start_review", A.ELIGIBLE)})
+"""Moves that exist only for funds without it."""

@@ -13,7 +13,7 @@ from sqlalchemy import inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from shared.applications import service
+from shared.applications import permissions, service
 from shared.applications.enums import ApplicationStatus
 from shared.applications.errors import IncompleteApplication, OutsideWindow
 from shared.applications.models import Application
@@ -60,7 +60,7 @@ async def submit(
     """Submit a complete draft inside the fund's window; snapshots the project's scoring inputs."""
     service.require_writer(principal, application.territory_id)
     check_version(application.version, if_match)
-    APPLICATION_MACHINE.check(application.status, "submit", Actor.APPLICANT)
+    permissions.check(application, "submit", principal)
     now = now or datetime.now(UTC)
     fund = application.fund
     if not fund.is_open_at(now):
@@ -155,8 +155,10 @@ async def _move(
     values: dict[str, Any] | None = None,
 ) -> Application:
     """Perform `action`: status (and `values`), audit entry and event in one statement."""
-    actor = Actor.SYSTEM if principal is SYSTEM and action == "expire" else Actor.APPLICANT
-    step = APPLICATION_MACHINE.check(application.status, action, actor)
+    if principal is SYSTEM and action == "expire":
+        step = APPLICATION_MACHINE.check(application.status, action, Actor.SYSTEM)
+    else:
+        step = permissions.check(application, action, principal)
     previous = application.status
     await record_change(
         session,
@@ -213,7 +215,9 @@ def event_fields(
 def application_event(
     application: Application, event: EventType, data: ApplicationEventData
 ) -> event_service.NewEvent:
-    """The outbox event `event` of `application`'s next version, addressed to its tenants."""
+    """The outbox event `event` of `application`'s next version, addressed to its tenants:
+    the fund's operator, its territory, and the Region preselecting it (if the fund has
+    regional preselection). Its fund must be loaded."""
     return event_service.new_event(
         event,
         data,
@@ -223,6 +227,7 @@ def application_event(
         fund_id=application.fund_id,
         operator_id=application.operator_id,
         territory_id=application.territory_id,
+        deciding_region=application.region_code if application.fund.regional_preselection else None,
     )
 
 

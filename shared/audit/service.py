@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.audit.models import AuditEntry
 from shared.context import request_id_var
-from shared.principal import Principal
+from shared.principal import SYSTEM, Principal
 
 
 async def record(
@@ -52,7 +52,7 @@ def entry_values(
     return {
         "id": uuid.uuid4(),
         "actor_key_id": principal.key_id,
-        "actor_role": principal.role.value,
+        "actor_role": "system" if principal is SYSTEM else principal.role.value,
         "action": action,
         "subject_type": subject_type,
         "subject_id": str(subject_id),

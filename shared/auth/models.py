@@ -19,7 +19,12 @@ class ApiKey(UUIDPrimaryKey, Timestamps, Base):
             "(role = 'territory') = (territory_id IS NOT NULL)",
             name="territory_binding",
         ),
-        CheckConstraint("(role = 'operator') = (operator_id IS NOT NULL)", name="operator_binding"),
+        # Region keys are bound to their Region's operator too (its endpoints, its feed).
+        CheckConstraint(
+            "(role IN ('operator', 'region')) = (operator_id IS NOT NULL)",
+            name="operator_binding",
+        ),
+        CheckConstraint("(role = 'region') = (region_code IS NOT NULL)", name="region_binding"),
     )
 
     name: Mapped[str] = mapped_column(String(200))
@@ -28,6 +33,7 @@ class ApiKey(UUIDPrimaryKey, Timestamps, Base):
     role: Mapped[Role] = mapped_column(pg_enum(Role, "api_key_role"))
     territory_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("territories.id"), index=True)
     operator_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("operators.id"), index=True)
+    region_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"))
     expires_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
     last_used_at: Mapped[datetime | None]

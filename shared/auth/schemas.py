@@ -5,10 +5,11 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from shared.principal import Role
 from shared.schemas import InputSchema, Schema, documented_as
-from shared.types import FromText, ShortText, UtcDatetime
+from shared.types import FromText, RegionCode, ShortText, UtcDatetime
 
 
 class _KeyFields(InputSchema):
@@ -29,6 +30,7 @@ class UnboundKeyCreate(_KeyFields):
     role: Literal["admin", "observer"]
     territory_id: None = None
     operator_code: None = None
+    region_code: None = None
 
 
 class TerritoryKeyCreate(_KeyFields):
@@ -37,6 +39,7 @@ class TerritoryKeyCreate(_KeyFields):
     role: Literal["territory"]
     territory_id: uuid.UUID = Field(examples=["5b0c6f0e-8a52-4a55-9a50-2f4f1d7d3a11"])
     operator_code: None = None
+    region_code: None = None
 
 
 class OperatorKeyCreate(_KeyFields):
@@ -45,6 +48,17 @@ class OperatorKeyCreate(_KeyFields):
     role: Literal["operator"]
     territory_id: None = None
     operator_code: str = Field(examples=["bpifrance"])
+    region_code: None = None
+
+
+class RegionKeyCreate(_KeyFields):
+    """A region key (préfet de région and Région): the regional preselection of the
+    applications whose site is in its region, for funds that have one."""
+
+    role: Literal["region"]
+    territory_id: None = None
+    operator_code: None = None
+    region_code: RegionCode
 
 
 class ApiKeyCreate(_KeyFields):
@@ -70,7 +84,8 @@ class ApiKeyCreate(_KeyFields):
     role: FromText[Role] = Field(
         description=(
             "admin: everything; territory: its own territory's records; "
-            "operator: its own funds' applications; observer: read-only aggregates."
+            "operator: its own funds' applications; region: the regional preselection in "
+            "its region; observer: read-only aggregates."
         ),
         examples=["territory"],
     )
@@ -82,10 +97,14 @@ class ApiKeyCreate(_KeyFields):
         description="Required for (and only for) operator keys.",
         examples=["bpifrance"],
     )
+    region_code: RegionCode | None = Field(
+        default=None,
+        description="Required for (and only for) region keys: the region's INSEE code.",
+    )
 
     __get_pydantic_json_schema__ = documented_as(
         Annotated[
-            UnboundKeyCreate | TerritoryKeyCreate | OperatorKeyCreate,
+            UnboundKeyCreate | TerritoryKeyCreate | OperatorKeyCreate | RegionKeyCreate,
             Field(discriminator="role"),
         ]
     )
@@ -94,7 +113,7 @@ class ApiKeyCreate(_KeyFields):
     @classmethod
     def _expiry_in_the_future(cls, expires_at: datetime | None) -> datetime | None:
         if expires_at is not None and expires_at <= datetime.now(UTC):
-            raise ValueError("expires_at must be in the future")
+            raise PydanticCustomError("date-out-of-range", "expires_at must be in the future")
         return expires_at
 
 
@@ -107,6 +126,7 @@ class ApiKeyRead(Schema):
     role: Role = Field(examples=["territory"])
     territory_id: uuid.UUID | None
     operator_id: uuid.UUID | None = Field(examples=[None])
+    region_code: str | None = Field(examples=[None])
     expires_at: datetime | None
     revoked_at: datetime | None = Field(examples=[None])
     last_used_at: datetime | None = Field(description="Last use, updated at most once a minute.")
@@ -130,3 +150,4 @@ class PrincipalRead(Schema):
     role: Role
     territory_id: uuid.UUID | None
     operator_id: uuid.UUID | None
+    region_code: str | None

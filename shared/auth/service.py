@@ -92,6 +92,7 @@ async def _read_key(
         territory_id=key.territory_id,
         operator_id=key.operator_id,
         name=key.name,
+        region_code=key.region_code,
     )
     if cache is not None:
         cache.put(secret_hash, principal, key.expires_at, generation=generation)
@@ -103,6 +104,8 @@ async def create_key(
 ) -> tuple[ApiKey, str]:
     """A new key and its secret (to show once); audited."""
     territory_id, operator_id = await _binding(session, data)
+    region_code, region_operator_id = await _region_binding(session, data)
+    operator_id = operator_id or region_operator_id
     secret = generate_api_key()
     key = ApiKey(
         id=uuid.uuid4(),
@@ -112,6 +115,7 @@ async def create_key(
         role=data.role,
         territory_id=territory_id,
         operator_id=operator_id,
+        region_code=region_code,
         expires_at=data.expires_at,
         created_by_id=principal.key_id,
     )
@@ -187,3 +191,24 @@ async def _binding(
             )
         operator_id = operator.id
     return territory_id, operator_id
+
+
+async def _region_binding(
+    session: AsyncSession, data: ApiKeyCreate
+) -> tuple[str | None, uuid.UUID | None]:
+    """The region a region key is bound to, and its Region's operator (whose webhook
+    endpoints and events feed the key manages)."""
+    if (data.role is Role.REGION) != (data.region_code is not None):
+        raise InvalidKeyBinding(
+            "region_code is required for region keys and forbidden otherwise",
+            pointer="/body/region_code",
+        )
+    if data.region_code is None:
+        return None, None
+    operator_id = await operator_repository.region_operator_id(session, data.region_code)
+    if operator_id is None:
+        raise UnknownReference(
+            f"no region with code {data.region_code!r} and a Regional council",
+            pointer="/body/region_code",
+        )
+    return data.region_code, operator_id

@@ -111,7 +111,11 @@ class SimulatedApplication(_AmountsCoherent):
     eligible_expense_base_cents: AmountCents | None = Field(default=None, examples=[980_000_000])
     expense_lines: list[ExpenseLine] = Field(default_factory=list, max_length=200)
     aid_form: FromText[AidForm] | None = Field(default=None, examples=["subsidy"])
-    prior_deminimis_cents: AmountCents = Field(default=0, examples=[12_000_000])
+    prior_deminimis_cents: AmountCents | None = Field(
+        default=None,
+        description="Declared de minimis aid over 3 years; absent or null: unknown.",
+        examples=[12_000_000],
+    )
     engagements: Engagements = Field(default_factory=Engagements)
     attestations: Attestations = Field(default_factory=Attestations)
     territory_opinion: FromText[TerritoryOpinion] | None = None

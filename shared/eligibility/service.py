@@ -232,7 +232,7 @@ async def evaluate_with(
     )
     context = await load_context(
         session,
-        application=application_service.to_read(application).model_dump(),
+        application=application_service.to_read(application, SYSTEM).model_dump(),
         project=application.project_snapshot or {},
         fund=application.fund,
         territory=territory,

@@ -5,7 +5,7 @@ Payloads are thin plus essentials: ids and URL, status, the routing fields,
 """
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from pydantic import Field
@@ -23,6 +23,17 @@ class EventType(StrEnum):
     APPLICATION_WITHDRAWN = "application.withdrawn"
     APPLICATION_EXPIRED = "application.expired"
     APPLICATION_SCORED = "application.scored"
+    APPLICATION_PRESELECTED = "application.preselected"
+    APPLICATION_NOT_RETAINED = "application.not_retained"
+    APPLICATION_UNDER_REVIEW = "application.under_review"
+    APPLICATION_INFORMATION_REQUESTED = "application.information_requested"
+    APPLICATION_INFORMATION_PROVIDED = "application.information_provided"
+    APPLICATION_INFORMATION_OVERDUE = "application.information_overdue"
+    APPLICATION_APPROVED = "application.approved"
+    APPLICATION_REJECTED = "application.rejected"
+    APPLICATION_AGREEMENT_SIGNED = "application.agreement_signed"
+    APPLICATION_PAYMENT_RECORDED = "application.payment_recorded"
+    APPLICATION_CLOSED = "application.closed"
     FUND_RULESET_PUBLISHED = "fund.ruleset_published"
     ENDPOINT_PING = "endpoint.ping"
     ENDPOINT_DEGRADED = "endpoint.degraded"
@@ -73,6 +84,32 @@ class ApplicationScoredData(ApplicationEventData):
     missing_input_count: int = Field(
         description="How many inputs must be completed before the verdict is decided.",
         examples=[0],
+    )
+
+
+class ApplicationDecisionData(ApplicationEventData):
+    """`data` of the review and decision events (`application.preselected` … `.closed`):
+    what the step decided; fields a step does not set are null."""
+
+    reason_code: str | None = Field(
+        default=None, description="Why not retained or rejected.", examples=[None]
+    )
+    information_items: list[str] | None = Field(
+        default=None,
+        description="What the information request asks for: JSON pointers into the "
+        "application, or `document:<kind>`.",
+        examples=[None],
+    )
+    information_due_on: date | None = Field(default=None, examples=[None])
+    awarded_cents: int | None = Field(default=None, examples=[120_000_000])
+    aid_form: str | None = Field(default=None, examples=["subsidy"])
+    regime: str | None = Field(default=None, examples=["gber_regional_investment"])
+    agreement_reference: str | None = Field(default=None, examples=[None])
+    payment_cents: int | None = Field(
+        default=None, description="The tranche this event records.", examples=[None]
+    )
+    paid_cents: int | None = Field(
+        default=None, description="Paid in total after it.", examples=[None]
     )
 
 
@@ -133,6 +170,22 @@ PAYLOADS: dict[EventType, type[Schema]] = {
     EventType.APPLICATION_WITHDRAWN: ApplicationEventData,
     EventType.APPLICATION_EXPIRED: ApplicationEventData,
     EventType.APPLICATION_SCORED: ApplicationScoredData,
+    **dict.fromkeys(
+        (
+            EventType.APPLICATION_PRESELECTED,
+            EventType.APPLICATION_NOT_RETAINED,
+            EventType.APPLICATION_UNDER_REVIEW,
+            EventType.APPLICATION_INFORMATION_REQUESTED,
+            EventType.APPLICATION_INFORMATION_PROVIDED,
+            EventType.APPLICATION_INFORMATION_OVERDUE,
+            EventType.APPLICATION_APPROVED,
+            EventType.APPLICATION_REJECTED,
+            EventType.APPLICATION_AGREEMENT_SIGNED,
+            EventType.APPLICATION_PAYMENT_RECORDED,
+            EventType.APPLICATION_CLOSED,
+        ),
+        ApplicationDecisionData,
+    ),
     EventType.FUND_RULESET_PUBLISHED: FundRulesetPublishedData,
     EventType.ENDPOINT_PING: EndpointPingData,
     EventType.ENDPOINT_DEGRADED: EndpointHealthData,

@@ -11,7 +11,7 @@ from shared.db.pagination import SortKey, decode_cursor, encode_cursor
 from shared.events.catalogue import OWNER_ONLY_EVENTS, EventType
 from shared.events.envelopes import AnyEnvelope, envelope_of
 from shared.events.models import Event
-from shared.principal import Principal, Role
+from shared.principal import PARTNER_ROLES, Principal, Role
 from shared.schemas import Schema
 
 BY_POSITION = SortKey("position", ((Event.position, False),))
@@ -37,7 +37,7 @@ def visible(principal: Principal) -> Select[Any]:
     statement = select(Event.id, Event.type, Event.occurred_at, Event.data, Event.position)
     if principal.is_admin:
         return statement
-    if principal.role is Role.OPERATOR and principal.operator_id is not None:
+    if principal.role in PARTNER_ROLES and principal.operator_id is not None:
         return statement.where(Event.audience.contains([principal.operator_id]))
     if principal.role is Role.TERRITORY and principal.territory_id is not None:
         return statement.where(

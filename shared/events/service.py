@@ -22,7 +22,8 @@ from shared.schemas import Schema
 
 @dataclass(frozen=True, slots=True)
 class NewEvent:
-    """The columns of an event row."""
+    """The columns of an event row, and the region whose Region co-decides its subject
+    (not stored: it adds that Region's operator to the audience)."""
 
     id: uuid.UUID
     type: str
@@ -35,6 +36,7 @@ class NewEvent:
     operator_id: uuid.UUID | None = None
     territory_id: uuid.UUID | None = None
     request_id: str | None = None
+    deciding_region: str | None = None
 
 
 def new_event(
@@ -47,6 +49,7 @@ def new_event(
     fund_id: uuid.UUID | None = None,
     operator_id: uuid.UUID | None = None,
     territory_id: uuid.UUID | None = None,
+    deciding_region: str | None = None,
 ) -> NewEvent:
     """The row of an event of `event_type` carrying `data` (its catalogue payload)."""
     expected = PAYLOADS[event_type]
@@ -64,6 +67,7 @@ def new_event(
         operator_id=operator_id,
         territory_id=territory_id,
         request_id=request_id_var.get(),
+        deciding_region=deciding_region,
     )
 
 
@@ -85,5 +89,6 @@ async def insert_event(session: AsyncSession, event: NewEvent) -> None:
     data = func.jsonb_set(
         literal(event.data, JSONB), literal(["sequence"], ARRAY(Text)), func.to_jsonb(sequence)
     )
-    values = asdict(event) | {"sequence": sequence, "data": data, "audience": audience}
+    columns = {k: v for k, v in asdict(event).items() if k != "deciding_region"}
+    values = columns | {"sequence": sequence, "data": data, "audience": audience}
     await session.execute(insert(Event).values(**values))

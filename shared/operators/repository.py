@@ -1,5 +1,7 @@
 """Queries over operators."""
 
+import uuid
+
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,3 +22,12 @@ def list_statement(*, kind: OperatorKind | None) -> Select[Operator]:
 async def get_by_code(session: AsyncSession, code: str) -> Operator | None:
     """One operator by code."""
     return await session.scalar(select(Operator).where(Operator.code == code))
+
+
+async def region_operator_id(session: AsyncSession, region_code: str) -> uuid.UUID | None:
+    """The operator record of the Region (regional council) of `region_code`, if any."""
+    return await session.scalar(
+        select(Operator.id).where(
+            Operator.kind == OperatorKind.REGION, Operator.region_code == region_code
+        )
+    )

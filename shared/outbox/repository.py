@@ -49,6 +49,7 @@ from sqlalchemy.sql.selectable import CTE
 from shared.audit.models import AuditEntry
 from shared.events.models import Event
 from shared.funds.models import Fund
+from shared.operators.models import Operator, OperatorKind
 from shared.webhooks.models import RoutingRule, WebhookDelivery, WebhookEndpoint
 from shared.webhooks.repository import NOW, pending, unleased
 
@@ -58,6 +59,7 @@ _RULES: Final[Table] = RoutingRule.__table__  # type: ignore[assignment]
 _ENDPOINTS: Final[Table] = WebhookEndpoint.__table__  # type: ignore[assignment]
 _DELIVERIES: Final[Table] = WebhookDelivery.__table__  # type: ignore[assignment]
 _FUNDS: Final[Table] = Fund.__table__  # type: ignore[assignment]
+_OPERATORS: Final[Table] = Operator.__table__  # type: ignore[assignment]
 
 EVENT_COLUMNS: Final = (
     "id",
@@ -85,10 +87,16 @@ def json_instant(instant: ColumnElement[Any]) -> ColumnElement[str]:
 
 
 def _audience() -> CTE:
-    """The operators an event concerns: its own, and those whose routing rules match a tag."""
+    """The operators an event concerns: its own, the Region co-deciding it (application
+    events of funds with regional preselection name it in `e_deciding_region`), and those
+    whose routing rules match a tag."""
     tag = cast(_RULES.c.field, Text).concat(":").concat(_RULES.c.value)
     candidates = union_all(
         select(bindparam("e_operator_id", type_=Uuid).label("op")),
+        select(_OPERATORS.c.id).where(
+            _OPERATORS.c.kind == OperatorKind.REGION,
+            _OPERATORS.c.region_code == bindparam("e_deciding_region", type_=String),
+        ),
         select(_RULES.c.operator_id).where(
             tag == any_(bindparam("e_route_tags", type_=ARRAY(String)))
         ),
@@ -195,7 +203,8 @@ def _with_endpoint(delivery: CTE) -> Any:
 def publish_statement() -> Select[Any]:
     """Write an event, its audience and its deliveries; one row per delivery written.
 
-    Parameters: `e_` + `EVENT_COLUMNS`, `e_sequence`, `e_occurred_at`, `e_data`, `e_route_tags`.
+    Parameters: `e_` + `EVENT_COLUMNS`, `e_sequence`, `e_occurred_at`, `e_data`,
+    `e_route_tags`, `e_deciding_region`.
     """
     delivery = _deliveries(_event(None))
     return select(*_delivery_columns(delivery)).select_from(_with_endpoint(delivery))

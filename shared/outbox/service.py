@@ -75,7 +75,8 @@ async def record_change(
 
 def _event_parameters(event: NewEvent, route_tags: Sequence[str]) -> dict[str, Any]:
     """`e_<column>` for each of the event's columns (a versioned change stamps `sequence`
-    and `occurred_at` itself: those two are then not read), and the route tags."""
+    and `occurred_at` itself: those two are then not read), the route tags, and the region
+    whose Region co-decides it (`e_deciding_region`)."""
     return {f"e_{k}": v for k, v in asdict(event).items()} | {"e_route_tags": list(route_tags)}
 
 

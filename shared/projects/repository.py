@@ -27,12 +27,12 @@ def readable(
     principal: Principal, *, operator_projects: Select[Any] | None = None
 ) -> Select[Project]:
     """Projects the principal may see: admins all, territories theirs, observers none, and
-    operators the ids `operator_projects` selects — those that applied to their funds, which
-    the applications domain knows (`shared.applications.repository.projects_shown_to`);
-    without it, an operator sees none.
+    operators and regions the ids `operator_projects` selects — those with an application
+    they may see, which the applications domain knows
+    (`shared.applications.repository.projects_shown_to`); without it, they see none.
     """
     statement = select(Project)
-    if principal.role is Role.OPERATOR:
+    if principal.role in (Role.OPERATOR, Role.REGION):
         if operator_projects is None:
             return statement.where(false())
         return statement.where(Project.id.in_(operator_projects))

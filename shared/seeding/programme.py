@@ -1,7 +1,8 @@
 """The programme's operators and funds, with the figures of the design documents."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
+from shared.budgets.models import Financer
 from shared.funds.models import AidForm, FundKind, FundStatus
 from shared.operators.models import OperatorKind
 
@@ -165,3 +166,40 @@ FUNDS = [
     },
 ]
 """The funds named in the domain document. Windows are demonstration values."""
+
+
+ENVELOPES = [
+    {
+        "fund": "fonds-acceleration",
+        "financer": Financer.STATE,
+        "label": "État (850 M€ dont 143 M€ des Régions : part de l'État)",
+        "amount_cents": (850 - 143) * _MEUR,
+        "period_start": date(2026, 1, 1),
+        "period_end": date(2027, 12, 31),
+    },
+    {
+        "fund": "fonds-acceleration",
+        "financer": Financer.REGION,
+        "label": "Régions (143 M€)",
+        "amount_cents": 143 * _MEUR,
+        "period_start": date(2026, 1, 1),
+        "period_end": date(2027, 12, 31),
+    },
+    {
+        "fund": "fonds-friches",
+        "financer": Financer.STATE,
+        "label": "État",
+        "amount_cents": 750 * _MEUR,
+        "period_start": date(2026, 9, 1),
+        "period_end": date(2027, 12, 31),
+    },
+    {
+        "fund": "fonds-vert-ti",
+        "financer": Financer.STATE,
+        "label": "Fonds vert axe 3 (2024)",
+        "amount_cents": 100 * _MEUR,
+        "period_start": date(2026, 6, 1),
+        "period_end": date(2027, 12, 31),
+    },
+]
+"""Each fund's envelopes at seeding (demonstration periods; the amounts of `FUNDS`)."""

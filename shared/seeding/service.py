@@ -9,6 +9,7 @@ from sqlalchemy import FromClause, Table, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.budgets.models import BudgetEnvelope
 from shared.eligibility import service as eligibility_service
 from shared.eligibility.models import RulesetVersion
 from shared.funds.models import Fund
@@ -153,14 +154,33 @@ async def seed_programme(session: AsyncSession, progress: Progress | None = None
     summary.created["funds"] = await _insert_missing(session, Fund, funds)
     if progress:
         progress("funds", len(funds), len(funds))
+    summary.created["budget_envelopes"] = await _seed_envelopes(session)
     summary.created["ruleset_versions"] = await eligibility_service.seed_rulesets(session)
     for name, table in (
         ("operators", Operator.__table__),
         ("funds", Fund.__table__),
+        ("budget_envelopes", BudgetEnvelope.__table__),
         ("ruleset_versions", RulesetVersion.__table__),
     ):
         summary.present[name] = await _count(session, table)
     return summary
+
+
+async def _seed_envelopes(session: AsyncSession) -> int:
+    """The shipped envelopes of the funds that have none yet (an admin's later envelopes
+    and figures survive a re-seed)."""
+    rows_of_funds = await session.execute(select(Fund.code, Fund.id))
+    funds = {row.code: row.id for row in rows_of_funds}
+    with_envelopes = set(await session.scalars(select(BudgetEnvelope.fund_id).distinct()))
+    rows = [
+        {"id": uuid.uuid4(), "fund_id": funds[str(e["fund"])]}
+        | {k: v for k, v in e.items() if k != "fund"}
+        for e in programme.ENVELOPES
+        if funds.get(str(e["fund"])) not in with_envelopes and str(e["fund"]) in funds
+    ]
+    if rows:
+        await session.execute(insert(BudgetEnvelope).values(rows))
+    return len(rows)
 
 
 async def seed_demo_zonings(session: AsyncSession) -> ZoningImportSummary:

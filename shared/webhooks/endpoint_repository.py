@@ -29,8 +29,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.db.pagination import SortKey
 from shared.events.models import Event
 from shared.funds.models import Fund
-from shared.operators.models import Operator
-from shared.principal import Principal, Role
+from shared.operators.models import Operator, OperatorKind
+from shared.principal import PARTNER_ROLES, Principal
 from shared.webhooks.health import EndpointHealth, HealthState
 from shared.webhooks.models import (
     DeliveryStatus,
@@ -81,7 +81,7 @@ def scoped(principal: Principal) -> Select[WebhookEndpoint]:
     statement = select(WebhookEndpoint)
     if principal.is_admin:
         return statement
-    if principal.role is Role.OPERATOR and principal.operator_id is not None:
+    if principal.role in PARTNER_ROLES and principal.operator_id is not None:
         return statement.where(WebhookEndpoint.operator_id == principal.operator_id)
     return statement.where(false())
 
@@ -112,10 +112,21 @@ async def operator_id(session: AsyncSession, code: str) -> uuid.UUID | None:
     return await session.scalar(select(Operator.id).where(Operator.code == code))
 
 
-async def fund_operators(session: AsyncSession, codes: Collection[str]) -> dict[str, uuid.UUID]:
-    """The operator instructing each of these funds (codes naming no fund are left out)."""
-    rows = await session.execute(select(Fund.code, Fund.operator_id).where(Fund.code.in_(codes)))
-    return {row.code: row.operator_id for row in rows}
+async def fund_audiences(
+    session: AsyncSession, codes: Collection[str]
+) -> dict[str, tuple[uuid.UUID, bool]]:
+    """The operator instructing each of these funds, and whether the Regions preselect its
+    applications (codes naming no fund are left out)."""
+    rows = await session.execute(
+        select(Fund.code, Fund.operator_id, Fund.regional_preselection).where(Fund.code.in_(codes))
+    )
+    return {row.code: (row.operator_id, row.regional_preselection) for row in rows}
+
+
+async def is_region_operator(session: AsyncSession, operator_id: uuid.UUID) -> bool:
+    """Whether the operator is a Region (co-deciding the preselection of its applications)."""
+    kind = await session.scalar(select(Operator.kind).where(Operator.id == operator_id))
+    return kind is OperatorKind.REGION
 
 
 async def make_pending_due(session: AsyncSession, endpoint_id: uuid.UUID) -> None:
@@ -290,7 +301,7 @@ async def figures(session: AsyncSession, endpoint_id: uuid.UUID) -> tuple[RowMap
 def rules_statement(principal: Principal) -> Select[RoutingRule]:
     """The routing rules `principal` sees: all for admins, their own for operators."""
     statement = select(RoutingRule)
-    if principal.role is Role.OPERATOR:
+    if principal.role in PARTNER_ROLES:
         statement = statement.where(RoutingRule.operator_id == principal.operator_id)
     return statement
 
@@ -304,7 +315,7 @@ async def get_rule(
         .join(Operator, Operator.id == RoutingRule.operator_id)
         .where(RoutingRule.id == rule_id)
     )
-    if principal.role is Role.OPERATOR:
+    if principal.role in PARTNER_ROLES:
         statement = statement.where(RoutingRule.operator_id == principal.operator_id)
     row = (await session.execute(statement)).first()
     return None if row is None else (row[0], row[1])

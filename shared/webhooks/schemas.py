@@ -23,6 +23,17 @@ SubscribableEvent = Literal[
     "application.withdrawn",
     "application.expired",
     "application.scored",
+    "application.preselected",
+    "application.not_retained",
+    "application.under_review",
+    "application.information_requested",
+    "application.information_provided",
+    "application.information_overdue",
+    "application.approved",
+    "application.rejected",
+    "application.agreement_signed",
+    "application.payment_recorded",
+    "application.closed",
     "fund.ruleset_published",
 ]
 WebhookUrlText = Annotated[

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.audit import service as audit_service
 from shared.concurrency import check_version
 from shared.errors import Forbidden
-from shared.principal import Principal, Role
+from shared.principal import PARTNER_ROLES, Principal
 from shared.settings import Settings
 from shared.webhooks import endpoint_repository as repository
 from shared.webhooks import ssrf
@@ -73,25 +73,28 @@ async def vet_url(url: str, settings: Settings, *, pointer: str = "/body/url") -
 
 
 async def _check_funds(session: AsyncSession, codes: list[str], operator_id: uuid.UUID) -> None:
-    """Each code must name a fund the endpoint's operator instructs: its events are the
-    only ones the endpoint can receive (a 422 naming the code otherwise)."""
+    """Each code must name a fund whose events the endpoint's operator receives: the funds
+    it instructs, and for a Region the funds with regional preselection (a 422 naming the
+    code otherwise)."""
     if not codes:
         return
-    operators = await repository.fund_operators(session, codes)
+    funds = await repository.fund_audiences(session, codes)
+    region = await repository.is_region_operator(session, operator_id)
     for index, code in enumerate(codes):
         pointer = f"/body/fund_codes/{index}"
-        if code not in operators:
+        if code not in funds:
             raise UnknownFund(f"no fund with code {code!r}", pointer=pointer)
-        if operators[code] != operator_id:
+        instructing, preselecting = funds[code]
+        if instructing != operator_id and not (region and preselecting):
             raise UnknownFund(
                 f"fund {code!r} is instructed by another operator: an endpoint subscribes "
-                "to its own operator's funds only",
+                "to its own operator's funds only (a Region's, to the funds it preselects)",
                 pointer=pointer,
             )
 
 
 async def _owner(session: AsyncSession, principal: Principal, code: str | None) -> uuid.UUID:
-    if principal.role is Role.OPERATOR:
+    if principal.role in PARTNER_ROLES:
         if principal.operator_id is None:
             raise Forbidden("this key is bound to no operator")
         if code is not None:

@@ -182,7 +182,13 @@ UPDATES = [
     (
         "/v1/applications/" + UNKNOWN,
         "answers",
-        {"requested_amount_cents", "eligible_expense_base_cents", "aid_form", "territory_opinion"},
+        {
+            "requested_amount_cents",
+            "eligible_expense_base_cents",
+            "aid_form",
+            "prior_deminimis_cents",  # null: no longer declared (unknown)
+            "territory_opinion",
+        },
     ),
     (
         "/v1/funds/fonds-acceleration",

@@ -15,6 +15,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.api.applications.router import router as applications_router
+from services.api.decisions.router import router as decisions_router
 from services.api.projects.router import ACTIONS
 from shared.applications import submission
 from shared.applications.enums import ApplicationStatus
@@ -30,13 +31,27 @@ from tests.fixtures.http import assert_problem, error_pointers
 PROJECT_ACTIONS = sorted(ACTIONS)
 APPLICATION_ACTIONS = sorted(
     route.path.rsplit("/", 1)[1]
-    for route in applications_router.routes
-    if "POST" in getattr(route, "methods", ()) and route.path.count("/") == 4
+    for router in (applications_router, decisions_router)
+    for route in router.routes
+    if "POST" in getattr(route, "methods", ())
+    and route.path.count("/") == 4
+    and "{application_id}" in route.path
+    and not route.path.endswith("/rescore")
 )
 EVENT_OF_PROJECT_ACTION = {"submit": "project.submitted"}
 EVENT_OF_APPLICATION_ACTION = {
     "submit": "application.submitted",
     "withdraw": "application.withdrawn",
+    "preselect": "application.preselected",
+    "not_retained": "application.not_retained",
+    "start_review": "application.under_review",
+    "request_information": "application.information_requested",
+    "answer": "application.information_provided",
+    "approve": "application.approved",
+    "reject": "application.rejected",
+    "sign_agreement": "application.agreement_signed",
+    "record_payment": "application.payment_recorded",
+    "close": "application.closed",
 }
 NOT_NULL_PROJECT_FIELDS = (
     "title",
@@ -55,7 +70,6 @@ NOT_NULL_PROJECT_FIELDS = (
 NOT_NULL_APPLICATION_FIELDS = (
     "applicant_siren",
     "expense_lines",
-    "prior_deminimis_cents",
     "engagements",
     "attestations",
     "answers",
@@ -87,40 +101,81 @@ PROJECT_LIFECYCLE = {
     ("active", "withdraw"): "withdrawn",
 }
 PROJECT_REASON_REQUIRED = {"return", "reject", "withdraw", "abandon"}
+# (status, action) → (new status, who): the territory (applicant), the region (préfet de
+# région and Région, preselection) or the fund's operator (instruction), for a fund with
+# regional preselection (the acceleration fund). Funds without it go from eligible to
+# instruction directly (`WITHOUT_PRESELECTION`).
 APPLICATION_LIFECYCLE = {
-    ("draft", "submit"): "submitted",
-    ("eligible", "preselect"): "preselected",
-    ("eligible", "not_retained"): "rejected",
-    ("eligible", "start_review"): "under_review",  # funds without regional pre-selection
-    ("undetermined", "reopen"): "draft",
-    ("preselected", "start_review"): "under_review",
-    ("preselected", "reject"): "rejected",
-    ("under_review", "request_information"): "information_requested",
-    ("under_review", "approve"): "approved",
-    ("under_review", "reject"): "rejected",
-    ("information_requested", "provide_information"): "under_review",
-    ("approved", "sign_agreement"): "agreement_signed",
-    ("agreement_signed", "record_payment"): "funded",
-    ("funded", "close"): "closed",
+    ("draft", "submit"): ("submitted", "territory"),
+    ("undetermined", "reopen"): ("draft", "territory"),
+    ("eligible", "preselect"): ("preselected", "region"),
+    ("eligible", "not_retained"): ("rejected", "region"),
+    ("preselected", "start_review"): ("under_review", "operator"),
+    ("under_review", "request_information"): ("information_requested", "operator"),
+    ("under_review", "approve"): ("approved", "operator"),
+    ("under_review", "reject"): ("rejected", "operator"),
+    ("information_requested", "answer"): ("under_review", "territory"),
+    ("information_requested", "reject"): ("rejected", "operator"),
+    ("approved", "sign_agreement"): ("agreement_signed", "operator"),
+    ("agreement_signed", "record_payment"): ("funded", "operator"),
+    ("funded", "record_payment"): ("funded", "operator"),
+    ("funded", "close"): ("closed", "operator"),
     **{
-        (status, "withdraw"): "withdrawn"  # any state before approval, unless closed
+        (status, "withdraw"): ("withdrawn", "territory")  # any state before approval
         for status in (
             "draft", "submitted", "screening", "eligible", "undetermined", "screening_error",
             "preselected", "under_review", "information_requested",
         )
     },
 }  # fmt: skip
+WITHOUT_PRESELECTION = {
+    **{k: v for k, v in APPLICATION_LIFECYCLE.items() if v[1] != "region"},
+    ("eligible", "start_review"): ("under_review", "operator"),
+}
+DECISION_BODIES: dict[str, dict[str, Any]] = {
+    "withdraw": {"reason": "Motif de l'action withdraw"},
+    "not_retained": {"reason_code": "insufficient_maturity", "reason_text": "Trop tôt"},
+    "reject": {"reason_code": "ineligible_on_review", "reason_text": "Inéligible"},
+    "start_review": {"assignee": "DR Rennes"},
+    "request_information": {
+        "items": ["/expense_lines"],
+        "message": "Devis ?",
+        "due_on": (datetime.now(UTC).date() + timedelta(days=30)).isoformat(),
+    },
+    "approve": {  # 100 k€ under de minimis (the body declares no prior aid)
+        "amount_cents": 10_000_000,
+        "aid_form": "subsidy",
+        "regime": "de_minimis_2023_2831",
+        "financer": "state",
+    },
+    "sign_agreement": {"signed_on": datetime.now(UTC).date().isoformat(), "reference": "C-1"},
+    "record_payment": {
+        "amount_cents": 1_000_000,
+        "paid_on": datetime.now(UTC).date().isoformat(),
+    },
+}
 
 
-def _allowed(lifecycle: dict[tuple[str, str], str], status: str) -> list[str]:
-    """The actions a key may take from `status`, sorted as the API lists them."""
-    return sorted(action for source, action in lifecycle if source == status)
+def _allowed(
+    lifecycle: dict[tuple[str, str], Any], status: str, who: str | None = None
+) -> list[str]:
+    """The actions a key may take from `status` (as `who` when the table names one), sorted
+    as the API lists them."""
+    return sorted(
+        {
+            action
+            for (source, action), target in lifecycle.items()
+            if source == status and (who is None or isinstance(target, str) or target[1] == who)
+        }
+    )
 
 
 def test_the_hand_written_lifecycles_cover_every_status() -> None:
     statuses = {s for pair in PROJECT_LIFECYCLE for s in (pair[0], PROJECT_LIFECYCLE[pair])}
     assert statuses == {s.value for s in ProjectStatus}
-    statuses = {s for pair in APPLICATION_LIFECYCLE for s in (pair[0], APPLICATION_LIFECYCLE[pair])}
+    statuses = {
+        s for pair in APPLICATION_LIFECYCLE for s in (pair[0], APPLICATION_LIFECYCLE[pair][0])
+    }
     assert statuses | {"screening", "ineligible", "expired"} == {s.value for s in ApplicationStatus}
 
 
@@ -128,7 +183,21 @@ def test_the_api_offers_the_expected_lifecycle_actions() -> None:
     offered = {"projects": set(PROJECT_ACTIONS), "applications": set(APPLICATION_ACTIONS)}
     assert offered == {
         "projects": {"submit", "accept", "return", "reject", "withdraw", "complete", "abandon"},
-        "applications": {"submit", "withdraw", "reopen"},
+        "applications": {
+            "submit",
+            "withdraw",
+            "reopen",
+            "preselect",
+            "not_retained",
+            "start_review",
+            "request_information",
+            "answer",
+            "approve",
+            "reject",
+            "sign_agreement",
+            "record_payment",
+            "close",
+        },
     }
 
 
@@ -149,6 +218,55 @@ def team(client: httpx.AsyncClient, key: Key) -> Portal:
 @pytest.fixture
 def admin(client: httpx.AsyncClient, admin_key: Key) -> Portal:
     return Portal(client, admin_key.secret)
+
+
+@pytest.fixture
+async def callers(
+    client: httpx.AsyncClient, key: Key, make_key: MakeKey
+) -> dict[str, tuple[Portal, Key]]:
+    """The territory's key, the Brittany region's, and Bpifrance's (the fund's operator)."""
+    region = await make_key("region", region_code="53")
+    operator = await make_key("operator", operator_code="bpifrance")
+    return {
+        "territory": (Portal(client, key.secret), key),
+        "region": (Portal(client, region.secret), region),
+        "operator": (Portal(client, operator.secret), operator),
+    }
+
+
+_NOW = datetime.now(UTC)
+ROUTE_CALLERS = {
+    **dict.fromkeys(("submit", "withdraw", "reopen", "answer"), frozenset({"territory"})),
+    **dict.fromkeys(("preselect", "not_retained"), frozenset({"region"})),
+    **dict.fromkeys(
+        (
+            "start_review", "request_information", "approve", "reject", "sign_agreement",
+            "record_payment", "close",
+        ),
+        frozenset({"operator"}),
+    ),
+}  # fmt: skip
+"""Which of the three keys each action route admits (admins: all)."""
+
+
+async def _commit_award(
+    sessionmaker: async_sessionmaker[AsyncSession], application_id: str
+) -> None:
+    """Commit 10 M€ for the application on the State envelope (as an approval does)."""
+    async with sessionmaker() as session:
+        await session.execute(
+            text(
+                "WITH envelope AS (UPDATE budget_envelopes e SET committed_cents = "
+                "committed_cents + 1000000000 FROM funds f WHERE f.id = e.fund_id AND "
+                "f.code = 'fonds-acceleration' AND e.financer = 'state' AND NOT EXISTS "
+                "(SELECT FROM budget_commitments WHERE application_id = :application) "
+                "RETURNING e.id) "
+                "INSERT INTO budget_commitments (id, application_id, envelope_id, amount_cents) "
+                "SELECT gen_random_uuid(), :application, id, 1000000000 FROM envelope"
+            ),
+            {"application": application_id},
+        )
+        await session.commit()
 
 
 async def _draft_project(team: Portal, **overrides: Any) -> dict[str, Any]:
@@ -270,56 +388,93 @@ class TestProjectTransitions:
 
 class TestApplicationTransitions:
     @pytest.mark.parametrize("status", list(ApplicationStatus))
+    @pytest.mark.parametrize("who", ["territory", "region", "operator"])
     async def test_every_action_from_the_status_follows_the_table(
         self,
         status: ApplicationStatus,
+        who: str,
         team: Portal,
-        key: Key,
+        callers: dict[str, tuple[Portal, Key]],
         sessionmaker: async_sessionmaker[AsyncSession],
     ) -> None:
         application = await team.draft_application(await team.active_project())
+        await update_row(sessionmaker, "applications", application["id"], submitted_at=_NOW)
+        caller, key = callers[who]
         url = f"/v1/applications/{application['id']}"
         for action in APPLICATION_ACTIONS:
+            if who not in ROUTE_CALLERS[action]:
+                continue  # the route refuses the role itself (the auth matrix checks it)
             await update_row(sessionmaker, "applications", application["id"], status=status.value)
-            current = await fetch(team, "applications", application["id"])
-            target = APPLICATION_LIFECYCLE.get((status, action))
-            reason = f"Motif de l'action {action}" if action == "withdraw" else None
-            body = {"reason": reason} if reason else None
-            response = await team.call(
+            current = await fetch(caller, "applications", application["id"])
+            assert current["allowed_actions"] == _allowed(APPLICATION_LIFECYCLE, status, who)
+            step = APPLICATION_LIFECYCLE.get((status, action))
+            body = DECISION_BODIES.get(action)
+            if action == "record_payment":
+                await _commit_award(sessionmaker, application["id"])  # what payments draw on
+            response = await caller.call(
                 "POST", f"{url}/{action}", json=body, headers=if_match(current)
             )
-            if target is None:
+            if step is None or step[1] != who:
                 problem = assert_problem(response, 409)
                 assert problem["type"].endswith("/invalid-transition"), (status, action)
-                assert problem["allowed_actions"] == _allowed(APPLICATION_LIFECYCLE, status)
+                allowed = _allowed(APPLICATION_LIFECYCLE, status, who)
+                assert problem["allowed_actions"] == allowed
                 assert problem["current_status"] == status.value
-                after = await fetch(team, "applications", application["id"])
+                after = await fetch(caller, "applications", application["id"])
                 assert after["version"] == current["version"]
                 assert await _audit(sessionmaker, application["id"], f"application.{action}") == []
                 continue
+            target = step[0]
             assert response.status_code == 200, (status, action, response.text)
             moved = response.json()
             assert moved["status"] == target
-            assert moved["allowed_actions"] == _allowed(APPLICATION_LIFECYCLE, target)
+            assert moved["allowed_actions"] == _allowed(APPLICATION_LIFECYCLE, target, who)
             assert response.headers["etag"] == f'"{moved["version"]}"'
             [entry] = await _audit(sessionmaker, application["id"], f"application.{action}")
             assert entry.actor_key_id == key.id
-            assert entry.reason == reason
-            assert entry.changes == {"status": {"from": status.value, "to": target}}
-            event_type = EVENT_OF_APPLICATION_ACTION.get(action)
+            assert entry.actor_role == who
+            assert entry.changes["status"] == {"from": status.value, "to": target}
             events = await _events(sessionmaker, application["id"])
-            if event_type is None:
+            if action not in EVENT_OF_APPLICATION_ACTION:
                 assert events == [], (status, action)
                 continue
             [event] = events
-            assert event.type == event_type
+            assert event.type == EVENT_OF_APPLICATION_ACTION[action]
             assert event.data["status"] == target
             assert event.data["previous_status"] == status.value
             assert event.data["fund_code"] == "fonds-acceleration"
             assert event.sequence == moved["version"]
             async with sessionmaker() as session:
                 await session.execute(text("DELETE FROM events"))
+                await session.execute(text("DELETE FROM audit_entries"))
                 await session.commit()
+
+    async def test_a_fund_without_regional_preselection_goes_to_instruction_directly(
+        self,
+        team: Portal,
+        callers: dict[str, tuple[Portal, Key]],
+        sessionmaker: async_sessionmaker[AsyncSession],
+    ) -> None:
+        async with sessionmaker() as session:
+            await session.execute(text("UPDATE funds SET regional_preselection = false"))
+            await session.commit()
+        application = await team.draft_application(await team.active_project())
+        await update_row(
+            sessionmaker, "applications", application["id"], status="eligible", submitted_at=_NOW
+        )
+        operator, _ = callers["operator"]
+        current = await fetch(operator, "applications", application["id"])
+        assert current["allowed_actions"] == _allowed(WITHOUT_PRESELECTION, "eligible", "operator")
+        assert current["allowed_actions"] == ["start_review"]
+        # The region has nothing to preselect: it does not even see the application.
+        region, _ = callers["region"]
+        response = await region.call("GET", f"/v1/applications/{application['id']}")
+        assert_problem(response, 404)
+        moved = await operator.act(
+            current, "applications", "start_review", json=DECISION_BODIES["start_review"]
+        )
+        assert moved["status"] == "under_review"
+        assert moved["assignee"] == "DR Rennes"
 
     async def test_withdrawing_a_submitted_application_announces_it(
         self, team: Portal, sessionmaker: async_sessionmaker[AsyncSession]

@@ -97,6 +97,16 @@ class TestCreateApiKey:
         bpifrance = await client.get("/v1/operators/bpifrance", headers=auth(admin_key.secret))
         assert operator.json()["operator_id"] == bpifrance.json()["id"]
 
+    async def test_a_region_key_is_bound_to_its_region_and_its_regional_council(
+        self, client: httpx.AsyncClient, admin_key: Key
+    ) -> None:
+        body = {"name": "Préfecture et Région Bretagne", "role": "region", "region_code": "53"}
+        created = await _create(client, admin_key, body)
+        assert created.status_code == 201, created.text
+        council = await client.get("/v1/operators/region-53", headers=auth(admin_key.secret))
+        assert created.json()["region_code"] == "53"
+        assert created.json()["operator_id"] == council.json()["id"]
+
 
 class TestKeyBinding:
     @pytest.mark.parametrize(
@@ -119,6 +129,17 @@ class TestKeyBinding:
                 "/body/operator_code",
                 "unknown-reference",
             ),
+            ({"name": "Reg", "role": "region"}, "/body/region_code", "invalid-key-binding"),
+            (
+                {"name": "Op", "role": "operator", "operator_code": "ademe", "region_code": "53"},
+                "/body/region_code",
+                "invalid-key-binding",
+            ),
+            (
+                {"name": "Reg", "role": "region", "region_code": "99"},
+                "/body/region_code",
+                "unknown-reference",
+            ),
         ],
         ids=[
             "territory-without-territory",
@@ -126,6 +147,9 @@ class TestKeyBinding:
             "admin-with-operator",
             "territory-unknown-territory",
             "operator-unknown-operator",
+            "region-without-region",
+            "operator-with-region",
+            "region-unknown-region",
         ],
     )
     async def test_wrong_binding_is_refused_with_a_pointer_and_nothing_stored(
@@ -327,6 +351,7 @@ class TestMe:
             role,
             territory_id=territory.id if territory else None,
             operator_code="ademe" if role is Role.OPERATOR else None,
+            region_code="53" if role is Role.REGION else None,
             name=f"{role.value} key",
         )
         response = await client.get("/v1/me", headers=auth(key.secret))
@@ -336,7 +361,9 @@ class TestMe:
         assert me["role"] == role.value
         assert me["name"] == f"{role.value} key"
         assert me["territory_id"] == (str(territory.id) if territory else None)
-        assert (me["operator_id"] is not None) == (role is Role.OPERATOR)
+        # A region key is bound to its Region's operator (its endpoints, its feed).
+        assert (me["operator_id"] is not None) == (role in (Role.OPERATOR, Role.REGION))
+        assert me["region_code"] == ("53" if role is Role.REGION else None)
 
     async def test_me_without_key_is_401(self, client: httpx.AsyncClient) -> None:
         response = await client.get("/v1/me")

@@ -90,6 +90,7 @@ async def world(
         "admin": await make_key(Role.ADMIN),
         "territory": await make_key(Role.TERRITORY, territory_id=territory.id),
         "operator": await make_key(Role.OPERATOR, operator_code="bpifrance"),
+        "region": await make_key(Role.REGION, region_code="53"),
         "observer": await make_key(Role.OBSERVER),
     }
     headers = {

@@ -187,6 +187,17 @@ class TestKeysCreate:
         assert "no operator with code 'nobody'" in " ".join(lines(result.output))
         assert await count(sessionmaker, ApiKey) == 0
 
+    async def test_a_region_key_is_bound_to_its_region(
+        self, sessionmaker: async_sessionmaker[AsyncSession]
+    ) -> None:
+        result = await tidi("keys", "create", "--name", "bzh", "--role", "region", "--region", "53")
+
+        assert result.exit_code == 0, result.output
+        async with sessionmaker() as session:
+            key = await session.scalar(select(ApiKey).where(ApiKey.name == "bzh"))
+        assert key is not None
+        assert (key.role, key.region_code) == (Role.REGION, "53")
+
 
 @pytest.mark.usefixtures("cli_env")
 class TestMigrate:

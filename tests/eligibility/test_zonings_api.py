@@ -15,6 +15,7 @@ from shared.applications.models import Application
 from shared.eligibility import service
 from shared.eligibility.facts import build_context, load_context
 from shared.eligibility.rules import CriterionStatus, Outcome, evaluate_ruleset
+from shared.principal import SYSTEM
 from shared.seeding.service import seed_demo_zonings
 from shared.territories.models import Territory
 from tests.fixtures.bodies import project_body
@@ -85,7 +86,7 @@ async def assess(
             else None
         )
         inputs: dict[str, Any] = {
-            "application": application_service.to_read(application).model_dump(),
+            "application": application_service.to_read(application, SYSTEM).model_dump(),
             "project": application.project_snapshot or {},
             "fund": application.fund,
             "territory": territory,

@@ -79,6 +79,19 @@ REFUSALS = (
     ),
     Refusal(
         422,
+        "amount-exceeds-base",
+        "an amount bounded by another field of the same body (the amount requested by the "
+        "eligible expense base, an aid's gross grant equivalent by its nominal amount): a "
+        "comparison between two fields, which JSON Schema cannot state",
+    ),
+    Refusal(
+        422,
+        "date-out-of-range",
+        "an API key's expiry and an information request's due date must be in the future, "
+        "a signature or a payment not after today: the clock decides",
+    ),
+    Refusal(
+        422,
         "recovery-too-large",
         "a delivery recovery covers at most the 30 days before now: depends on the clock",
     ),

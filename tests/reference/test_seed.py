@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import Table, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from migrations.models import Base, Fund, Operator, Region
+from migrations.models import Base, BudgetEnvelope, Fund, Operator, Region
 from shared.reference.files import count_rows, data_path, read_rows
 from shared.seeding import programme
 from shared.seeding.service import seed_geography, seed_programme
@@ -80,17 +80,24 @@ class TestSeedIsIdempotent:
         assert await _ids_by_code(session, Operator) == operator_ids
         assert await _ids_by_code(session, Fund) == fund_ids
         assert geography.created == dict.fromkeys(CSV_ROWS, 0)
-        assert programme_summary.created == {"operators": 0, "funds": 0, "ruleset_versions": 0}
+        assert programme_summary.created == {
+            "operators": 0,
+            "funds": 0,
+            "budget_envelopes": 0,
+            "ruleset_versions": 0,
+        }
         assert geography.present == {name: rows for name, (_, rows) in CSV_ROWS.items()}
         assert programme_summary.present == {
             "operators": len(operator_ids),
             "funds": len(fund_ids),
+            "budget_envelopes": 4,
             "ruleset_versions": 4,
         }
 
     async def test_programme_seed_run_twice_creates_nothing_the_second_time(
         self, session: AsyncSession
     ) -> None:
+        await session.execute(delete(BudgetEnvelope))
         await session.execute(delete(Fund))
         await session.execute(delete(Operator))
         first = await seed_programme(session)
@@ -98,8 +105,18 @@ class TestSeedIsIdempotent:
         second = await seed_programme(session)
         await session.commit()
 
-        assert first.created == {"operators": 24, "funds": 5, "ruleset_versions": 4}
-        assert second.created == {"operators": 0, "funds": 0, "ruleset_versions": 0}
+        assert first.created == {
+            "operators": 24,
+            "funds": 5,
+            "budget_envelopes": 4,
+            "ruleset_versions": 4,
+        }
+        assert second.created == {
+            "operators": 0,
+            "funds": 0,
+            "budget_envelopes": 0,
+            "ruleset_versions": 0,
+        }
         assert await _table_contents(session) == snapshot
 
 
@@ -184,7 +201,12 @@ class TestReseedKeepsEdits:
 
         session.expunge_all()
         reloaded = await _fund(session, "fonds-friches")
-        assert summary.created == {"operators": 0, "funds": 0, "ruleset_versions": 0}
+        assert summary.created == {
+            "operators": 0,
+            "funds": 0,
+            "budget_envelopes": 0,
+            "ruleset_versions": 0,
+        }
         assert reloaded.id == fund_id
         assert (
             reloaded.name,
@@ -214,6 +236,9 @@ class TestReseedKeepsEdits:
         self, session: AsyncSession
     ) -> None:
         before = await _ids_by_code(session, Fund)
+        await session.execute(
+            delete(BudgetEnvelope).where(BudgetEnvelope.fund_id == before["fonds-vert-ti"])
+        )
         await session.execute(delete(Fund).where(Fund.code == "fonds-vert-ti"))
         await session.commit()
 
@@ -221,7 +246,12 @@ class TestReseedKeepsEdits:
         await session.commit()
 
         after = await _ids_by_code(session, Fund)
-        assert summary.created == {"operators": 0, "funds": 1, "ruleset_versions": 1}
+        assert summary.created == {
+            "operators": 0,
+            "funds": 1,
+            "budget_envelopes": 1,
+            "ruleset_versions": 1,
+        }
         assert set(after) == set(before)
         assert isinstance(after["fonds-vert-ti"], uuid.UUID)
         assert after["fonds-vert-ti"] != before["fonds-vert-ti"]

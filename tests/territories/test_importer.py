@@ -252,7 +252,7 @@ class TestReimport:
             "epci_sirens": [PONTIVY_EPCI],
         }
         assert entry.reason == "import of renamed.csv"
-        assert entry.actor_role == "admin"
+        assert entry.actor_role == "system"  # a command-line import
         assert await count(sessionmaker, AuditEntry) == 9
 
     async def test_changed_epcis_replace_the_membership(

@@ -1,6 +1,7 @@
 """Fund applications: list, read, create, edit drafts, completeness, submit, withdraw, history."""
 
 import uuid
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -53,13 +54,22 @@ async def list_applications(
     ] = None,
     fund: Annotated[str | None, Query(max_length=64, description="Fund code.")] = None,
     project_id: Annotated[uuid.UUID | None, Query()] = None,
+    information_overdue: Annotated[
+        bool | None,
+        Query(description="Only those waiting on information past its due date (true)."),
+    ] = None,
     sort: ApplicationSort = "-created_at",
 ) -> Page[ApplicationRead]:
     """Applications visible to the key: admins all, territories their own, operators those
-    submitted to their funds.
+    submitted to their funds, regions those they preselect in their region.
     """
     statement = repository.filtered(
-        repository.readable(principal), filters, status=status, fund=fund, project_id=project_id
+        repository.readable(principal),
+        filters,
+        status=status,
+        fund=fund,
+        project_id=project_id,
+        information_overdue=information_overdue,
     )
     return await page_of(
         session,
@@ -67,7 +77,7 @@ async def list_applications(
         sort=repository.SORTS[sort],
         page=page,
         read=ApplicationRead,
-        convert=service.to_read,
+        convert=partial(service.to_read, principal=principal),
     )
 
 
@@ -93,7 +103,7 @@ async def create_application(
             "Location": f"/v1/applications/{application.id}",
             "ETag": f'"{application.version}"',
         }
-        return service.to_read(application), headers
+        return service.to_read(application, principal), headers
 
     return await create_once(session, principal, request, idempotency_key, body, create)
 
@@ -105,7 +115,7 @@ async def get_application(
     """One application; its `ETag` is needed to change it."""
     application = await service.get(session, principal, application_id)
     with_etag(response, application.version)
-    return service.to_read(application)
+    return service.to_read(application, principal)
 
 
 @router.patch(
@@ -119,13 +129,14 @@ async def update_application(
     expected_version: IfMatchDep,
     response: Response,
 ) -> ApplicationRead:
-    """Change a draft (send `If-Match`); answers are checked against the fund's questions."""
+    """Change a draft (send `If-Match`); answers are checked against the fund's questions.
+    While the operator requests information, only the fields its request names change."""
     application = await service.get(session, principal, application_id)
     application = await service.update(
         session, principal, application, body, if_match=expected_version
     )
     with_etag(response, application.version)
-    return service.to_read(application)
+    return service.to_read(application, principal)
 
 
 @router.get("/{application_id}/completeness", summary="Check an application's completeness")
@@ -160,7 +171,7 @@ async def submit_application(
         session, principal, application, if_match=expected_version
     )
     with_etag(response, application.version)
-    return service.to_read(application)
+    return service.to_read(application, principal)
 
 
 @router.post(
@@ -186,7 +197,7 @@ async def withdraw_application(
         if_match=expected_version,
     )
     with_etag(response, application.version)
-    return service.to_read(application)
+    return service.to_read(application, principal)
 
 
 @router.post(
@@ -207,7 +218,7 @@ async def reopen_application(
         session, principal, application, if_match=expected_version
     )
     with_etag(response, application.version)
-    return service.to_read(application)
+    return service.to_read(application, principal)
 
 
 @router.get("/{application_id}/history", summary="Get an application's history")

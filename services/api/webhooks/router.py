@@ -1,4 +1,5 @@
-"""Webhook endpoints (operators: their own; admins: all), their deliveries, logs and stats."""
+"""Webhook endpoints (operators: their own; region keys: their Region's; admins: all),
+their deliveries, logs and stats."""
 
 import uuid
 from typing import Annotated
@@ -6,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response, status
 from pydantic import AwareDatetime
 
-from services.api.deps import AdminOrOperator, IfMatchDep, PageDep, SessionDep
+from services.api.deps import AdminOrPartner, IfMatchDep, PageDep, SessionDep
 from services.api.etag import with_etag
 from services.api.pages import page_of
 from services.api.problems import problems
@@ -52,7 +53,7 @@ async def _read_one(session: SessionDep, endpoint: WebhookEndpoint) -> EndpointR
 
 @router.get("", summary="List webhook endpoints")
 async def list_webhook_endpoints(
-    principal: AdminOrOperator,
+    principal: AdminOrPartner,
     session: SessionDep,
     page: PageDep,
     state: Annotated[HealthState | None, Query(description="Only this state.")] = None,
@@ -85,7 +86,7 @@ async def list_webhook_endpoints(
     responses=problems(403),
 )
 async def create_webhook_endpoint(
-    principal: AdminOrOperator,
+    principal: AdminOrPartner,
     session: SessionDep,
     body: EndpointCreate,
     request: Request,
@@ -105,7 +106,7 @@ async def create_webhook_endpoint(
 
 @router.get("/{endpoint_id}", summary="Get a webhook endpoint")
 async def get_webhook_endpoint(
-    principal: AdminOrOperator, session: SessionDep, endpoint_id: EndpointId, response: Response
+    principal: AdminOrPartner, session: SessionDep, endpoint_id: EndpointId, response: Response
 ) -> EndpointRead:
     """One endpoint; its `ETag` is needed to change it."""
     endpoint = await service.get(session, principal, endpoint_id)
@@ -115,7 +116,7 @@ async def get_webhook_endpoint(
 
 @router.patch("/{endpoint_id}", summary="Update a webhook endpoint", responses=problems(412, 428))
 async def update_webhook_endpoint(
-    principal: AdminOrOperator,
+    principal: AdminOrPartner,
     session: SessionDep,
     endpoint_id: EndpointId,
     body: EndpointUpdate,
@@ -139,7 +140,7 @@ async def update_webhook_endpoint(
     responses=problems(412, 428),
 )
 async def delete_webhook_endpoint(
-    principal: AdminOrOperator,
+    principal: AdminOrPartner,
     session: SessionDep,
     endpoint_id: EndpointId,
     expected_version: IfMatchDep,
@@ -152,7 +153,7 @@ async def delete_webhook_endpoint(
 
 @router.post("/{endpoint_id}/rotate-secret", summary="Rotate the signing secret")
 async def rotate_webhook_secret(
-    principal: AdminOrOperator, session: SessionDep, endpoint_id: EndpointId, request: Request
+    principal: AdminOrPartner, session: SessionDep, endpoint_id: EndpointId, request: Request
 ) -> EndpointSecret:
     """A new secret, shown once. The previous one keeps signing alongside it for 72 hours,
     so receivers can switch without losing a message."""
@@ -166,7 +167,7 @@ async def rotate_webhook_secret(
 
 @router.post("/{endpoint_id}/disable", summary="Disable a webhook endpoint")
 async def disable_webhook_endpoint(
-    principal: AdminOrOperator, session: SessionDep, endpoint_id: EndpointId, response: Response
+    principal: AdminOrPartner, session: SessionDep, endpoint_id: EndpointId, response: Response
 ) -> EndpointRead:
     """Stop sending. Messages are still recorded and go out, in order, after re-enabling."""
     endpoint = await service.get(session, principal, endpoint_id, lock=True)
@@ -177,7 +178,7 @@ async def disable_webhook_endpoint(
 
 @router.post("/{endpoint_id}/enable", summary="Enable a webhook endpoint")
 async def enable_webhook_endpoint(
-    principal: AdminOrOperator, session: SessionDep, endpoint_id: EndpointId, response: Response
+    principal: AdminOrPartner, session: SessionDep, endpoint_id: EndpointId, response: Response
 ) -> EndpointRead:
     """Back to healthy (after a `410`, a long failure or a manual disable); the messages
     kept meanwhile are delivered, oldest first."""
@@ -193,7 +194,7 @@ async def enable_webhook_endpoint(
     status_code=status.HTTP_202_ACCEPTED,
 )
 async def ping_webhook_endpoint(
-    principal: AdminOrOperator, session: SessionDep, endpoint_id: EndpointId
+    principal: AdminOrPartner, session: SessionDep, endpoint_id: EndpointId
 ) -> PingResult:
     """Queue an `endpoint.ping` for this endpoint only; follow it in its deliveries."""
     endpoint = await service.get(session, principal, endpoint_id, lock=True)
@@ -203,7 +204,7 @@ async def ping_webhook_endpoint(
 
 @router.get("/{endpoint_id}/stats", summary="Get delivery statistics")
 async def get_webhook_endpoint_stats(
-    principal: AdminOrOperator, session: SessionDep, endpoint_id: EndpointId
+    principal: AdminOrPartner, session: SessionDep, endpoint_id: EndpointId
 ) -> EndpointStats:
     """Success rate over 1 h and 24 h, latency p50/p95 over 24 h, backlog and state."""
     endpoint = await service.get(session, principal, endpoint_id)
@@ -212,7 +213,7 @@ async def get_webhook_endpoint_stats(
 
 @router.get("/{endpoint_id}/deliveries", summary="List deliveries")
 async def list_webhook_deliveries(
-    principal: AdminOrOperator,
+    principal: AdminOrPartner,
     session: SessionDep,
     endpoint_id: EndpointId,
     page: PageDep,
@@ -243,7 +244,7 @@ async def list_webhook_deliveries(
 
 @router.get("/{endpoint_id}/deliveries/{delivery_id}", summary="Get a delivery")
 async def get_webhook_delivery(
-    principal: AdminOrOperator,
+    principal: AdminOrPartner,
     session: SessionDep,
     endpoint_id: EndpointId,
     delivery_id: DeliveryId,
@@ -256,7 +257,7 @@ async def get_webhook_delivery(
 
 @router.get("/{endpoint_id}/attempts", summary="List attempts")
 async def list_webhook_attempts(
-    principal: AdminOrOperator,
+    principal: AdminOrPartner,
     session: SessionDep,
     endpoint_id: EndpointId,
     page: PageDep,
@@ -278,7 +279,7 @@ async def list_webhook_attempts(
     responses=problems(409),
 )
 async def resend_webhook_delivery(
-    principal: AdminOrOperator,
+    principal: AdminOrPartner,
     session: SessionDep,
     endpoint_id: EndpointId,
     delivery_id: DeliveryId,
@@ -296,7 +297,7 @@ async def resend_webhook_delivery(
     status_code=status.HTTP_202_ACCEPTED,
 )
 async def recover_webhook_deliveries(
-    principal: AdminOrOperator,
+    principal: AdminOrPartner,
     session: SessionDep,
     endpoint_id: EndpointId,
     body: RecoveryCreate,
@@ -310,7 +311,7 @@ async def recover_webhook_deliveries(
 
 @router.get("/{endpoint_id}/recoveries/{recovery_id}", summary="Get a recovery")
 async def get_webhook_recovery(
-    principal: AdminOrOperator,
+    principal: AdminOrPartner,
     session: SessionDep,
     endpoint_id: EndpointId,
     recovery_id: Annotated[uuid.UUID, Path(description="Recovery id.")],

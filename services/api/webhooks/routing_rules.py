@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response, status
 
-from services.api.deps import AdminOnly, AdminOrOperator, PageDep, SessionDep
+from services.api.deps import AdminOnly, AdminOrPartner, PageDep, SessionDep
 from services.api.etag import with_etag
 from services.api.problems import problems
 from services.api.routing import TidiRoute
@@ -34,7 +34,7 @@ def _rule_read(rule: RoutingRule, operator_code: str) -> RoutingRuleRead:
 
 @router.get("", summary="List routing rules")
 async def list_routing_rules(
-    principal: AdminOrOperator, session: SessionDep, page: PageDep
+    principal: AdminOrPartner, session: SessionDep, page: PageDep
 ) -> Page[RoutingRuleRead]:
     """Project events go to the operators whose rules match the project (operators: theirs)."""
     statement = repository.rules_statement(principal)
@@ -66,7 +66,7 @@ async def create_routing_rule(
 
 @router.get("/{rule_id}", summary="Get a routing rule")
 async def get_routing_rule(
-    principal: AdminOrOperator, session: SessionDep, rule_id: RuleId, response: Response
+    principal: AdminOrPartner, session: SessionDep, rule_id: RuleId, response: Response
 ) -> RoutingRuleRead:
     """One rule (operators: their own)."""
     rule, operator_code = await routing_rules.get_rule(session, principal, rule_id)

@@ -1,13 +1,15 @@
-"""Application jobs: scoring, the relay of unscored submissions, and window expiry."""
+"""Application jobs: scoring, the relay of unscored submissions, window expiry, and the
+announcement of overdue information requests."""
 
 import logging
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from services.worker.context import WorkerContext, job_session
 from services.worker.retries import retry_transient_errors
 from shared.applications import submission
 from shared.db.engine import open_connections
+from shared.decisions import service as decisions
 from shared.eligibility import service as eligibility_service
 from shared.idempotency import service as idempotency_service
 from shared.jobs import enqueue_logged
@@ -64,6 +66,15 @@ async def expire_drafts(ctx: WorkerContext) -> int:
         count = await submission.expire_due_drafts(session)
     if count:
         logger.info("drafts expired", extra={"count": count})
+    return count
+
+
+async def announce_overdue_information(ctx: WorkerContext) -> int:
+    """Announce the information requests whose due date has passed unanswered (once each)."""
+    async with job_session(ctx) as session:
+        count = await decisions.announce_overdue(session, today=datetime.now(UTC).date())
+    if count:
+        logger.info("overdue information requests announced", extra={"count": count})
     return count
 
 

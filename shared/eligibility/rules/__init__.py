@@ -4,7 +4,7 @@ Nothing here performs I/O; the eligibility service builds the `EvaluationContext
 the `Outcome`.
 """
 
-from shared.eligibility.rules.aid import AidCeiling, AidRegime, indicative_aid_ceiling
+from shared.eligibility.rules.aid import AidCeiling, indicative_aid_ceiling
 from shared.eligibility.rules.context import EvaluationContext, ZoningFacts
 from shared.eligibility.rules.engine import (
     CompiledRuleset,
@@ -19,6 +19,7 @@ from shared.eligibility.rules.evaluate import evaluate
 from shared.eligibility.rules.expressions import Expression
 from shared.eligibility.rules.model import Criterion, CriterionKind, Ruleset
 from shared.eligibility.rules.values import UNKNOWN, EvaluationError, Unknown
+from shared.stateaid.regimes import AidRegime
 
 __all__ = [
     "UNKNOWN",

@@ -1,33 +1,12 @@
 """The indicative state-aid ceiling: the most favourable applicable regime (pure)."""
 
 from collections.abc import Collection
-from enum import StrEnum
 from typing import NamedTuple
 
 from shared.classification import ProjectNature
 from shared.projects.enums import EuSize
+from shared.stateaid.regimes import DEMINIMIS_CAP_CENTS, AidRegime
 from shared.zonings.kinds import ZoningKind
-
-
-class AidRegime(StrEnum):
-    """State-aid regimes the ceiling is computed from (research §1.2)."""
-
-    DE_MINIMIS = "de_minimis_2023_2831"
-    GBER_ART17_SME = "gber_art17_sme"
-    GBER_ART14_AFR_C = "gber_art14_afr_c"
-    GBER_ART14_AFR_A = "gber_art14_afr_a"
-
-
-REGIME_LABELS_FR = {
-    AidRegime.DE_MINIMIS: "de minimis (règlement 2023/2831)",
-    AidRegime.GBER_ART17_SME: "RGEC art. 17 (investissement des PME)",
-    AidRegime.GBER_ART14_AFR_C: "RGEC art. 14 (AFR zone c)",
-    AidRegime.GBER_ART14_AFR_A: "RGEC art. 14 (AFR zone a)",
-}
-"""French names of the regimes, for explanations."""
-
-DEMINIMIS_CAP_CENTS = 30_000_000
-"""Reg. 2023/2831: 300 k€ per undertaking over three rolling years [29]."""
 
 GBER_ART17_PERCENT: dict[str, int] = {EuSize.SMALL: 20, EuSize.MEDIUM: 10}
 """GBER art. 17, French SME scheme SA.40453 / SA.59106 [24]."""
@@ -118,7 +97,7 @@ def _missing_inputs(
     return [name for name, missing in needed.items() if missing]
 
 
-def _rates(
+def regime_rates(
     size: str, nature: str | None, region_code: str | None, zonings: Collection[str]
 ) -> list[tuple[AidRegime, int, int]]:
     """The applicable percentage regimes: (regime, base percentage, SME bonus points)."""
@@ -189,7 +168,7 @@ def indicative_aid_ceiling(
         return AidCeiling(None, None, (), tuple(missing))
     deminimis = max(0, deminimis_cap_cents - prior_deminimis_cents)
     candidates = [_new(AidCandidate, (_DE_MINIMIS, deminimis, None))]
-    for regime, percent, bonus in _rates(eu_size, nature, region_code, zonings):
+    for regime, percent, bonus in regime_rates(eu_size, nature, region_code, zonings):
         applied = percent + bonus if (base_cents or 0) <= AFR_SME_BONUS_MAX_BASE_CENTS else percent
         candidates.append(_new(AidCandidate, (regime, (base_cents or 0) * applied // 100, applied)))
     best = candidates[0]

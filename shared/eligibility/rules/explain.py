@@ -5,8 +5,8 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
-from shared.eligibility.rules.aid import REGIME_LABELS_FR, AidRegime
 from shared.eligibility.rules.context import missing_label
+from shared.stateaid.regimes import REGIME_LABELS_FR, AidRegime
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_.+]+)\}")
 
