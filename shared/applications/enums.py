@@ -6,7 +6,7 @@ from enum import StrEnum
 class ApplicationStatus(StrEnum):
     """brouillon, déposé, en analyse, éligible, inéligible, indéterminé (pièces manquantes),
     erreur d'analyse, présélectionné, en instruction, informations demandées, accordé, refusé,
-    convention signée, versé, clos, expiré, retiré.
+    convention signée, versé, clos, expiré, retiré, annulé (aide accordée puis annulée).
     """
 
     DRAFT = "draft"
@@ -26,6 +26,7 @@ class ApplicationStatus(StrEnum):
     CLOSED = "closed"
     EXPIRED = "expired"
     WITHDRAWN = "withdrawn"
+    CANCELLED = "cancelled"
 
 
 CLOSED_STATUSES = frozenset(
@@ -35,6 +36,7 @@ CLOSED_STATUSES = frozenset(
         ApplicationStatus.CLOSED,
         ApplicationStatus.EXPIRED,
         ApplicationStatus.WITHDRAWN,
+        ApplicationStatus.CANCELLED,
     }
 )
 """Statuses that free the project to apply to the same fund again."""

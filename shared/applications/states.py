@@ -5,7 +5,8 @@ draft → submitted → screening → eligible → preselected → under_review 
 undetermined (back to draft for completion) or screening_error (rescored by an admin);
 eligible → rejected (not retained by the region); under review → rejected; funds without
 regional preselection go from eligible to under_review; draft → expired when the window
-closes; withdrawn from any state before approval.
+closes; withdrawn from any state before approval; an award cancelled (approved, signed or
+funded → cancelled) gives back what is unpaid.
 """
 
 from shared.applications.enums import ApplicationStatus as A
@@ -27,6 +28,8 @@ WITHDRAWABLE = (
     A.UNDER_REVIEW,
     A.INFORMATION_REQUESTED,
 )
+CANCELLABLE = (A.APPROVED, A.AGREEMENT_SIGNED, A.FUNDED)
+"""An award can be cancelled until its file is closed."""
 RESCORABLE = (A.SUBMITTED, A.ELIGIBLE, A.INELIGIBLE, A.UNDETERMINED, A.SCREENING_ERROR)
 """Rescoring may change the status only before pre-selection."""
 
@@ -56,6 +59,8 @@ APPLICATION_MACHINE: StateMachine[A] = StateMachine(
         Transition("record_payment", A.AGREEMENT_SIGNED, A.FUNDED, _OPERATOR),
         Transition("record_payment", A.FUNDED, A.FUNDED, _OPERATOR),  # a further tranche
         Transition("close", A.FUNDED, A.CLOSED, _OPERATOR),
+        # An award cancelled before or after its agreement: what is unpaid goes back.
+        *(Transition("cancel", s, A.CANCELLED, _OPERATOR) for s in CANCELLABLE),
         *(Transition("withdraw", s, A.WITHDRAWN, _APPLICANT) for s in WITHDRAWABLE),
     ],
 )

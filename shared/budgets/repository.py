@@ -78,6 +78,36 @@ async def active_commitment(
     return await session.scalar(statement)
 
 
+async def release(session: AsyncSession, application_id: uuid.UUID) -> tuple[int, int]:
+    """Release the application's live commitment: its unpaid part goes back to the envelope.
+    Returns (released, paid); (0, 0) when there was none."""
+    released = await session.execute(
+        update(Commitment)
+        .where(
+            Commitment.application_id == application_id,
+            Commitment.status == CommitmentStatus.ACTIVE,
+        )
+        .values(status=CommitmentStatus.RELEASED, released_at=func.now())
+        .returning(
+            Commitment.envelope_id,
+            Commitment.amount_cents - Commitment.paid_cents,
+            Commitment.paid_cents,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    row = released.first()
+    if row is None:
+        return 0, 0
+    envelope_id, unpaid, paid = row
+    await session.execute(
+        update(BudgetEnvelope)
+        .where(BudgetEnvelope.id == envelope_id)
+        .values(committed_cents=BudgetEnvelope.committed_cents - unpaid, updated_at=func.now())
+        .execution_options(synchronize_session=False)
+    )
+    return int(unpaid), int(paid)
+
+
 async def pay(
     session: AsyncSession,
     commitment: Commitment,

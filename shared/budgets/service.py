@@ -155,6 +155,11 @@ async def record_payment(
     return await repository.paid(session, commitment.id)
 
 
+async def release_award(session: AsyncSession, application_id: uuid.UUID) -> tuple[int, int]:
+    """Give back the unpaid part of an application's commitment; (released, paid)."""
+    return await repository.release(session, application_id)
+
+
 def _columns(envelope: BudgetEnvelope) -> dict[str, object]:
     return {
         "id": envelope.id,

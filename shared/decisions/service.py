@@ -51,6 +51,7 @@ EVENTS = {
     "sign_agreement": EventType.APPLICATION_AGREEMENT_SIGNED,
     "record_payment": EventType.APPLICATION_PAYMENT_RECORDED,
     "close": EventType.APPLICATION_CLOSED,
+    "cancel": EventType.APPLICATION_CANCELLED,
 }
 """The event each action emits."""
 
@@ -200,6 +201,26 @@ class Decisions:
     async def close(self, body: Closing) -> Application:
         """The file is closed once paid."""
         return await self._move("close", {}, reason=body.comment)
+
+    async def cancel(self, body: Refusal) -> Application:
+        """Cancel an award (before or after its agreement): the unpaid part of its
+        commitment goes back to the envelope, and the register keeps only what was paid."""
+        application = self.application
+        permissions.check(application, "cancel", self.principal)
+        released, paid = await budgets.release_award(self.session, application.id)
+        await register.reduce_award(self.session, application.id, paid)
+        decision = _decision("cancelled", **body.model_dump(mode="json"))
+        return await self._move(
+            "cancel",
+            {"decision": decision},
+            reason=body.reason_text,
+            event={
+                "reason_code": body.reason_code.value,
+                "released_cents": released,
+                "paid_cents": paid,
+            },
+            changes={"released_cents": released, "paid_cents": paid},
+        )
 
     async def _refuse(self, action: str, body: Refusal) -> Application:
         kind = "not_retained" if action == "not_retained" else "rejected"

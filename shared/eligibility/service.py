@@ -37,6 +37,7 @@ from shared.funds.models import Fund
 from shared.jobs import JobRequest
 from shared.outbox.service import record_change
 from shared.principal import SYSTEM
+from shared.stateaid import service as stateaid
 from shared.states import Actor
 from shared.territories.models import Territory
 
@@ -223,20 +224,27 @@ async def evaluate_with(
     """The engine's outcome for a stored application under any ruleset (nothing written).
 
     The context is the one every assessment uses: the application, its project snapshot,
-    its fund and its territory, at its submission date.
+    its fund and its territory, at its submission date. Its prior de minimis aid is what
+    the applicant declared plus what the State-aid register holds for its SIREN over the
+    three years to that date (the computation approvals use); undeclared, it stays unknown.
     """
     territory = (
         await session.get(Territory, application.territory_id)
         if application.territory_id is not None
         else None
     )
+    at = application.submitted_at or now
+    view = application_service.to_read(application, SYSTEM).model_dump()
+    if view["prior_deminimis_cents"] is not None and at is not None:
+        room = await stateaid.deminimis_room(session, application.applicant_siren, at.date())
+        view["prior_deminimis_cents"] += room.registered_cents
     context = await load_context(
         session,
-        application=application_service.to_read(application, SYSTEM).model_dump(),
+        application=view,
         project=application.project_snapshot or {},
         fund=application.fund,
         territory=territory,
-        submitted_at=application.submitted_at or now,
+        submitted_at=at,
     )
     return evaluate_ruleset(ruleset, context)
 

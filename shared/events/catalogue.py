@@ -34,6 +34,7 @@ class EventType(StrEnum):
     APPLICATION_AGREEMENT_SIGNED = "application.agreement_signed"
     APPLICATION_PAYMENT_RECORDED = "application.payment_recorded"
     APPLICATION_CLOSED = "application.closed"
+    APPLICATION_CANCELLED = "application.cancelled"
     FUND_RULESET_PUBLISHED = "fund.ruleset_published"
     ENDPOINT_PING = "endpoint.ping"
     ENDPOINT_DEGRADED = "endpoint.degraded"
@@ -111,6 +112,11 @@ class ApplicationDecisionData(ApplicationEventData):
     paid_cents: int | None = Field(
         default=None, description="Paid in total after it.", examples=[None]
     )
+    released_cents: int | None = Field(
+        default=None,
+        description="What a cancellation gave back to the envelope (the unpaid part).",
+        examples=[None],
+    )
 
 
 class FundRulesetPublishedData(Schema):
@@ -183,6 +189,7 @@ PAYLOADS: dict[EventType, type[Schema]] = {
             EventType.APPLICATION_AGREEMENT_SIGNED,
             EventType.APPLICATION_PAYMENT_RECORDED,
             EventType.APPLICATION_CLOSED,
+            EventType.APPLICATION_CANCELLED,
         ),
         ApplicationDecisionData,
     ),

@@ -4,6 +4,7 @@ minimis an undertaking may still receive (300 k€ over three rolling years)."""
 import uuid
 from datetime import date
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.audit import service as audit_service
@@ -64,6 +65,22 @@ async def record_award(
     session.add(grant)
     await session.flush()
     return grant
+
+
+async def reduce_award(session: AsyncSession, application_id: uuid.UUID, paid_cents: int) -> None:
+    """An award cancelled after `paid_cents` were paid: the register keeps what was granted
+    in fact (its gross grant equivalent in proportion), or nothing when nothing was paid."""
+    grant = await session.scalar(select(AidGrant).where(AidGrant.application_id == application_id))
+    if grant is None:
+        return
+    if paid_cents <= 0:
+        await session.delete(grant)
+    else:
+        grant.gross_grant_equivalent_cents = (
+            grant.gross_grant_equivalent_cents * paid_cents // grant.nominal_cents
+        )
+        grant.nominal_cents = paid_cents
+    await session.flush()
 
 
 async def record_external(

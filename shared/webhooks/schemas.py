@@ -34,6 +34,7 @@ SubscribableEvent = Literal[
     "application.agreement_signed",
     "application.payment_recorded",
     "application.closed",
+    "application.cancelled",
     "fund.ruleset_published",
 ]
 WebhookUrlText = Annotated[

@@ -52,6 +52,7 @@ EVENT_OF_APPLICATION_ACTION = {
     "sign_agreement": "application.agreement_signed",
     "record_payment": "application.payment_recorded",
     "close": "application.closed",
+    "cancel": "application.cancelled",
 }
 NOT_NULL_PROJECT_FIELDS = (
     "title",
@@ -120,6 +121,9 @@ APPLICATION_LIFECYCLE = {
     ("agreement_signed", "record_payment"): ("funded", "operator"),
     ("funded", "record_payment"): ("funded", "operator"),
     ("funded", "close"): ("closed", "operator"),
+    ("approved", "cancel"): ("cancelled", "operator"),
+    ("agreement_signed", "cancel"): ("cancelled", "operator"),
+    ("funded", "cancel"): ("cancelled", "operator"),
     **{
         (status, "withdraw"): ("withdrawn", "territory")  # any state before approval
         for status in (
@@ -136,6 +140,7 @@ DECISION_BODIES: dict[str, dict[str, Any]] = {
     "withdraw": {"reason": "Motif de l'action withdraw"},
     "not_retained": {"reason_code": "insufficient_maturity", "reason_text": "Trop tôt"},
     "reject": {"reason_code": "ineligible_on_review", "reason_text": "Inéligible"},
+    "cancel": {"reason_code": "other", "reason_text": "Projet abandonné par l'entreprise"},
     "start_review": {"assignee": "DR Rennes"},
     "request_information": {
         "items": ["/expense_lines"],
@@ -197,6 +202,7 @@ def test_the_api_offers_the_expected_lifecycle_actions() -> None:
             "sign_agreement",
             "record_payment",
             "close",
+            "cancel",
         },
     }
 
@@ -241,7 +247,7 @@ ROUTE_CALLERS = {
     **dict.fromkeys(
         (
             "start_review", "request_information", "approve", "reject", "sign_agreement",
-            "record_payment", "close",
+            "record_payment", "close", "cancel",
         ),
         frozenset({"operator"}),
     ),

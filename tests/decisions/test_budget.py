@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.budgets import repository
 from tests.decisions.conftest import APPROVAL, TODAY, Keys
-from tests.fixtures.bodies import friche_application
+from tests.fixtures.bodies import application_body, friche_application
 from tests.fixtures.flows import fetch, update_row
 from tests.fixtures.http import assert_problem
 
@@ -263,3 +263,69 @@ async def test_approval_needs_an_envelope_and_a_financer_when_several_could_pay(
         "WHERE f.code = 'fonds-acceleration' AND e.financer = 'region'"
     )
     assert await _scalar(sessionmaker, region_committed) == AWARD
+
+
+async def test_a_cancelled_award_gives_back_what_is_unpaid_and_frees_the_project(
+    keys: Keys, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    signed = await _signed(keys, sessionmaker)
+    operator = keys["operator"]
+    tranche = {"amount_cents": 30_000_000, "paid_on": TODAY.isoformat()}
+    funded = await operator.act(signed, "applications", "record_payment", json=tranche)
+    cancelled = await operator.act(
+        funded,
+        "applications",
+        "cancel",
+        json={"reason_code": "other", "reason_text": "Projet abandonné"},
+    )
+    assert (cancelled["status"], cancelled["allowed_actions"]) == ("cancelled", [])
+    assert cancelled["decision"]["kind"] == "cancelled"
+    # The envelope keeps only what was paid; the register, the aid actually granted.
+    committed = f"SELECT e.committed_cents {_FRICHES_STATE}"
+    assert await _scalar(sessionmaker, committed) == 30_000_000
+    assert await _scalar(sessionmaker, f"SELECT e.paid_cents {_FRICHES_STATE}") == 30_000_000
+    assert await _scalar(sessionmaker, "SELECT status::text FROM budget_commitments") == (
+        "released"
+    )
+    async with sessionmaker() as session:
+        grant = (
+            await session.execute(
+                text("SELECT nominal_cents, gross_grant_equivalent_cents FROM aid_register")
+            )
+        ).one()
+    assert tuple(grant) == (30_000_000, 30_000_000)
+    async with sessionmaker() as session:
+        event = await session.scalar(
+            text("SELECT data FROM events WHERE type = 'application.cancelled'")
+        )
+    assert (event["released_cents"], event["paid_cents"]) == (60_000_000, 30_000_000)
+    # The project may apply to the fund again.
+    team = keys["territory"]
+    project = (await fetch(team, "applications", cancelled["id"]))["project_id"]
+    await team.call(
+        "POST",
+        "/v1/applications",
+        json=application_body(project, **friche_application()),
+        expect=201,
+    )
+
+
+async def test_an_award_cancelled_before_any_payment_leaves_no_trace_in_the_register(
+    keys: Keys, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    [application_id] = await _under_review(keys, sessionmaker, 1)
+    operator = keys["operator"]
+    approved = await operator.act(
+        await fetch(operator, "applications", application_id),
+        "applications",
+        "approve",
+        json=APPROVAL,
+    )
+    await operator.act(
+        approved,
+        "applications",
+        "cancel",
+        json={"reason_code": "state_aid_ceiling", "reason_text": "Cumul constaté"},
+    )
+    assert await _scalar(sessionmaker, f"SELECT e.committed_cents {_FRICHES_STATE}") == 0
+    assert await _scalar(sessionmaker, "SELECT count(*) FROM aid_register") == 0

@@ -3,13 +3,18 @@ minimis cumulated across funds and aid granted elsewhere, over a sliding three-y
 an undeclared prior amount is unknown, never 0."""
 
 import asyncio
+import uuid
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import joinedload
 
+from shared.applications.models import Application
+from shared.eligibility import service as eligibility
+from shared.eligibility.rules.rulesets import shipped_ruleset
 from shared.seeding.service import seed_demo_zonings
 from shared.stateaid.service import window_start
 from tests.decisions.conftest import TODAY, Keys
@@ -242,3 +247,42 @@ async def test_concurrent_de_minimis_awards_of_one_undertaking_never_pass_its_ce
             text("SELECT sum(gross_grant_equivalent_cents) FROM aid_register")
         )
     assert total == 30_000_000
+
+
+async def test_screening_counts_the_register_in_the_de_minimis_room(
+    keys: Keys, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """G14 of the acceleration fund, for a large undertaking extending a site in Brittany
+    (de minimis is its only regime): the aid registered for its SIREN narrows the room."""
+    application, _ = await _under_review(
+        keys,
+        sessionmaker,
+        holder=LARGE,
+        fund="fonds-acceleration",
+        requested_amount_cents=20_000_000,
+    )
+
+    async def g14() -> Any:
+        async with sessionmaker() as session:
+            stored = await session.scalar(
+                select(Application)
+                .options(joinedload(Application.fund))
+                .where(Application.id == uuid.UUID(application["id"]))
+            )
+            assert stored is not None
+            outcome = await eligibility.evaluate_with(
+                session, stored, shipped_ruleset("fonds-acceleration")
+            )
+        [gate] = [c for c in outcome.criteria if c.id == "G14_state_aid_ceiling"]
+        return gate.status.value, gate.inputs["aid_ceiling.amount_cents"]
+
+    assert await g14() == ("pass", 30_000_000)  # 300 k€, nothing registered, 0 declared
+    external = {
+        "siren": SIREN,
+        "granted_on": (TODAY - timedelta(days=30)).isoformat(),
+        "regime": "de_minimis_2023_2831",
+        "nominal_cents": 15_000_000,
+        "granted_by": "Région Bretagne",
+    }
+    await keys["operator"].call("POST", "/v1/aid-register", json=external, expect=201)
+    assert await g14() == ("fail", 15_000_000)  # 200 k€ requested, 150 k€ left

@@ -24,6 +24,7 @@ ACTIONS: dict[str, dict[str, Any] | None] = {
     "sign_agreement": {"signed_on": TODAY.isoformat(), "reference": "C-1"},
     "record_payment": {"amount_cents": 1_000, "paid_on": TODAY.isoformat()},
     "close": None,
+    "cancel": REFUSAL,
 }
 READS = ("", "/payments", "/history", "/assessments", "/completeness")
 

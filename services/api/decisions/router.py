@@ -303,6 +303,27 @@ async def close_application(
     )
 
 
+@router.post(
+    "/applications/{application_id}/cancel",
+    summary="Cancel an award",
+    responses=_MOVE,
+)
+async def cancel_application_award(
+    principal: AdminOrOperator,
+    session: SessionDep,
+    application_id: uuid.UUID,
+    expected_version: IfMatchDep,
+    response: Response,
+    body: Refusal,
+) -> ApplicationRead:
+    """Cancel an approved award, before or after its agreement, with a reason code and a
+    text (`application.cancelled`): the unpaid part of its commitment goes back to the
+    envelope, and the State-aid register keeps only what was paid."""
+    return await _act(
+        session, principal, application_id, expected_version, response, lambda d: d.cancel(body)
+    )
+
+
 @router.get("/applications/{application_id}/payments", summary="List an application's payments")
 async def list_application_payments(
     principal: RecordReader, session: SessionDep, application_id: uuid.UUID
