@@ -16,6 +16,8 @@ from shared.eligibility.rules.functions import (
     valid_commune,
     valid_siret,
 )
+from shared.eligibility.rules.operators import bounded
+from shared.eligibility.rules.values import Unknown, merge_unknown
 
 
 class TestMonthsBetween:
@@ -172,3 +174,25 @@ class TestAidCeiling:
         second = indicative_aid_ceiling(**inputs)
         assert second.missing == ()
         assert second.amount_cents == max(c.amount_cents for c in second.candidates)
+
+
+class TestLowerBounds:
+    """An unknown value known to be at least some number decides only the comparisons that
+    bound settles; every other operation forgets it."""
+
+    def test_a_bound_decides_what_it_settles_and_nothing_else(self) -> None:
+        ceiling = Unknown(frozenset({"zonings.AFR_C"}), at_least=100)
+        assert bounded("lte", 100, ceiling) is True
+        assert bounded("lt", 100, ceiling) is None
+        assert bounded("lte", 101, ceiling) is None
+        assert bounded("gte", ceiling, 99) is True
+        assert bounded("gt", ceiling, 100) is None
+        assert bounded("lte", ceiling, 100) is None  # a lower bound says nothing of "≤ 100"
+        assert bounded("eq", 100, ceiling) is None
+
+    def test_any_other_operation_forgets_the_bound(self) -> None:
+        ceiling = Unknown(frozenset({"zonings.AFR_C"}), at_least=100)
+        merged = merge_unknown(ceiling)
+        assert (merged.missing, merged.at_least) == (ceiling.missing, None)
+        both = merge_unknown(ceiling, Unknown(frozenset({"holder.eu_size"})))
+        assert both.at_least is None

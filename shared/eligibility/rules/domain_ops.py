@@ -201,12 +201,17 @@ def aid_ceiling(compile_node: CompileFn, node: AidCeilingOf) -> Compiled:
             "region_code": region,
             "deminimis_cap_cents": cap,
         }
-        return merge_unknown(
+        unknown = merge_unknown(
             *(
                 by_name[name] if name in by_name else _zoning_unknown(name)
                 for name in ceiling.missing
             )
         )
+        # Whatever the missing inputs, the ceiling is at least the de minimis room: a
+        # request within it needs none of them (`operators.bounded`).
+        if type(prior) is Unknown or type(cap) is Unknown:
+            return unknown
+        return Unknown(unknown.missing, at_least=max(0, cap - prior))
 
     return run
 

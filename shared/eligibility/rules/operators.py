@@ -54,6 +54,20 @@ def known_binary(apply: Op, op: str) -> Op:
     return run
 
 
+def bounded(op: str, a: Any, b: Any) -> bool | None:
+    """True when a lower bound of an unknown operand decides the comparison (`x <= c` with
+    c at least x); None otherwise (the comparison stays unknown)."""
+    if op in ("lte", "lt") and type(b) is Unknown and type(a) is not Unknown:
+        bound, value, strict = b.at_least, a, op == "lt"
+    elif op in ("gte", "gt") and type(a) is Unknown and type(b) is not Unknown:
+        bound, value, strict = a.at_least, b, op == "gt"
+    else:
+        return None
+    if bound is None or not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    return True if (value < bound if strict else value <= bound) else None
+
+
 def binary(left: Operand, right: Operand, apply: Op, op: str) -> Compiled:
     """`apply(a, b)` for any two operands (a date and a datetime compare by date)."""
     (left_of, a_const), (right_of, b_const) = left, right
@@ -62,7 +76,8 @@ def binary(left: Operand, right: Operand, apply: Op, op: str) -> Compiled:
         a = a_const if left_of is None else left_of(state)
         b = b_const if right_of is None else right_of(state)
         if type(a) is Unknown or type(b) is Unknown:
-            return merge_unknown(a, b)
+            decided = bounded(op, a, b)
+            return merge_unknown(a, b) if decided is None else decided
         if type(a) is not type(b) and isinstance(a, date):
             a, b = align(a, b)
         try:
@@ -79,7 +94,8 @@ def against_constant(left: Compiled, apply: Op, b: Any, op: str) -> Compiled:
     def run(state: State) -> Any:
         a = left(state)
         if type(a) is Unknown:
-            return a
+            decided = bounded(op, a, b)
+            return merge_unknown(a) if decided is None else decided
         return apply_operator(apply, a, b, op)
 
     return run
@@ -91,7 +107,8 @@ def constant_against(a: Any, apply: Op, right: Compiled, op: str) -> Compiled:
     def run(state: State) -> Any:
         b = right(state)
         if type(b) is Unknown:
-            return b
+            decided = bounded(op, a, b)
+            return merge_unknown(b) if decided is None else decided
         return apply_operator(apply, a, b, op)
 
     return run

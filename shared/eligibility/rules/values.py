@@ -10,12 +10,18 @@ from shared.eligibility.rules.functions import as_date
 
 
 class Unknown:
-    """The unknown value; `missing` holds the context paths whose absence made it unknown."""
+    """The unknown value; `missing` holds the context paths whose absence made it unknown.
 
-    __slots__ = ("missing",)
+    `at_least`, when set, is a number the value is known not to be below (the aid ceiling
+    is at least the de minimis room, whatever the missing inputs say): a comparison that
+    this bound decides is decided (`operators.bounded`); any other operation drops it.
+    """
 
-    def __init__(self, missing: frozenset[str] = frozenset()) -> None:
+    __slots__ = ("at_least", "missing")
+
+    def __init__(self, missing: frozenset[str] = frozenset(), at_least: int | None = None) -> None:
         self.missing = missing
+        self.at_least = at_least
 
     def __repr__(self) -> str:
         return f"UNKNOWN({', '.join(sorted(self.missing))})"
@@ -37,8 +43,8 @@ def merge_unknown(*values: object) -> Unknown:
     """One Unknown whose missing paths are those of all the unknown values given (at least
     one of them must be unknown).
     """
-    unknowns = [value for value in values if type(value) is Unknown]
-    if len(unknowns) == 1:
+    unknowns: list[Unknown] = [value for value in values if type(value) is Unknown]
+    if len(unknowns) == 1 and unknowns[0].at_least is None:
         return unknowns[0]
     missing = frozenset().union(*(unknown.missing for unknown in unknowns))
     return Unknown(missing) if missing else UNKNOWN
