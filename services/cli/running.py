@@ -5,7 +5,7 @@ import contextlib
 import logging
 import os
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Annotated
@@ -72,8 +72,7 @@ def dev(
             settings = fresh_settings()
             migrate_and_seed(settings, demo=True)
             key = asyncio.run(demo_admin_key(settings))
-            _banner(settings, key)
-            asyncio.run(_serve_and_work(settings, stop))
+            asyncio.run(_serve_and_work(settings, stop, listening=lambda: _banner(settings, key)))
         finally:
             servers.stop()
     if stop.signum is not None:  # the conventional status of a process a signal stopped
@@ -149,8 +148,11 @@ def worker(
     serve_workers(settings, burst=burst)
 
 
-async def _serve_and_work(settings: Settings, stop: SignalStop) -> None:
-    """Serve the API and run the worker until a signal or a failure."""
+async def _serve_and_work(
+    settings: Settings, stop: SignalStop, *, listening: Callable[[], None]
+) -> None:
+    """Serve the API and run the worker until a signal or a failure; call `listening` once
+    the API accepts connections (the banner then tells the truth)."""
     import uvicorn
 
     from services.api.main import create_app
@@ -172,9 +174,11 @@ async def _serve_and_work(settings: Settings, stop: SignalStop) -> None:
         asyncio.create_task(server.serve(), name="api"),
         asyncio.create_task(workers.run(), name="worker"),
     ]
+    announce = asyncio.create_task(_when_listening(server, tasks[0], listening))
     try:
         await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
     finally:
+        announce.cancel()
         server.should_exit = True
         workers.stop()
         # Each side finishes its own shutdown (pools closed, jobs handed back); a task
@@ -183,6 +187,17 @@ async def _serve_and_work(settings: Settings, stop: SignalStop) -> None:
         for task in stuck:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _when_listening(
+    server: "uvicorn.Server", serving: asyncio.Task[None], listening: Callable[[], None]
+) -> None:
+    """Call `listening` once `server` has started (not at all if it stops first)."""
+    while not server.started:
+        if serving.done():
+            return
+        await asyncio.sleep(0.05)
+    listening()
 
 
 def _banner(settings: Settings, key: str) -> None:

@@ -120,6 +120,15 @@ def wait_ready(dev: Dev) -> dict[str, Any]:
     pytest.fail(f"tidi dev not ready after {READY_TIMEOUT:.0f} s:\n{dev.output()}")
 
 
+def wait_banner(dev: Dev) -> None:
+    """Wait until `tidi dev` says it is running."""
+    deadline = time.monotonic() + READY_TIMEOUT
+    while "tidi is running" not in dev.output():
+        if dev.process.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(f"tidi dev never said it was running:\n{dev.output()}")
+        time.sleep(0.05)
+
+
 def stop(dev: Dev, sig: signal.Signals) -> int:
     dev.process.send_signal(sig)
     try:
@@ -188,6 +197,9 @@ class TestEmbeddedDefault:
             assert_stopped_quietly(first)
 
         with tidi_dev(var_dir, tmp_path / "second.log") as second:
+            # The banner is printed once the API listens: a request at once is answered.
+            wait_banner(second)
+            assert httpx.get(f"{second.base_url}/healthz", timeout=5).status_code == 200
             wait_ready(second)
             assert key_file.read_text().strip() == key
             assert territories(second, key) == demo
