@@ -150,6 +150,8 @@ def submit_parameters(
         "Z",
         "sequence",
         "{}",
+        "region",  # the co-deciding Region joins the audience of preselected funds' events
+        row["region_code"] if row["regional_preselection"] else None,
         ":",
         [],
         0,

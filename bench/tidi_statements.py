@@ -15,26 +15,8 @@ builds are checked against tidi's in the same way (count, kinds, JSON keys).
 # ruff: noqa: E501 - statements are kept as captured
 
 SUBMIT_READ = """
-SELECT applications.id, applications.project_id, applications.fund_id, applications.territory_id,
-applications.operator_id, applications.region_code, applications.status, applications.applicant_siren,
-applications.requested_amount_cents, applications.eligible_expense_base_cents, applications.expense_lines,
-applications.aid_form, applications.prior_deminimis_cents, applications.engagements, applications.attestations,
-applications.territory_opinion, applications.answers, applications.attachments, applications.project_snapshot,
-applications.submission_no, applications.submitted_at, applications.created_by_key_id, applications.created_at,
-applications.updated_at, applications.version, projects_1.id AS id_1, projects_1.territory_id AS territory_id_1,
-projects_1.status AS status_1, projects_1.title, projects_1.description, projects_1.nature, projects_1.priorities,
-projects_1.holder, projects_1.holder_siren, projects_1.site, projects_1.site_region_code,
-projects_1.investment_total_cents, projects_1.planned_start, projects_1.planned_end, projects_1.jobs_created,
-projects_1.jobs_maintained, projects_1.relocation, projects_1.is_collective, projects_1.contacts,
-projects_1.submitted_at AS submitted_at_1, projects_1.created_by_key_id AS created_by_key_id_1,
-projects_1.created_at AS created_at_1, projects_1.updated_at AS updated_at_1, projects_1.version AS version_1,
-funds_1.id AS id_2, funds_1.code, funds_1.name, funds_1.description AS description_1, funds_1.kind,
-funds_1.operator_id AS operator_id_1, funds_1.status AS status_2, funds_1.envelope_cents,
-funds_1.regional_share_cents, funds_1.max_award_cents, funds_1.opens_at, funds_1.closes_at, funds_1.aid_forms,
-funds_1.regional_preselection, funds_1.source_url, funds_1.question_schema, funds_1.created_at AS created_at_2,
-funds_1.updated_at AS updated_at_2, funds_1.version AS version_2
-FROM applications LEFT OUTER JOIN projects AS projects_1 ON projects_1.id = applications.project_id
-LEFT OUTER JOIN funds AS funds_1 ON funds_1.id = applications.fund_id
+SELECT applications.id, applications.project_id, applications.fund_id, applications.territory_id, applications.operator_id, applications.region_code, applications.status, applications.applicant_siren, applications.requested_amount_cents, applications.eligible_expense_base_cents, applications.expense_lines, applications.aid_form, applications.prior_deminimis_cents, applications.engagements, applications.attestations, applications.territory_opinion, applications.answers, applications.attachments, applications.project_snapshot, applications.submission_no, applications.submitted_at, applications.created_by_key_id, applications.assignee, applications.information_request, applications.information_due_on, applications.information_overdue_notified, applications.decision, applications.awarded_cents, applications.agreement, applications.created_at, applications.updated_at, applications.version, projects_1.id AS id_1, projects_1.territory_id AS territory_id_1, projects_1.status AS status_1, projects_1.title, projects_1.description, projects_1.nature, projects_1.priorities, projects_1.holder, projects_1.holder_siren, projects_1.site, projects_1.site_region_code, projects_1.investment_total_cents, projects_1.planned_start, projects_1.planned_end, projects_1.jobs_created, projects_1.jobs_maintained, projects_1.relocation, projects_1.is_collective, projects_1.contacts, projects_1.submitted_at AS submitted_at_1, projects_1.created_by_key_id AS created_by_key_id_1, projects_1.created_at AS created_at_1, projects_1.updated_at AS updated_at_1, projects_1.version AS version_1, funds_1.id AS id_2, funds_1.code, funds_1.name, funds_1.description AS description_1, funds_1.kind, funds_1.operator_id AS operator_id_1, funds_1.status AS status_2, funds_1.envelope_cents, funds_1.regional_share_cents, funds_1.max_award_cents, funds_1.opens_at, funds_1.closes_at, funds_1.aid_forms, funds_1.regional_preselection, funds_1.source_url, funds_1.question_schema, funds_1.created_at AS created_at_2, funds_1.updated_at AS updated_at_2, funds_1.version AS version_2
+FROM applications LEFT OUTER JOIN projects AS projects_1 ON projects_1.id = applications.project_id LEFT OUTER JOIN funds AS funds_1 ON funds_1.id = applications.fund_id
 WHERE applications.territory_id = $1::UUID AND applications.id = $2::UUID
 """
 """The tenancy-checked read of a submit: the application (of the key's territory), its
@@ -48,26 +30,33 @@ entry AS
 FROM changed),
 audience AS
 (SELECT coalesce(array_agg(DISTINCT candidates.op) FILTER (WHERE candidates.op IS NOT NULL), CAST($36::VARCHAR AS UUID[])) AS ids
-FROM (SELECT $22::UUID AS op UNION ALL SELECT webhook_routing_rules.operator_id AS operator_id
+FROM (SELECT $22::UUID AS op UNION ALL SELECT operators.id AS id
+FROM operators
+WHERE operators.kind = $37::operator_kind AND operators.region_code = $38::VARCHAR UNION ALL SELECT webhook_routing_rules.operator_id AS operator_id
 FROM webhook_routing_rules
-WHERE (CAST(webhook_routing_rules.field AS TEXT) || $37::VARCHAR || webhook_routing_rules.value) = ANY ($38::VARCHAR[])) AS candidates),
+WHERE (CAST(webhook_routing_rules.field AS TEXT) || $39::VARCHAR || webhook_routing_rules.value) = ANY ($40::VARCHAR[])) AS candidates),
 event AS
-(INSERT INTO events (id, type, subject_type, subject_id, fund_id, operator_id, territory_id, request_id, sequence, occurred_at, data, audience) SELECT $17::UUID AS anon_10, $18::VARCHAR AS anon_11, $19::VARCHAR AS anon_12, $20::UUID AS anon_13, $21::UUID AS anon_14, $22::UUID AS anon_15, $23::UUID AS anon_16, $24::VARCHAR AS anon_17, changed.version AS version, changed.updated_at AS updated_at, $25::JSONB || jsonb_build_object($26::VARCHAR, to_char(timezone($27::VARCHAR, changed.updated_at), $28::VARCHAR) || CASE WHEN (CAST(date_part($29::VARCHAR, changed.updated_at) AS BIGINT) % $30::BIGINT = $31::BIGINT) THEN $32::VARCHAR ELSE to_char(timezone($27::VARCHAR, changed.updated_at), $33::VARCHAR) END || $34::VARCHAR, $35::VARCHAR, changed.version) AS anon_18, audience.ids AS ids
+(INSERT INTO events (id, type, subject_type, subject_id, fund_id, operator_id, territory_id, request_id, sequence, occurred_at, data, audience) SELECT $17::UUID AS anon_11, $18::VARCHAR AS anon_12, $19::VARCHAR AS anon_13, $20::UUID AS anon_14, $21::UUID AS anon_15, $22::UUID AS anon_16, $23::UUID AS anon_17, $24::VARCHAR AS anon_18, changed.version AS version, changed.updated_at AS updated_at, $25::JSONB || jsonb_build_object($26::VARCHAR, to_char(timezone($27::VARCHAR, changed.updated_at), $28::VARCHAR) || CASE WHEN (CAST(date_part($29::VARCHAR, changed.updated_at) AS BIGINT) % $30::BIGINT = $31::BIGINT) THEN $32::VARCHAR ELSE to_char(timezone($27::VARCHAR, changed.updated_at), $33::VARCHAR) END || $34::VARCHAR, $35::VARCHAR, changed.version) AS anon_19, audience.ids AS ids
 FROM audience JOIN changed ON true RETURNING events.id, events.position, events.type, events.fund_id, events.audience),
 delivery AS
 (INSERT INTO webhook_deliveries (id, event_id, endpoint_id, position, event_type) SELECT gen_random_uuid() AS gen_random_uuid_1, event.id AS id, webhook_endpoints.id AS id_1, event.position AS position, event.type AS type
 FROM event JOIN webhook_endpoints ON webhook_endpoints.operator_id = ANY (event.audience)
-WHERE (cardinality(webhook_endpoints.event_types) = $39::INTEGER OR event.type = ANY (webhook_endpoints.event_types)) AND (cardinality(webhook_endpoints.fund_codes) = $40::INTEGER OR (EXISTS (SELECT *
+WHERE (cardinality(webhook_endpoints.event_types) = $41::INTEGER OR event.type = ANY (webhook_endpoints.event_types)) AND (cardinality(webhook_endpoints.fund_codes) = $42::INTEGER OR (EXISTS (SELECT *
 FROM funds
 WHERE funds.id = event.fund_id AND funds.code = ANY (webhook_endpoints.fund_codes)))) RETURNING webhook_deliveries.id, webhook_deliveries.endpoint_id)
- SELECT changed.version, changed.updated_at, delivery.id, delivery.endpoint_id, CAST(webhook_endpoints.state AS TEXT) AS state, webhook_endpoints.max_in_flight
+ SELECT changed.version, changed.updated_at, delivery.id, delivery.endpoint_id, CAST(webhook_endpoints.state AS TEXT) AS state, webhook_endpoints.max_in_flight, (EXISTS (SELECT *
+FROM webhook_deliveries AS webhook_deliveries_1
+WHERE webhook_deliveries_1.endpoint_id = delivery.endpoint_id AND webhook_deliveries_1.status = 'pending' AND webhook_deliveries_1.locked_until > clock_timestamp())) AND (EXISTS (SELECT *
+FROM webhook_deliveries AS webhook_deliveries_1
+WHERE webhook_deliveries_1.endpoint_id = delivery.endpoint_id AND webhook_deliveries_1.status = 'pending' AND webhook_deliveries_1.next_attempt_at <= clock_timestamp() AND (webhook_deliveries_1.locked_until IS NULL OR webhook_deliveries_1.locked_until < clock_timestamp()))) AS anon_10
 FROM changed LEFT OUTER JOIN (delivery JOIN webhook_endpoints ON webhook_endpoints.id = delivery.endpoint_id) ON true
 """
 """The submit's one write (autocommit, no BEGIN/COMMIT): status, audit entry, event and its
 deliveries (`shared/outbox/repository.py`, SQLAlchemy Core). $1-$9 the audit entry, $10-$13
 the new values, $14 the version step, $15-$16 the row and its version read, $17-$25 the
-event, $26-$37 the SQL constants Core binds (stamping the event, the empty audience), $38 the
-route tags, $39-$40 the endpoint filters' constants."""
+event, $26-$36 the SQL constants Core binds (stamping the event, the empty audience), $37-$38
+the co-deciding Region (operator kind, region code), $39 its constant, $40 the route tags,
+$41-$42 the endpoint filters' constants."""
 
 FUNDS_PAGE = """
 SELECT funds.id, funds.code, funds.name, funds.description, funds.kind, funds.operator_id, funds.status,
