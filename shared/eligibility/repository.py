@@ -15,7 +15,6 @@ from shared.applications.models import Application
 from shared.db.pagination import SortKey, after_clause, decode_cursor, encode_cursor
 from shared.eligibility.models import Assessment, RulesetStatus, RulesetVersion
 from shared.projects.models import Project
-from shared.territories.models import Territory
 
 
 async def latest_published(session: AsyncSession, fund_id: uuid.UUID) -> RulesetVersion | None:
@@ -143,7 +142,7 @@ def submitted_of_fund(fund_id: uuid.UUID) -> Select[Application]:
     )
 
 
-def _assessed_under(version_id: uuid.UUID) -> ColumnElement[bool]:
+def assessed_under(version_id: uuid.UUID) -> ColumnElement[bool]:
     """The application's current submission has an assessment under this version."""
     return (
         select(Assessment.id)
@@ -156,53 +155,6 @@ def _assessed_under(version_id: uuid.UUID) -> ColumnElement[bool]:
     )
 
 
-async def rescore_candidates(
-    session: AsyncSession,
-    version: RulesetVersion,
-    statuses: Sequence[ApplicationStatus],
-    *,
-    after: uuid.UUID | None,
-    limit: int,
-    inclusive: bool = False,
-    before: uuid.UUID | None = None,
-) -> Sequence[Application]:
-    """The next applications by id in (`after`, `before`) not yet assessed under `version`,
-    locked (`inclusive`: from `after` on).
-
-    Rows are locked in id order, as every batch does, so concurrent batches never deadlock.
-    """
-    statement = (
-        select(Application)
-        .options(joinedload(Application.fund))
-        .where(
-            Application.fund_id == version.fund_id,
-            Application.submitted_at.is_not(None),
-            Application.status.in_(statuses),
-            ~_assessed_under(version.id),
-        )
-        .order_by(Application.id)
-        .limit(limit)
-        .with_for_update(of=Application)
-    )
-    if after is not None:
-        statement = statement.where(
-            Application.id >= after if inclusive else Application.id > after
-        )
-    if before is not None:
-        statement = statement.where(Application.id < before)
-    return (await session.scalars(statement)).all()
-
-
-async def territories_of(
-    session: AsyncSession, applications: Sequence[Application]
-) -> Sequence[Territory]:
-    """The territories of these applications, in one query."""
-    ids = {a.territory_id for a in applications if a.territory_id is not None}
-    if not ids:
-        return []
-    return (await session.scalars(select(Territory).where(Territory.id.in_(ids)))).all()
-
-
 async def rescore_counts(
     session: AsyncSession, version: RulesetVersion, statuses: Sequence[ApplicationStatus]
 ) -> tuple[int, int, int]:
@@ -211,7 +163,7 @@ async def rescore_counts(
     The target is the fund's submitted applications in a rescored status or already assessed
     under the version (an application pre-selected since still counts as done).
     """
-    assessed = _assessed_under(version.id)
+    assessed = assessed_under(version.id)
     row = (
         await session.execute(
             select(

@@ -22,7 +22,7 @@ from shared.eligibility import service as scoring
 from shared.eligibility.documents import ruleset_faults
 from shared.eligibility.errors import RulesetPublished
 from shared.eligibility.models import AssessmentOutcome, RulesetStatus, RulesetVersion
-from shared.eligibility.rescoring import RECORD_ONLY, RESCORABLE_BY_FUND, rescore_jobs
+from shared.eligibility.rescoring import rescore_jobs
 from shared.eligibility.rules import Outcome, Ruleset
 from shared.eligibility.ruleset_errors import (
     RulesetFundMismatch,
@@ -32,6 +32,7 @@ from shared.eligibility.ruleset_errors import (
     RulesetVersionNotFound,
 )
 from shared.eligibility.schemas import DryRunItem, DryRunReport, DryRunSummary, RulesetCheck
+from shared.eligibility.verdicts import RECORD_ONLY, RESCORABLE_BY_FUND
 from shared.events.catalogue import EventType, FundRulesetPublishedData
 from shared.events.service import new_event
 from shared.funds import service as fund_service

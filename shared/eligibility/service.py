@@ -46,7 +46,7 @@ _PUBLISHED: dict[uuid.UUID, Ruleset] = {}
 """Published versions never change, so their parsed rulesets are kept by version id."""
 _PUBLISHED_CACHE_SIZE = 64
 _CENT = Decimal("0.01")
-_MARK = {
+MARK_ACTIONS = {
     AssessmentOutcome.ELIGIBLE: "mark_eligible",
     AssessmentOutcome.INELIGIBLE: "mark_ineligible",
     AssessmentOutcome.UNDETERMINED: "mark_undetermined",
@@ -196,7 +196,7 @@ async def screen(
     await _move(
         session,
         application,
-        _MARK[assessment.outcome],
+        MARK_ACTIONS[assessment.outcome],
         changes={"assessment_id": str(assessment.id), "ruleset_version": version.version},
         announce=lambda status: _scored(application, assessment, version, status, before),
     )

@@ -44,7 +44,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import aliased
-from sqlalchemy.sql.selectable import CTE
+from sqlalchemy.sql.selectable import CTE, FromClause
 
 from shared.audit.models import AuditEntry
 from shared.events.models import Event
@@ -90,20 +90,38 @@ def _audience() -> CTE:
     """The operators an event concerns: its own, the Region co-deciding it (application
     events of funds with regional preselection name it in `e_deciding_region`), and those
     whose routing rules match a tag."""
+    return _audience_of(
+        bindparam("e_operator_id", type_=Uuid),
+        bindparam("e_deciding_region", type_=String),
+        bindparam("e_route_tags", type_=ARRAY(String)),
+    ).cte("audience")
+
+
+def _audience_of(
+    operator: ColumnElement[Any],
+    region: ColumnElement[Any],
+    tags: ColumnElement[Any],
+    *,
+    correlate: FromClause | None = None,
+) -> Select[Any]:
+    """SELECT the audience (`ids`) of one event from its operator, deciding region and route
+    tags; `correlate` names the event source these read from, row by row (a LATERAL join)."""
     tag = cast(_RULES.c.field, Text).concat(":").concat(_RULES.c.value)
-    candidates = union_all(
-        select(bindparam("e_operator_id", type_=Uuid).label("op")),
-        select(_OPERATORS.c.id).where(
-            _OPERATORS.c.kind == OperatorKind.REGION,
-            _OPERATORS.c.region_code == bindparam("e_deciding_region", type_=String),
-        ),
-        select(_RULES.c.operator_id).where(
-            tag == any_(bindparam("e_route_tags", type_=ARRAY(String)))
-        ),
-    ).subquery("candidates")
+    own = select(operator.label("op"))
+    region_operators = select(_OPERATORS.c.id).where(
+        _OPERATORS.c.kind == OperatorKind.REGION, _OPERATORS.c.region_code == region
+    )
+    routed = select(_RULES.c.operator_id).where(tag == any_(tags))
+    if correlate is not None:
+        own, region_operators, routed = (
+            own.correlate(correlate),
+            region_operators.correlate(correlate),
+            routed.correlate(correlate),
+        )
+    candidates = union_all(own, region_operators, routed).subquery("candidates")
     operators = func.array_agg(candidates.c.op.distinct()).filter(candidates.c.op.is_not(None))
     empty = cast(literal("{}"), ARRAY(Uuid))
-    return select(func.coalesce(operators, empty).label("ids")).cte("audience")
+    return select(func.coalesce(operators, empty).label("ids"))
 
 
 def _event(changed: CTE | None) -> CTE:
@@ -248,4 +266,100 @@ def change_statement(
         select(changed.c.version, changed.c.updated_at, *_delivery_columns(delivery))
         .select_from(changed.outerjoin(_with_endpoint(delivery), true()))
         .add_cte(entry)
+    )
+
+
+def _unnested(name: str, prefix: str, column_type: Any) -> ColumnElement[Any]:
+    """`unnest(:<prefix><name>)`: one array parameter read as a column, row by row (arrays
+    unnested side by side in one SELECT run in step)."""
+    return func.unnest(bindparam(f"{prefix}{name}", type_=ARRAY(column_type))).label(name)
+
+
+@cache
+def change_many_statement(
+    table: Table, columns: tuple[str, ...], audited: tuple[str, ...], with_event: bool
+) -> Select[Any]:
+    """`change_statement` for many rows at once: each row's change, its audit entries (any
+    number per row) and its event (without route tags), in one statement.
+
+    Parameters, arrays: `w_id`, `w_version` (where), `v_<column>` (values, as text, cast to
+    the column's type), `a_row` (the row of each entry) and `a_<column>` (entries, as text),
+    and the events': `e_row`, `e_<column>` of `EVENT_COLUMNS`, `e_data` (as text),
+    `e_deciding_region`; `w_steps`, how many moves each row makes (its version goes up by
+    as many). A row not at its `w_version` is left alone, with its entries and event.
+    Returns the number of rows written, once per delivery written (NULL delivery columns
+    when there are none).
+    """
+    rows = select(
+        _unnested("id", "w_", table.c.id.type),
+        _unnested("version", "w_", table.c.version.type),
+        *(_unnested(name, "v_", Text) for name in columns),
+    ).cte("rows")
+    steps = bindparam("w_steps", type_=table.c.version.type)
+    changed = (
+        update(table)
+        .where(table.c.id == rows.c.id, table.c.version == rows.c.version)
+        .values(
+            {name: cast(rows.c[name], table.c[name].type) for name in columns}
+            | {"version": table.c.version + steps, "updated_at": func.now()}
+        )
+        .returning(table.c.id, table.c.version, table.c.updated_at)
+        .cte("changed")
+    )
+    entries = select(
+        _unnested("row", "a_", table.c.id.type), *(_unnested(name, "a_", Text) for name in audited)
+    ).cte("entries")
+    entry_source = select(*(cast(entries.c[name], _ENTRIES.c[name].type) for name in audited))
+    entry = (
+        insert(_ENTRIES)
+        .from_select(
+            audited,
+            entry_source.select_from(entries.join(changed, changed.c.id == entries.c.row)),
+            include_defaults=False,
+        )
+        .cte("entry")
+    )
+    counted = select(func.count().label("written")).select_from(changed).subquery("counted")
+    if not with_event:
+        return select(counted.c.written).add_cte(entry)
+    delivery = _deliveries(_events_of(changed, table))
+    return (
+        select(counted.c.written, *_delivery_columns(delivery))
+        .select_from(counted.outerjoin(_with_endpoint(delivery), true()))
+        .add_cte(entry)
+    )
+
+
+def _events_of(changed: CTE, table: Table) -> CTE:
+    """INSERT the events of the rows written (`e_row`), stamped from them, each with its
+    audience (its operator and the Region co-deciding it)."""
+    source = select(
+        _unnested("row", "e_", table.c.id.type),
+        *(_unnested(name, "e_", _EVENTS.c[name].type) for name in EVENT_COLUMNS),
+        _unnested("data", "e_", Text),
+        _unnested("deciding_region", "e_", String),
+    ).cte("event_rows")
+    no_tags = cast(literal("{}"), ARRAY(String))
+    audience = _audience_of(
+        source.c.operator_id, source.c.deciding_region, no_tags, correlate=source
+    ).lateral("audience")
+    stamps = func.jsonb_build_object(
+        "occurred_at", json_instant(changed.c.updated_at), "sequence", changed.c.version
+    )
+    data = cast(source.c.data, JSONB).op("||", return_type=JSONB)(stamps)
+    rows = select(
+        *(source.c[name] for name in EVENT_COLUMNS),
+        changed.c.version,
+        changed.c.updated_at,
+        data,
+        audience.c.ids,
+    ).select_from(source.join(changed, changed.c.id == source.c.row).join(audience, true()))
+    columns = [*EVENT_COLUMNS, "sequence", "occurred_at", "data", "audience"]
+    return (
+        insert(_EVENTS)
+        .from_select(columns, rows, include_defaults=False)
+        .returning(
+            _EVENTS.c.id, _EVENTS.c.position, _EVENTS.c.type, _EVENTS.c.fund_id, _EVENTS.c.audience
+        )
+        .cte("event")
     )

@@ -2,13 +2,17 @@
 first attempts deferred to after commit (`shared.jobs.defer_job`).
 
 `record_event` writes an event of its own; `record_change` writes a versioned row change
-with its audit entry and, optionally, the event announcing it. Both are one statement
-(`shared.outbox.repository`). The webhook sweeper re-enqueues any delivery whose job was
-lost, so a crash or a Redis loss between commit and enqueue loses nothing.
+with its audit entry and, optionally, the event announcing it; `record_changes` writes many
+such changes (a batch) at once. Each is one statement (`shared.outbox.repository`). The
+webhook sweeper re-enqueues any delivery whose job was lost, so a crash or a Redis loss
+between commit and enqueue loses nothing.
 """
 
+import json
+import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
+from enum import Enum
 from typing import Any
 
 from sqlalchemy import Row, Table
@@ -71,6 +75,68 @@ async def record_change(
         set_committed_value(record, name, value)
     if event is not None:
         _start_lanes(session, (row[2:] for row in rows if row[2] is not None))
+
+
+@dataclass(frozen=True, slots=True)
+class RowChange:
+    """One row's change in a batch: `values` for the row at `version`, its audit `entries`
+    (`shared.audit.service.entry_values`, in order) and, optionally, its `event` (announced
+    without route tags, as `record_change` does)."""
+
+    record_id: uuid.UUID
+    version: int
+    values: dict[str, Any]
+    entries: Sequence[dict[str, Any]]
+    event: NewEvent | None = None
+
+
+async def record_changes(
+    session: AsyncSession, table: Table, changes: Sequence[RowChange], *, steps: int = 1
+) -> None:
+    """`record_change` for many rows of `table` in one statement, each row making `steps`
+    moves (its version goes up by as many; its entries record them).
+
+    Every change sets the same columns and its entries the same audit columns; the events,
+    if any, are written for every row that has one. The rows are written with what they
+    announce, or, if one of them changed since it was read, nothing is (`StaleDataError`).
+    The records loaded in the session are not refreshed: batches work on rows, not objects.
+    """
+    if not changes:
+        return
+    columns = tuple(changes[0].values)
+    audited = tuple(changes[0].entries[0]) if changes[0].entries else ()
+    entries = [(change.record_id, entry) for change in changes for entry in change.entries]
+    events = [(change.record_id, change.event) for change in changes if change.event]
+    params: dict[str, Any] = {
+        "w_id": [change.record_id for change in changes],
+        "w_version": [change.version for change in changes],
+        "w_steps": steps,
+        "a_row": [row for row, _ in entries],
+    }
+    params |= {f"v_{n}": [_text(c.values[n]) for c in changes] for n in columns}
+    params |= {f"a_{n}": [_text(entry[n]) for _, entry in entries] for n in audited}
+    if events:
+        params["e_row"] = [row for row, _ in events]
+        fields = (*repository.EVENT_COLUMNS, "deciding_region")
+        params |= {f"e_{n}": [getattr(event, n) for _, event in events] for n in fields}
+        params["e_data"] = [json.dumps(event.data) for _, event in events]
+    statement = repository.change_many_statement(table, columns, audited, bool(events))
+    rows = (await session.execute(statement, params)).all()
+    if rows[0][0] != len(changes):
+        raise StaleDataError(f"{rows[0][0]} of {len(changes)} {table.name} rows written")
+    if events:
+        _start_lanes(session, (row[1:] for row in rows if row[1] is not None))
+
+
+def _text(value: Any) -> str | None:
+    """A value as the text PostgreSQL casts to its column's type (JSON for documents)."""
+    if value is None or type(value) is str:
+        return value
+    if isinstance(value, Enum):
+        return str(value.value)
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)
+    return str(value)
 
 
 def _event_parameters(event: NewEvent, route_tags: Sequence[str]) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 minimis an undertaking may still receive (300 k€ over three rolling years)."""
 
 import uuid
+from collections.abc import Iterable
 from datetime import date
 
 from sqlalchemy import select
@@ -35,6 +36,15 @@ async def deminimis_room(session: AsyncSession, siren: str, on: date) -> Deminim
         registered_cents=registered,
         room_cents=max(0, DEMINIMIS_CAP_CENTS - registered),
     )
+
+
+async def deminimis_registered(
+    session: AsyncSession, undertakings: Iterable[tuple[str, date]]
+) -> dict[tuple[str, date], int]:
+    """The register's de minimis for each (siren, day) over the rolling window ending that
+    day (what `deminimis_room` counts), in one query."""
+    windows = [(siren, window_start(on), on) for siren, on in sorted(set(undertakings))]
+    return await repository.deminimis_received_many(session, windows)
 
 
 async def record_award(

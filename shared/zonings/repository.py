@@ -112,3 +112,42 @@ async def count_rows(session: AsyncSession) -> tuple[int, int]:
     members = await session.scalar(select(func.count()).select_from(ZoningMembership))
     covers = await session.scalar(select(func.count()).select_from(ZoningCoverage))
     return int(members or 0), int(covers or 0)
+
+
+_SITES = text(
+    """
+SELECT
+  v.insee, v.at,
+  EXISTS (SELECT 1 FROM territory_epcis AS t WHERE t.epci_siren = c.epci_siren) AS in_territory,
+  ARRAY(SELECT ARRAY[z.kind::text, z.vintage::text] FROM zoning_coverages AS z
+        WHERE z.valid_from <= v.at AND (z.valid_to IS NULL OR z.valid_to > v.at)
+          AND (z.scope = 'france'
+               OR (z.scope = 'departments' AND z.scope_codes @> ARRAY[c.department_code]::varchar[])
+               OR (z.scope = 'communes' AND z.scope_codes @> ARRAY[c.insee_code]::varchar[]))
+        ORDER BY 1) AS coverages,
+  ARRAY(SELECT DISTINCT ARRAY[m.kind::text, m.vintage::text] FROM zoning_memberships AS m
+        WHERE m.commune_insee = c.insee_code
+          AND m.valid_from <= v.at AND (m.valid_to IS NULL OR m.valid_to > v.at)
+        ORDER BY 1) AS memberships
+FROM unnest(CAST(:insees AS varchar[]), CAST(:ats AS date[])) AS v(insee, at)
+JOIN communes AS c ON c.insee_code = v.insee
+"""
+)
+"""`_SITE` for many (commune, date) pairs at once."""
+
+
+async def sites(
+    session: AsyncSession, pairs: Sequence[tuple[str, date]]
+) -> dict[tuple[str, date], SiteRows]:
+    """`site` for each (commune, date) pair, in one round trip; unknown communes are absent."""
+    if not pairs:
+        return {}
+    params = {"insees": [insee for insee, _ in pairs], "ats": [at for _, at in pairs]}
+    return {
+        (row.insee, row.at): SiteRows(
+            coverages=[(ZoningKind(kind), vintage) for kind, vintage in row.coverages],
+            memberships=[(ZoningKind(kind), vintage) for kind, vintage in row.memberships],
+            in_a_territory=bool(row.in_territory),
+        )
+        for row in await session.execute(_SITES, params)
+    }

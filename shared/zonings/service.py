@@ -6,7 +6,7 @@ any other kind stays unknown. Territoire d'industrie membership is always known:
 commune's intercommunality is in a territory (the `territories` table) or a TI row says so.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -38,10 +38,25 @@ async def site_zonings(
     """
     if commune_insee is None:
         return None
-    day = at.date() if isinstance(at, datetime) else at
-    rows = await repository.site(session, commune_insee, day)
-    if rows is None:
-        return None
+    rows = await repository.site(session, commune_insee, day_of(at))
+    return None if rows is None else _site_zonings(rows)
+
+
+async def sites_zonings(
+    session: AsyncSession, pairs: Iterable[tuple[str, date]]
+) -> Mapping[tuple[str, date], SiteZonings]:
+    """`site_zonings` of many (commune, day) pairs in one query; a pair whose commune is not
+    in the reference geography is absent."""
+    rows = await repository.sites(session, sorted(set(pairs)))
+    return {pair: _site_zonings(site) for pair, site in rows.items()}
+
+
+def day_of(at: date | datetime) -> date:
+    """The day zonings are read at for an instant (its own calendar date)."""
+    return at.date() if isinstance(at, datetime) else at
+
+
+def _site_zonings(rows: repository.SiteRows) -> SiteZonings:
     covered, members = _vintages(rows.coverages), _vintages(rows.memberships)
     ti_source = members if rows.in_a_territory else covered
     ti_source.setdefault(ZoningKind.TI, set()).add(TERRITORIES_VINTAGE)
