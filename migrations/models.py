@@ -6,6 +6,7 @@ from shared.audit.models import AuditEntry
 from shared.auth.models import ApiKey
 from shared.budgets.models import BudgetEnvelope, Commitment, Payment
 from shared.db.base import Base
+from shared.eligibility.dryrun_models import DryRun
 from shared.eligibility.models import Assessment, RulesetVersion
 from shared.events.models import Event
 from shared.funds.models import Fund
@@ -35,6 +36,7 @@ __all__ = [
     "Commitment",
     "Commune",
     "Department",
+    "DryRun",
     "Epci",
     "Event",
     "Fund",

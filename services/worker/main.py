@@ -12,6 +12,7 @@ from services.worker.context import WorkerContext
 from services.worker.jobs import applications, eligibility, system, webhooks
 from services.worker.metrics import Job, observed
 from shared.db.engine import create_engine, create_sessionmaker
+from shared.eligibility.dryrun import DRY_RUN_JOB
 from shared.jobs import queue_name
 from shared.settings import Settings, get_settings
 from shared.webhooks.jobs import DELIVER_JOB, FIRST_ATTEMPT_QUEUE, RETRY_QUEUE
@@ -43,6 +44,7 @@ FUNCTIONS: list[Function] = [
     job(RECOVER_JOB, webhooks.recover, max_tries=5),
     job("eligibility.score_application", applications.score_application, max_tries=5),
     job("eligibility.rescore_fund", eligibility.rescore_fund, max_tries=5),
+    job(DRY_RUN_JOB, eligibility.dry_run, max_tries=5),
 ]
 
 
@@ -61,6 +63,7 @@ def cron_jobs(settings: Settings) -> list[CronJob]:
             applications.announce_overdue_information,
             second={35},
         ),
+        periodic("eligibility.purge_dry_runs", eligibility.purge_dry_runs, minute={41}, second={0}),
         periodic(
             "idempotency.purge", applications.purge_idempotency_records, minute={17}, second={0}
         ),

@@ -3,17 +3,20 @@
 
 import uuid
 from collections.abc import Collection, Mapping, Sequence
+from datetime import datetime
 from functools import cache
 from typing import Any, Final
 
-from sqlalchemy import RowMapping, Table, Text, bindparam, cast, func, insert, select
+from sqlalchemy import RowMapping, Table, Text, bindparam, cast, delete, func, insert, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from shared.applications.enums import ApplicationStatus
 from shared.applications.models import Application
 from shared.audit.models import AuditEntry
+from shared.eligibility.dryrun_models import DryRun
 from shared.eligibility.models import Assessment, RulesetVersion
 from shared.eligibility.repository import assessed_under
 from shared.territories.models import Territory
@@ -163,3 +166,35 @@ async def insert_audit_entries(session: AsyncSession, entries: Sequence[dict[str
     """Write audit entries (`shared.audit.service.entry_values`), several in one statement."""
     if entries:
         await session.execute(insert(AuditEntry), list(entries))
+
+
+async def lock_dry_run(session: AsyncSession, dry_run_id: uuid.UUID) -> DryRun | None:
+    """A dry-run, locked until the transaction ends (one batch of it at a time)."""
+    return await session.get(DryRun, dry_run_id, with_for_update=True)
+
+
+async def get_dry_run(
+    session: AsyncSession, fund_id: uuid.UUID, number: int, dry_run_id: uuid.UUID
+) -> tuple[DryRun, RulesetVersion | None] | None:
+    """An unexpired dry-run of version `number` of the fund, with its baseline version."""
+    baseline = aliased(RulesetVersion)
+    row = (
+        await session.execute(
+            select(DryRun, baseline)
+            .join(RulesetVersion, RulesetVersion.id == DryRun.ruleset_version_id)
+            .outerjoin(baseline, baseline.id == DryRun.baseline_version_id)
+            .where(
+                DryRun.id == dry_run_id,
+                DryRun.fund_id == fund_id,
+                RulesetVersion.version == number,
+                DryRun.expires_at > func.now(),
+            )
+        )
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
+async def delete_expired_dry_runs(session: AsyncSession, now: datetime) -> int:
+    """Delete the dry-runs expired at `now`; how many."""
+    result = await session.execute(delete(DryRun).where(DryRun.expires_at <= now))
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -43,3 +43,9 @@ class NotInScreeningError(Conflict):
     """Only an application whose screening failed is rescored on request."""
 
     type_slug = "not-in-screening-error"
+
+
+class DryRunNotFound(NotFound):
+    """No such dry-run of this draft, or its result expired."""
+
+    type_slug = "dry-run-not-found"

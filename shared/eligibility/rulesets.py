@@ -3,8 +3,7 @@
 A draft is a fund's next ruleset version; it may be replaced (If-Match on its ETag) until
 it is published. Publishing makes it immutable, writes `fund.ruleset_published` to the
 outbox and defers the rescoring of the fund's applications, all in the caller's
-transaction. A dry-run evaluates a draft and the published version side by side over the
-fund's submitted applications and stores nothing.
+transaction. Dry-runs (`dryrun`) evaluate a draft beside the published version, in the background.
 """
 
 import logging
@@ -14,25 +13,22 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.applications.models import Application
 from shared.audit import service as audit_service
 from shared.concurrency import check_version
 from shared.eligibility import repository
 from shared.eligibility import service as scoring
 from shared.eligibility.documents import ruleset_faults
 from shared.eligibility.errors import RulesetPublished
-from shared.eligibility.models import AssessmentOutcome, RulesetStatus, RulesetVersion
+from shared.eligibility.models import RulesetStatus, RulesetVersion
 from shared.eligibility.rescoring import rescore_jobs
-from shared.eligibility.rules import Outcome, Ruleset
+from shared.eligibility.rules import Ruleset
 from shared.eligibility.ruleset_errors import (
     RulesetFundMismatch,
     RulesetInvalid,
-    RulesetNotDraft,
     RulesetSuperseded,
     RulesetVersionNotFound,
 )
-from shared.eligibility.schemas import DryRunItem, DryRunReport, DryRunSummary, RulesetCheck
-from shared.eligibility.verdicts import RECORD_ONLY, RESCORABLE_BY_FUND
+from shared.eligibility.schemas import RulesetCheck
 from shared.events.catalogue import EventType, FundRulesetPublishedData
 from shared.events.service import new_event
 from shared.funds import service as fund_service
@@ -44,8 +40,6 @@ from shared.principal import Principal
 from shared.schemas import ProblemFieldError
 
 logger = logging.getLogger("tidi.eligibility")
-DRY_RUN_MAX_ITEMS = 500
-DRY_RUN_BATCH = 500
 FUND_URL = "/v1/funds/{code}"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
@@ -153,7 +147,7 @@ async def publish(
     check_version(etag_value(version), if_match)
     if version.status is RulesetStatus.PUBLISHED:
         raise RulesetPublished(f"version {number} is already published")
-    ruleset = _valid_definition(version)
+    ruleset = valid_definition(version)
     current = await repository.latest_published(session, fund.id)
     if current is not None and current.version > version.version:
         raise RulesetSuperseded(
@@ -191,130 +185,6 @@ async def publish(
     return version
 
 
-async def dry_run(
-    session: AsyncSession, fund_code: str, number: int, *, now: datetime | None = None
-) -> DryRunReport:
-    """Evaluate a draft and the published version over the fund's submitted applications.
-
-    Both run now on the same context, so the differences are the ruleset's alone. Rows are
-    read in batches (memory stays bounded); nothing is written.
-    """
-    fund = await fund_service.get(session, fund_code)
-    draft = await _version(session, fund, number)
-    if draft.status is not RulesetStatus.DRAFT:
-        raise RulesetNotDraft(f"version {number} is published: dry-run a draft")
-    candidate = _valid_definition(draft)
-    baseline = await repository.latest_published(session, fund.id)
-    baseline_rules = scoring.ruleset_of(baseline) if baseline is not None else None
-    tally = _Tally()
-    after_id: uuid.UUID | None = None
-    while True:
-        statement = repository.submitted_of_fund(fund.id).limit(DRY_RUN_BATCH)
-        if after_id is not None:
-            statement = statement.where(Application.id > after_id)
-        batch = (await session.scalars(statement)).all()
-        for application in batch:
-            await _compare(session, tally, application, candidate, baseline_rules, now)
-            session.expunge(application)
-        if len(batch) < DRY_RUN_BATCH:
-            break
-        after_id = batch[-1].id
-    return DryRunReport(
-        fund_code=fund.code,
-        version=number,
-        baseline_version=baseline.version if baseline is not None else None,
-        summary=tally.summary(),
-        items=tally.items()[:DRY_RUN_MAX_ITEMS],
-        items_truncated=len(tally.changed) > DRY_RUN_MAX_ITEMS,
-    )
-
-
-class _Tally:
-    """Accumulates the dry-run's figures; keeps only the applications that change."""
-
-    def __init__(self) -> None:
-        self.evaluated = 0
-        self.failed = 0
-        self.deltas: list[float] = []
-        self.changed: list[DryRunItem] = []
-        self.transitions: dict[str, int] = {}
-
-    def add(self, application: Application, before: Outcome | None, after: Outcome) -> None:
-        self.evaluated += 1
-        after_points = float(scoring.points(after.total))
-        before_points = float(scoring.points(before.total)) if before is not None else None
-        delta = round(after_points - (before_points or 0.0), 2) if before is not None else 0.0
-        self.deltas.append(delta)
-        before_outcome = AssessmentOutcome(before.verdict.value) if before is not None else None
-        after_outcome = AssessmentOutcome(after.verdict.value)
-        outcome_changed = before_outcome is not after_outcome
-        if outcome_changed:
-            pair = f"{before_outcome.value if before_outcome else 'none'}→{after_outcome.value}"
-            self.transitions[pair] = self.transitions.get(pair, 0) + 1
-        if outcome_changed or delta:
-            self.changed.append(
-                DryRunItem(
-                    application_id=application.id,
-                    status=application.status,
-                    status_would_change=outcome_changed
-                    and application.status in RESCORABLE_BY_FUND
-                    and application.status not in RECORD_ONLY,
-                    before_outcome=before_outcome,
-                    after_outcome=after_outcome,
-                    before_points=before_points,
-                    after_points=after_points,
-                    delta=delta,
-                )
-            )
-
-    def summary(self) -> DryRunSummary:
-        deltas = self.deltas or [0.0]
-        return DryRunSummary(
-            evaluated=self.evaluated,
-            outcome_changed=sum(self.transitions.values()),
-            points_changed=sum(1 for d in self.deltas if d),
-            improved=sum(1 for d in self.deltas if d > 0),
-            worsened=sum(1 for d in self.deltas if d < 0),
-            mean_delta=round(sum(deltas) / len(deltas), 2),
-            min_delta=min(deltas),
-            max_delta=max(deltas),
-            transitions=dict(sorted(self.transitions.items())),
-            failed=self.failed,
-        )
-
-    def items(self) -> list[DryRunItem]:
-        return sorted(
-            self.changed,
-            key=lambda i: (
-                i.before_outcome == i.after_outcome,
-                -abs(i.delta),
-                str(i.application_id),
-            ),
-        )
-
-
-async def _compare(
-    session: AsyncSession,
-    tally: "_Tally",
-    application: Application,
-    candidate: Ruleset,
-    baseline: Ruleset | None,
-    now: datetime | None,
-) -> None:
-    try:
-        after = await scoring.evaluate_with(session, application, candidate, now=now)
-        before = (
-            await scoring.evaluate_with(session, application, baseline, now=now)
-            if baseline is not None
-            else None
-        )
-    except Exception:
-        logger.exception("dry-run evaluation failed", extra={"application_id": str(application.id)})
-        tally.failed += 1
-        return
-    tally.add(application, before, after)
-
-
 def _definition(ruleset: Ruleset, number: int) -> dict[str, object]:
     return ruleset.model_copy(update={"version": number}).model_dump(mode="json")
 
@@ -327,7 +197,8 @@ def _check_fund(fund: Fund, ruleset: Ruleset) -> None:
         )
 
 
-def _valid_definition(version: RulesetVersion) -> Ruleset:
+def valid_definition(version: RulesetVersion) -> Ruleset:
+    """The version's document as a ruleset, or `RulesetInvalid` (today's engine refuses it)."""
     faults = ruleset_faults(version.definition)
     if faults:
         loc, message, _ = faults[0]

@@ -2,7 +2,7 @@
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import ConfigDict, Field
 
@@ -263,6 +263,32 @@ class DryRunReport(Schema):
     )
     items_truncated: bool = Field(
         description="Whether `items` was cut at its maximum length.", examples=[False]
+    )
+
+
+class DryRunRead(Schema):
+    """A dry-run of a draft, run in the background: its progress and, once completed, its
+    report. Kept 7 days after it completes (7 days after it started if it never does), then
+    purged: it is then a 404."""
+
+    id: uuid.UUID
+    fund_code: str = Field(examples=["fonds-friches"])
+    version: int = Field(description="The draft evaluated.", examples=[2])
+    baseline_version: int | None = Field(
+        description="The published version compared with; null when none.", examples=[1]
+    )
+    state: Literal["running", "completed"] = Field(examples=["running"])
+    done: int = Field(description="Applications evaluated so far.", examples=[40_000])
+    total: int = Field(
+        description="Submitted (non-draft) applications of the fund when it started (or done, "
+        "if more were submitted since).",
+        examples=[100_000],
+    )
+    created_at: datetime
+    completed_at: datetime | None
+    expires_at: datetime = Field(description="When the result is purged.")
+    report: DryRunReport | None = Field(
+        description="Outcome changes and score deltas; null until completed."
     )
 
 

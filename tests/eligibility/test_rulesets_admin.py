@@ -4,11 +4,11 @@ import uuid
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.audit.models import AuditEntry
-from shared.eligibility.models import Assessment, RulesetVersion
+from shared.eligibility.models import RulesetVersion
 from shared.events.models import Event
 from shared.principal import Role
 from tests.eligibility.ruleset_flows import create_draft, publish, scored_friche
@@ -214,71 +214,6 @@ class TestReadAndReplace:
                 "POST", f"{RULESETS}/2/publish", headers={"If-Match": etag}, expect=422
             )
         assert refused.json()["type"].endswith("/ruleset-invalid")
-
-
-class TestDryRun:
-    async def test_reports_outcome_changes_and_deltas_and_stores_nothing(
-        self,
-        portal: Any,
-        admin_key: Key,
-        territory_key: tuple[Any, Key],
-        sessionmaker: Any,
-        session: AsyncSession,
-    ) -> None:
-        _, key = territory_key
-        p = portal(key.secret)
-        industrial = await scored_friche(p, sessionmaker, former_use="industrial")
-        commercial = await scored_friche(p, sessionmaker, former_use="commercial")
-        draft_doc = excluding_industrial_sites()
-        draft_doc["params"]["area_full_score_ha"] = 8  # area 4 ha: 6 → 7.5 points
-        admin = portal(admin_key.secret)
-        await create_draft(admin, draft_doc)
-        before = {
-            "assessments": await session.scalar(select(func.count()).select_from(Assessment)),
-            "events": await session.scalar(select(func.count()).select_from(Event)),
-        }
-
-        report = (await admin.call("POST", f"{RULESETS}/2/dry-run", expect=200)).json()
-
-        assert (report["version"], report["baseline_version"]) == (2, 1)
-        summary = report["summary"]
-        assert summary["evaluated"] == 2
-        assert summary["outcome_changed"] == 1
-        assert summary["transitions"] == {"eligible→ineligible": 1}
-        assert (summary["points_changed"], summary["improved"], summary["worsened"]) == (2, 2, 0)
-        assert summary["max_delta"] == summary["min_delta"] == 1.5
-        items = {i["application_id"]: i for i in report["items"]}
-        first = report["items"][0]
-        assert first["application_id"] == industrial["id"]
-        assert (first["before_outcome"], first["after_outcome"]) == ("eligible", "ineligible")
-        assert first["status_would_change"] is True
-        assert items[commercial["id"]]["after_outcome"] == "eligible"
-        assert items[commercial["id"]]["delta"] == 1.5
-        assert report["items_truncated"] is False
-        session.expire_all()
-        after = {
-            "assessments": await session.scalar(select(func.count()).select_from(Assessment)),
-            "events": await session.scalar(select(func.count()).select_from(Event)),
-        }
-        assert after == before
-
-    async def test_drafts_of_the_application_stay_out_and_published_versions_are_409(
-        self, portal: Any, admin_key: Key, territory_key: tuple[Any, Key], sessionmaker: Any
-    ) -> None:
-        _, key = territory_key
-        p = portal(key.secret)
-        project = await p.active_project()
-        await p.draft_application(project, fund_code="fonds-friches")
-        admin = portal(admin_key.secret)
-        await create_draft(admin, excluding_industrial_sites())
-
-        report = (await admin.call("POST", f"{RULESETS}/2/dry-run", expect=200)).json()
-        async with nothing_written(sessionmaker):
-            refused = await admin.call("POST", f"{RULESETS}/1/dry-run", expect=409)
-
-        assert report["summary"]["evaluated"] == 0
-        assert report["items"] == []
-        assert refused.json()["type"].endswith("/ruleset-not-draft")
 
 
 class TestPublish:

@@ -1,5 +1,6 @@
 """Ruleset administration (admins): drafts, validation, dry-runs, publication, rescoring."""
 
+import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Response, status
@@ -8,11 +9,11 @@ from services.api.deps import AdminOnly, IfMatchDep, SessionDep
 from services.api.etag import with_etag
 from services.api.problems import problems
 from services.api.routing import TidiRoute
-from shared.eligibility import rescoring, rulesets, views
+from shared.eligibility import dryrun, rescoring, rulesets, views
 from shared.eligibility.documents import RulesetDocument
 from shared.eligibility.schemas import (
     RULESET_EXAMPLE,
-    DryRunReport,
+    DryRunRead,
     RescoreProgress,
     RescoreStarted,
     RulesetCheck,
@@ -26,6 +27,9 @@ FundCode = Annotated[str, Path(max_length=64, description="Fund code.")]
 Version = Annotated[
     int, Path(ge=1, le=1_000_000, description="Ruleset version number.", examples=[2])
 ]
+DryRunId = Annotated[
+    uuid.UUID, Path(description="The dry-run's id (from the `Location` of its start).")
+]
 Document = Annotated[
     RulesetDocument,
     Body(
@@ -36,6 +40,10 @@ Document = Annotated[
         examples=[RULESET_EXAMPLE],
     ),
 ]
+
+
+def _dry_run_location(fund_code: str, version: int, dry_run_id: uuid.UUID) -> str:
+    return f"/v1/funds/{fund_code}/rulesets/{version}/dry-runs/{dry_run_id}"
 
 
 def _location(fund_code: str, version: int) -> str:
@@ -112,15 +120,42 @@ async def validate_ruleset(
     return await rulesets.check(session, fund_code, version)
 
 
-@router.post("/{version}/dry-run", summary="Dry-run a ruleset draft", responses=problems(409))
-async def dry_run_ruleset(
-    _: AdminOnly, session: SessionDep, fund_code: FundCode, version: Version
-) -> DryRunReport:
-    """Evaluate a draft and the published version over every submitted application of
-    the fund: how many change outcome, the points deltas and the applications concerned.
-    Nothing is stored.
+@router.post(
+    "/{version}/dry-run",
+    summary="Start a dry-run of a ruleset draft",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=problems(409, 422),
+)
+async def start_ruleset_dry_run(
+    principal: AdminOnly,
+    session: SessionDep,
+    fund_code: FundCode,
+    version: Version,
+    response: Response,
+) -> DryRunRead:
+    """Evaluate the draft (as it is now) and the published version over every submitted
+    application of the fund, in the background: the answer is the result resource
+    (`Location`), which fills batch by batch; read it until `state` is `completed` for the
+    report (outcome changes, points deltas, the applications concerned). Nothing else is
+    stored. Results are kept 7 days after they complete (7 days after they start if they
+    never do), then purged.
     """
-    return await rulesets.dry_run(session, fund_code, version)
+    started = await dryrun.start(session, principal, fund_code, version)
+    response.headers["Location"] = _dry_run_location(fund_code, version, started.id)
+    return started
+
+
+@router.get(
+    "/{version}/dry-runs/{dry_run_id}", summary="Get a ruleset dry-run", responses=problems(404)
+)
+async def get_ruleset_dry_run(
+    _: AdminOnly, session: SessionDep, fund_code: FundCode, version: Version, dry_run_id: DryRunId
+) -> DryRunRead:
+    """A dry-run's state and progress (done out of total) and, once completed, its report.
+    A result is kept 7 days after it completes (7 days after it started if it never does);
+    an expired one is a 404.
+    """
+    return await dryrun.get(session, fund_code, version, dry_run_id)
 
 
 @router.post(

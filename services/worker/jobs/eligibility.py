@@ -1,4 +1,5 @@
-"""Eligibility jobs: the rescoring of a fund after a ruleset publication, batch by batch."""
+"""Eligibility jobs: the rescoring of a fund after a ruleset publication and the dry-runs of
+drafts, batch by batch, and the purge of expired dry-run results."""
 
 import logging
 import uuid
@@ -6,7 +7,7 @@ from typing import Any
 
 from services.worker.context import WorkerContext, job_session
 from services.worker.retries import retry_transient_errors
-from shared.eligibility import rescoring
+from shared.eligibility import dryrun, rescoring
 from shared.jobs import defer_job
 
 logger = logging.getLogger("tidi.worker")
@@ -54,3 +55,24 @@ async def rescore_fund(
         "skipped": result.skipped,
         "next_after": str(result.next_after) if result.next_after else None,
     }
+
+
+@retry_transient_errors
+async def dry_run(ctx: WorkerContext, dry_run_id: str, after: str | None = None) -> str | None:
+    """Evaluate one batch of a ruleset dry-run; the next batch is queued once it commits.
+
+    A rerun of a batch (a worker killed mid-batch, a duplicate job) finds the result's cursor
+    past or at its start: nothing is counted twice.
+    """
+    run_id = uuid.UUID(dry_run_id)
+    async with job_session(ctx) as session:
+        cursor = await dryrun.run_batch(session, run_id, uuid.UUID(after) if after else None)
+        if cursor is not None:
+            defer_job(session, dryrun.dry_run_job(run_id, cursor))
+    return str(cursor) if cursor is not None else None
+
+
+async def purge_dry_runs(ctx: WorkerContext) -> int:
+    """Delete the dry-run results past their expiry."""
+    async with job_session(ctx) as session:
+        return await dryrun.purge_expired(session)
