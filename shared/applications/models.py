@@ -52,6 +52,7 @@ class Application(UUIDPrimaryKey, Timestamps, Versioned, Base):
         pg_enum(ApplicationStatus, "application_status"), index=True
     )
     applicant_siren: Mapped[str] = mapped_column(String(9))
+    expense_holder_siren: Mapped[str | None] = mapped_column(String(9))
     requested_amount_cents: Mapped[int | None]
     eligible_expense_base_cents: Mapped[int | None]
     expense_lines: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)

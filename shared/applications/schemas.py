@@ -2,7 +2,7 @@
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import Field, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
@@ -17,6 +17,12 @@ from shared.types import AmountCents, FromText, IsoDate, JsonObject, ShortText, 
 Commitment = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500, pattern=r"\S")
 ]
+
+
+_EXPENSE_HOLDER = (
+    "Collective project: the SIREN of the company that carries the eligible expenses "
+    "(the acceleration fund requires the lead applicant to carry them all)."
+)
 
 
 class ExpenseLine(InputSchema):
@@ -55,7 +61,16 @@ class Attestations(InputSchema):
     not_started: bool | None = Field(
         default=None, description="Work not started (incentive effect)."
     )
-    not_in_difficulty: bool | None = Field(default=None, description="Not a company in difficulty.")
+    not_in_difficulty: bool | None = Field(
+        default=None,
+        description="Not a company in difficulty (GBER art. 2(18)); contradicts a holder "
+        "declared in difficulty on the project.",
+    )
+    difficulty_exit_proven: bool | None = Field(
+        default=None,
+        description="A holder in difficulty brings evidence that it has left that status "
+        "(attached to the application; the operator judges it at review).",
+    )
     permits_obtained: bool | None = Field(default=None, description="Permits obtained.")
     financing_secured: bool | None = Field(default=None, description="Financing plan secured.")
 
@@ -96,7 +111,8 @@ class ApplicationCreate(_AmountsCoherent):
     applicant_siren: Siren | None = Field(
         default=None, description="Defaults to the project holder's SIREN."
     )
-    requested_amount_cents: AmountCents | None = Field(default=None, examples=[150_000_000])
+    expense_holder_siren: Siren | None = Field(default=None, description=_EXPENSE_HOLDER)
+    requested_amount_cents: AmountCents | None = Field(default=None, examples=[90_000_000])
     eligible_expense_base_cents: AmountCents | None = Field(default=None, examples=[980_000_000])
     expense_lines: list[ExpenseLine] = Field(default_factory=list, max_length=200)
     aid_form: FromText[AidForm] | None = Field(default=None, examples=["subsidy"])
@@ -121,6 +137,7 @@ class ApplicationUpdate(_AmountsCoherent):
     """Changes to a draft application; absent fields are left as they are, null clears one."""
 
     applicant_siren: Omittable[Siren] = None
+    expense_holder_siren: Siren | None = Field(default=None, description=_EXPENSE_HOLDER)
     requested_amount_cents: AmountCents | None = None
     eligible_expense_base_cents: AmountCents | None = None
     expense_lines: Omittable[list[ExpenseLine]] = Field(default=None, max_length=200)
@@ -203,6 +220,7 @@ class ApplicationRead(Schema):
     territory_id: uuid.UUID | None
     region_code: str | None
     applicant_siren: str
+    expense_holder_siren: str | None = Field(default=None, description=_EXPENSE_HOLDER)
     requested_amount_cents: int | None
     eligible_expense_base_cents: int | None
     expense_lines: list[ExpenseLine]
@@ -238,10 +256,42 @@ class ApplicationRead(Schema):
 
 
 class MissingItem(Schema):
-    """Something to fill in before submitting."""
+    """Something the applicant fills in: where (resource and JSON pointer) and why."""
 
-    pointer: str = Field(description="JSON pointer into the application.", examples=["/aid_form"])
+    pointer: str = Field(
+        description="JSON pointer into the resource's request body.", examples=["/aid_form"]
+    )
     detail: str = Field(examples=["choose an aid form the fund offers: subsidy"])
+    resource: Literal["application", "project"] = Field(
+        default="application",
+        description="The resource the pointer is in: this application, or its project "
+        "(`PATCH /v1/projects/{project_id}`).",
+    )
+    required: bool = Field(
+        default=True,
+        description="Needed before submission (the fund's form or an eligibility gate); "
+        "false: optional, but a score criterion awards no points without it.",
+    )
+    input: str | None = Field(
+        default=None,
+        description="The eligibility input this fills (a path of the evaluation context).",
+        examples=["application.aid_form"],
+    )
+    criteria: list[str] = Field(
+        default_factory=list,
+        description="The criteria of the fund's current ruleset that need it.",
+        examples=[["G06_min_expense_base"]],
+    )
+
+
+class ProgrammeDataItem(Schema):
+    """An input the programme's reference data lacks: the applicant cannot supply it."""
+
+    input: str = Field(examples=["zonings.QPV"])
+    detail: str = Field(
+        examples=["no QPV zoning data covers commune 56178 on 2027-01-15"],
+    )
+    criteria: list[str] = Field(default_factory=list, examples=[["S02_fragile_territory"]])
 
 
 class FundWindow(Schema):
@@ -253,8 +303,19 @@ class FundWindow(Schema):
 
 
 class Completeness(Schema):
-    """What is missing before the application can be submitted."""
+    """What is missing before the application can be submitted.
+
+    `missing` lists what the applicant provides (the fund's form, and every input the
+    fund's current ruleset needs); `complete` is true when no required item is left.
+    `programme_data_missing` lists the inputs tidi's reference data lacks for this
+    application (zoning coverage of the site's commune, say): they do not block the
+    submission, but the criteria that need them stay undetermined until the data exists.
+    """
 
     complete: bool
     missing: list[MissingItem]
+    programme_data_missing: list[ProgrammeDataItem] = Field(default_factory=list)
+    ruleset_version: int | None = Field(
+        default=None, description="The fund's current ruleset version the inputs come from."
+    )
     window: FundWindow

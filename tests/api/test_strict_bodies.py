@@ -186,6 +186,7 @@ UPDATES = [
             "requested_amount_cents",
             "eligible_expense_base_cents",
             "aid_form",
+            "expense_holder_siren",  # null: clears it
             "prior_deminimis_cents",  # null: no longer declared (unknown)
             "territory_opinion",
         },
