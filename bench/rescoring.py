@@ -242,9 +242,9 @@ async def publish_v2() -> tuple[str, list[Any]]:
             session, TIDI.SYSTEM, "fonds-friches", TIDI.Ruleset.model_validate(document)
         )
         await session.commit()
-        etag = TIDI.rulesets.etag_value(draft)
+        etag, number = TIDI.rulesets.etag_value(draft), draft.version
         version = await TIDI.rulesets.publish(
-            session, TIDI.SYSTEM, "fonds-friches", 2, if_match=etag
+            session, TIDI.SYSTEM, "fonds-friches", number, if_match=etag
         )
         await session.commit()
         jobs = TIDI.take_deferred_jobs(session)
