@@ -4,7 +4,10 @@ Each function returns the plain JSON object of one node; nothing here evaluates 
 The rulesets built from them are validated by `Ruleset.model_validate`.
 """
 
+from collections.abc import Iterable, Sequence
 from typing import Any
+
+from shared.zonings.kinds import ZoningKind
 
 Json = dict[str, Any]
 Operand = Json | bool | int | float | str | list[Any]
@@ -190,8 +193,18 @@ def aid_ceiling(deminimis_cap: Operand) -> Json:
     }
 
 
-FRAGILE_ZONINGS = ("QPV", "FRR", "FRR_PLUS", "ACV", "PVD", "AFR_C", "AFR_A")
-"""Our definition of a fragile territory (research §2)."""
+def zoning_names(kinds: Iterable[ZoningKind]) -> str:
+    """The kinds as the programme's documents name them: « FRR, FRR+, QPV, ACV »."""
+    return ", ".join(kind.short_label for kind in kinds)
+
+
+def revised(criteria: Sequence[Json], *replacements: Json) -> list[Json]:
+    """`criteria` in order, each replacement standing for the criterion of its id."""
+    by_id = {replacement["id"]: replacement for replacement in replacements}
+    unknown = by_id.keys() - {criterion["id"] for criterion in criteria}
+    if unknown:
+        raise ValueError(f"no criterion to replace for {sorted(unknown)}")
+    return [by_id.get(criterion["id"], criterion) for criterion in criteria]
 
 
 def gate(

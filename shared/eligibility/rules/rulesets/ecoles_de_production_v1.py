@@ -8,7 +8,6 @@ The AMI's selection criteria were not found [U]: every score is an assumption.
 
 from shared.eligibility.rules.model import Ruleset
 from shared.eligibility.rules.rulesets.builders import (
-    FRAGILE_ZONINGS,
     all_of,
     any_zoning,
     avg,
@@ -31,6 +30,7 @@ from shared.eligibility.rules.rulesets.builders import (
     sum_expenses,
     valid_commune,
 )
+from shared.eligibility.rules.rulesets.fragile_v1 import FRAGILE_ZONINGS_V1
 
 REQUESTED = field("application.requested_amount_cents")
 SUPPORT = field("answers.support_type")
@@ -150,7 +150,7 @@ SCORES = [
         "ES2_fragile_territory",
         "Territoire fragile",
         15,
-        flag(any_zoning(*FRAGILE_ZONINGS)),
+        flag(any_zoning(*FRAGILE_ZONINGS_V1)),
         source="assumption",
         explanation="Zonages du site : {zonings}.",
     ),

@@ -6,7 +6,6 @@ in euro cents, so §7's `min_eligible_expenses_eur` 200 000 is 20 000 000 here.
 
 from shared.eligibility.rules.model import Ruleset
 from shared.eligibility.rules.rulesets.builders import (
-    FRAGILE_ZONINGS,
     aid_ceiling,
     all_of,
     any_of,
@@ -40,6 +39,7 @@ from shared.eligibility.rules.rulesets.builders import (
     valid_commune,
     valid_siret,
 )
+from shared.eligibility.rules.rulesets.fragile_v1 import FRAGILE_ZONINGS_V1
 
 BASE = field("application.eligible_expense_base_cents")
 REQUESTED = field("application.requested_amount_cents")
@@ -221,7 +221,7 @@ SCORES = [
         "S02_fragile_territory",
         "Territoire fragile (QPV, FRR, ACV, PVD, AFR)",
         10,
-        flag(any_zoning(*FRAGILE_ZONINGS)),
+        flag(any_zoning(*FRAGILE_ZONINGS_V1)),
         source=[5, 18],
         note="weights are an assumption",
         explanation="Zonages du site : {zonings}.",

@@ -8,7 +8,6 @@ scores are assumptions built on the fund's stated priorities (deficit, maturity,
 
 from shared.eligibility.rules.model import Ruleset
 from shared.eligibility.rules.rulesets.builders import (
-    FRAGILE_ZONINGS,
     all_of,
     any_zoning,
     avg,
@@ -30,6 +29,7 @@ from shared.eligibility.rules.rulesets.builders import (
     sub,
     valid_commune,
 )
+from shared.eligibility.rules.rulesets.fragile_v1 import FRAGILE_ZONINGS_V1
 
 REQUESTED = field("application.requested_amount_cents")
 DEFICIT = field("answers.economic_deficit_cents")
@@ -136,7 +136,7 @@ SCORES = [
         "FS1_fragile_territory",
         "Territoire fragile",
         20,
-        flag(any_zoning(*FRAGILE_ZONINGS)),
+        flag(any_zoning(*FRAGILE_ZONINGS_V1)),
         source="assumption",
         note="fragility as defined in research §2",
         explanation="Zonages du site : {zonings}.",

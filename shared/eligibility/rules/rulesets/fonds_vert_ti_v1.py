@@ -8,7 +8,6 @@ score weights are assumptions.
 
 from shared.eligibility.rules.model import Ruleset
 from shared.eligibility.rules.rulesets.builders import (
-    FRAGILE_ZONINGS,
     aid_ceiling,
     all_of,
     any_of,
@@ -34,6 +33,7 @@ from shared.eligibility.rules.rulesets.builders import (
     sum_expenses,
     valid_siret,
 )
+from shared.eligibility.rules.rulesets.fragile_v1 import FRAGILE_ZONINGS_V1
 
 BASE = field("application.eligible_expense_base_cents")
 REQUESTED = field("application.requested_amount_cents")
@@ -180,7 +180,7 @@ SCORES = [
         "VS5_fragile_territory",
         "Territoire fragile ou en rebond industriel",
         10,
-        flag(any_of(any_zoning(*FRAGILE_ZONINGS), eq(VOLET, 3))),
+        flag(any_of(any_zoning(*FRAGILE_ZONINGS_V1), eq(VOLET, 3))),
         source=[39],
         note="volet 3 « rebond industriel »; fragility as in research §2",
         explanation="Zonages du site : {zonings} ; volet {answers.volet}.",
