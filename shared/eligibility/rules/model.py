@@ -12,13 +12,16 @@ from pydantic import (
     PlainSerializer,
     PositiveInt,
     StringConstraints,
+    field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from shared.eligibility.rules.checks import Checker
 from shared.eligibility.rules.context import ValueType
 from shared.eligibility.rules.explain import SPECIAL_KEYS, placeholders
 from shared.eligibility.rules.expressions import Expression, ParamName, ParamSpec, freeze
+from shared.eligibility.sources import SOURCES
 from shared.schemas import documented_as
 
 CriterionId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]{1,63}$")]
@@ -37,14 +40,41 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+SourceNumber = Annotated[
+    PositiveInt,
+    Field(
+        description="The number of a document in the catalogue of sources.",
+        json_schema_extra={"maximum": max(SOURCES)},
+    ),
+]
+
+
 class _CriterionFields(_Frozen):
     id: CriterionId
     label_fr: Text
-    source: Annotated[tuple[PositiveInt, ...], Field(min_length=1)] | Text
+    source: Annotated[tuple[SourceNumber, ...], Field(min_length=1)] | Text = Field(
+        description=(
+            "The documents the criterion rests on, by their numbers in the catalogue of "
+            'sources (a ruleset version lists those it cites), or "assumption".'
+        )
+    )
     source_note: str = ""
     when: Expression | None = None
     expr: Expression
     explanation: Text
+
+    @field_validator("source")
+    @classmethod
+    def _catalogued(cls, source: tuple[int, ...] | str) -> tuple[int, ...] | str:
+        if isinstance(source, tuple):
+            unknown = [str(number) for number in source if number not in SOURCES]
+            if unknown:
+                raise PydanticCustomError(
+                    "unknown_source",
+                    "source {numbers} is not in the catalogue of sources (1 to {last})",
+                    {"numbers": ", ".join(unknown), "last": max(SOURCES)},
+                )
+        return source
 
 
 class GateCriterion(_CriterionFields):
