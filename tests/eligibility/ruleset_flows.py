@@ -6,9 +6,15 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.eligibility import service
+from shared.eligibility.rules.rulesets import shipped_ruleset
 from tests.eligibility.flows import submitted
 from tests.fixtures.bodies import friche_application
 from tests.fixtures.flows import Portal
+
+SHIPPED = shipped_ruleset("fonds-friches").version
+"""The fonds-friches version the seed publishes last: the current one."""
+NEXT = SHIPPED + 1
+"""The version number of the next fonds-friches draft."""
 
 
 async def create_draft(admin: Portal, document: dict[str, Any]) -> tuple[dict[str, Any], str]:
@@ -37,7 +43,7 @@ async def score(sessionmaker: async_sessionmaker[AsyncSession], app_id: str) -> 
 async def scored_friche(
     portal: Portal, sessionmaker: async_sessionmaker[AsyncSession], **answers: Any
 ) -> dict[str, Any]:
-    """A fonds-friches application submitted (its own project) and scored under v1."""
+    """A fonds-friches application submitted (its own project), scored under `SHIPPED`."""
     application = await submitted(portal, **friche_application(**answers))
     await score(sessionmaker, application["id"])
     return application

@@ -200,6 +200,7 @@ class TestShippedRulesets:
         assert built.criterion("S10_leverage").source == "assumption"
 
     def test_latest_version_and_unknown_funds(self) -> None:
-        assert shipped_ruleset("fonds-vert-ti").version == 1
+        assert shipped_ruleset("fonds-vert-ti").version == 2
+        assert shipped_ruleset("fonds-vert-ti", 1).version == 1
         with pytest.raises(KeyError):
             shipped_ruleset("sites-cles-en-main")

@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 
 from shared.principal import Role
-from tests.eligibility.ruleset_flows import scored_friche
+from tests.eligibility.ruleset_flows import SHIPPED, scored_friche
 from tests.fixtures.builders import Key, MakeKey
 from tests.fixtures.flows import update_row
 
@@ -61,7 +61,7 @@ class TestRanking:
         points = [i["total_points"] for i in whole["items"]]
         assert points[0] > points[1] == points[2]
         first = whole["items"][0]
-        assert (first["ruleset_version"], first["max_points"]) == (1, 100)
+        assert (first["ruleset_version"], first["max_points"]) == (SHIPPED, 100)
         assert first["project_title"]
 
     @pytest.mark.usefixtures("ranked")

@@ -19,7 +19,7 @@ from shared.eligibility.models import Assessment, RulesetVersion
 from shared.events.models import Event
 from shared.principal import Role
 from shared.settings import Settings
-from tests.eligibility.ruleset_flows import create_draft, publish, scored_friche
+from tests.eligibility.ruleset_flows import NEXT, SHIPPED, create_draft, publish, scored_friche
 from tests.fixtures.bodies import excluding_industrial_sites
 from tests.fixtures.builders import Key, MakeKey
 from tests.fixtures.flows import fetch, if_match, nothing_written, update_row
@@ -28,7 +28,7 @@ pytestmark = [
     pytest.mark.usefixtures("open_fund_windows"),
     pytest.mark.filterwarnings("ignore:Call to deprecated close:DeprecationWarning:arq.worker"),
 ]
-PROGRESS = "/v1/funds/fonds-friches/rulesets/2/rescore"
+PROGRESS = f"/v1/funds/fonds-friches/rulesets/{NEXT}/rescore"
 
 
 @pytest.fixture
@@ -46,11 +46,11 @@ def ctx(sessionmaker: Any, arq_pool: ArqRedis, test_settings: Settings) -> dict[
     return {"sessionmaker": sessionmaker, "redis": arq_pool, "settings": test_settings}
 
 
-async def publish_v2(portal: Any, admin_key: Key) -> str:
-    """Publish the draft excluding industrial sites; the id of version 2."""
+async def publish_next(portal: Any, admin_key: Key) -> str:
+    """Publish the draft excluding industrial sites as version `NEXT`; its id."""
     admin = portal(admin_key.secret)
     draft, etag = await create_draft(admin, excluding_industrial_sites())
-    await publish(admin, "fonds-friches", 2, etag)
+    await publish(admin, "fonds-friches", NEXT, etag)
     return str(draft["id"])
 
 
@@ -104,11 +104,11 @@ class TestRescoreFund:
             await scored_friche(p, sessionmaker, former_use="industrial") for _ in range(2)
         ]
         commercial = await scored_friche(p, sessionmaker, former_use="commercial")
-        version_id = await publish_v2(portal, admin_key)
+        version_id = await publish_next(portal, admin_key)
         admin = portal(admin_key.secret)
         assert (await admin.call("GET", PROGRESS, expect=200)).json() == {
             "fund_code": "fonds-friches",
-            "ruleset_version": 2,
+            "ruleset_version": NEXT,
             "state": "in_progress",
             "total": 3,
             "done": 0,
@@ -120,15 +120,15 @@ class TestRescoreFund:
 
         assert [r["assessed"] for r in results] == [2, 1]
         for application in industrial:
-            assert await state_of(session, application["id"]) == ("ineligible", [1, 2], 2)
-        assert await state_of(session, commercial["id"]) == ("eligible", [1, 2], 2)
+            assert await state_of(session, application["id"]) == ("ineligible", [SHIPPED, NEXT], 2)
+        assert await state_of(session, commercial["id"]) == ("eligible", [SHIPPED, NEXT], 2)
         progress = (await admin.call("GET", PROGRESS, expect=200)).json()
         assert (progress["state"], progress["done"], progress["remaining"]) == ("completed", 3, 0)
 
         rerun = await run_chain(ctx, version_id, batch_size=2)
 
         assert [r["assessed"] for r in rerun] == [0]
-        assert await state_of(session, commercial["id"]) == ("eligible", [1, 2], 2)
+        assert await state_of(session, commercial["id"]) == ("eligible", [SHIPPED, NEXT], 2)
 
     async def test_a_burst_worker_runs_every_shard_after_publication(
         self,
@@ -142,7 +142,7 @@ class TestRescoreFund:
         _, key = territory_key
         p = portal(key.secret)
         apps = [await scored_friche(p, sessionmaker, former_use="industrial") for _ in range(3)]
-        await publish_v2(portal, admin_key)
+        await publish_next(portal, admin_key)
         options = worker_options(test_settings) | {"poll_delay": 0}
         worker = Worker(**options, burst=True, handle_signals=False)
         try:
@@ -151,7 +151,7 @@ class TestRescoreFund:
             await worker.close()
 
         for application in apps:
-            assert await state_of(session, application["id"]) == ("ineligible", [1, 2], 2)
+            assert await state_of(session, application["id"]) == ("ineligible", [SHIPPED, NEXT], 2)
         progress = (await portal(admin_key.secret).call("GET", PROGRESS, expect=200)).json()
         assert (progress["state"], progress["done"]) == ("completed", 3)
 
@@ -167,11 +167,11 @@ class TestRescoreFund:
         _, key = territory_key
         application = await scored_friche(portal(key.secret), sessionmaker, former_use="industrial")
         await update_row(sessionmaker, "applications", application["id"], status="preselected")
-        version_id = await publish_v2(portal, admin_key)
+        version_id = await publish_next(portal, admin_key)
 
         await run_chain(ctx, version_id, batch_size=10)
 
-        assert await state_of(session, application["id"]) == ("preselected", [1, 2], 1)
+        assert await state_of(session, application["id"]) == ("preselected", [SHIPPED, NEXT], 1)
         latest = await session.scalar(
             select(Assessment)
             .where(Assessment.application_id == uuid.UUID(application["id"]))
@@ -191,10 +191,10 @@ class TestRescoreFund:
     ) -> None:
         _, key = territory_key
         await scored_friche(portal(key.secret), sessionmaker)
-        version_id = await publish_v2(portal, admin_key)
+        version_id = await publish_next(portal, admin_key)
         admin = portal(admin_key.secret)
         _, etag = await create_draft(admin, excluding_industrial_sites())
-        await publish(admin, "fonds-friches", 3, etag)
+        await publish(admin, "fonds-friches", NEXT + 1, etag)
 
         assert await run_chain(ctx, version_id, batch_size=10) == [
             {"assessed": 0, "skipped": 0, "next_after": None}
@@ -208,7 +208,7 @@ class TestRescoreFund:
     async def test_publication_queues_the_first_batch_and_restart_queues_another(
         self, portal: Any, admin_key: Key, arq_pool: ArqRedis
     ) -> None:
-        version_id = await publish_v2(portal, admin_key)
+        version_id = await publish_next(portal, admin_key)
         queued = {job.job_id for job in await arq_pool.queued_jobs()}
         shards = rescoring.SHARDS
         assert {f"rescore:{version_id}:{n}/{shards}:start" for n in range(shards)} <= queued
@@ -228,7 +228,9 @@ class TestRescoreFund:
 
         async with nothing_written(sessionmaker):
             draft = await admin.call("GET", PROGRESS, expect=409)
-            await admin.call("GET", "/v1/funds/fonds-friches/rulesets/8/rescore", expect=404)
+            await admin.call(
+                "GET", f"/v1/funds/fonds-friches/rulesets/{NEXT + 6}/rescore", expect=404
+            )
             await admin.call("POST", PROGRESS, expect=409)
 
         assert draft.json()["type"].endswith("/ruleset-not-published")
@@ -264,9 +266,9 @@ class TestRescoreApplication:
         body = response.json()
         assert body["status"] == "eligible"
         assert body["assessment"]["outcome"] == "eligible"
-        assert body["assessment"]["ruleset_version"] == 1
+        assert body["assessment"]["ruleset_version"] == SHIPPED
         assert response.headers["etag"] == f'"{body["version"]}"'
-        assert await state_of(session, application["id"]) == ("eligible", [1], 1)
+        assert await state_of(session, application["id"]) == ("eligible", [SHIPPED], 1)
         async with nothing_written(sessionmaker):
             again = await admin.call("POST", url, headers={"If-Match": response.headers["etag"]})
         assert again.status_code == 409
@@ -321,7 +323,7 @@ class TestShards:
         _, key = territory_key
         p = portal(key.secret)
         apps = [await scored_friche(p, sessionmaker, former_use="industrial") for _ in range(5)]
-        version_id = await publish_v2(portal, admin_key)
+        version_id = await publish_next(portal, admin_key)
 
         assessed = 0
         for shard in range(4):
@@ -335,4 +337,4 @@ class TestShards:
 
         assert assessed == 5
         for application in apps:
-            assert await state_of(session, application["id"]) == ("ineligible", [1, 2], 2)
+            assert await state_of(session, application["id"]) == ("ineligible", [SHIPPED, NEXT], 2)

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.eligibility import service
 from shared.eligibility.models import Assessment
+from shared.eligibility.rules.rulesets import shipped_ruleset
 from shared.principal import Role
 from tests.eligibility.flows import ACCELERATION_REGISTRY_GAPS, documented_project, submitted
 from tests.fixtures.bodies import application_body, friche_application, project_body
@@ -54,7 +55,8 @@ class TestAssessments:
         assert [i["submission_no"] for i in items] == [2, 1]
         latest = items[0]
         assert latest["application_id"] == application["id"]
-        assert (latest["fund_code"], latest["ruleset_version"]) == ("fonds-acceleration", 1)
+        current = shipped_ruleset("fonds-acceleration").version
+        assert (latest["fund_code"], latest["ruleset_version"]) == ("fonds-acceleration", current)
         assert latest["outcome"] == "undetermined"
         assert latest["missing_inputs"] == ACCELERATION_REGISTRY_GAPS
         assert latest["unknown_gates"] == ["G02_registered_and_active", "G14_state_aid_ceiling"]

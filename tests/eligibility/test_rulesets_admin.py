@@ -11,7 +11,7 @@ from shared.audit.models import AuditEntry
 from shared.eligibility.models import RulesetVersion
 from shared.events.models import Event
 from shared.principal import Role
-from tests.eligibility.ruleset_flows import create_draft, publish, scored_friche
+from tests.eligibility.ruleset_flows import NEXT, SHIPPED, create_draft, publish, scored_friche
 from tests.fixtures.bodies import excluding_industrial_sites, friches_document
 from tests.fixtures.builders import Key, MakeKey
 from tests.fixtures.flows import nothing_written
@@ -30,8 +30,8 @@ class TestCreateDraft:
 
         draft, etag = await create_draft(portal(admin_key.secret), document)
 
-        assert (draft["version"], draft["status"], draft["published_at"]) == (2, "draft", None)
-        assert draft["definition"]["version"] == 2
+        assert (draft["version"], draft["status"], draft["published_at"]) == (NEXT, "draft", None)
+        assert draft["definition"]["version"] == NEXT
         assert draft["definition"]["params"]["area_full_score_ha"] == 20
         assert etag.strip('"').isdigit()
         stored = await session.scalar(
@@ -126,9 +126,11 @@ class TestReadAndReplace:
         _, etag = await create_draft(p, friches_document())
 
         listed = (await p.call("GET", RULESETS, expect=200)).json()["items"]
-        one = await p.call("GET", f"{RULESETS}/2", expect=200)
+        one = await p.call("GET", f"{RULESETS}/{NEXT}", expect=200)
 
-        assert [(v["version"], v["status"]) for v in listed] == [(2, "draft"), (1, "published")]
+        assert [(v["version"], v["status"]) for v in listed] == [(NEXT, "draft")] + [
+            (version, "published") for version in range(SHIPPED, 0, -1)
+        ]
         assert "definition" not in listed[0]
         assert one.headers["etag"] == etag
         await p.call("GET", f"{RULESETS}/9", expect=404)
@@ -141,20 +143,20 @@ class TestReadAndReplace:
         changed = friches_document(area_full_score_ha=30)
 
         async with nothing_written(sessionmaker):
-            await p.call("PUT", f"{RULESETS}/2", json=changed, expect=428)
+            await p.call("PUT", f"{RULESETS}/{NEXT}", json=changed, expect=428)
             await p.call(
-                "PUT", f"{RULESETS}/2", json=changed, headers={"If-Match": '"1"'}, expect=412
+                "PUT", f"{RULESETS}/{NEXT}", json=changed, headers={"If-Match": '"1"'}, expect=412
             )
         replaced = await p.call(
-            "PUT", f"{RULESETS}/2", json=changed, headers={"If-Match": etag}, expect=200
+            "PUT", f"{RULESETS}/{NEXT}", json=changed, headers={"If-Match": etag}, expect=200
         )
 
         assert replaced.json()["definition"]["params"]["area_full_score_ha"] == 30
-        assert replaced.json()["definition"]["version"] == 2
+        assert replaced.json()["definition"]["version"] == NEXT
         assert replaced.headers["etag"] != etag
         async with nothing_written(sessionmaker):
             await p.call(
-                "PUT", f"{RULESETS}/2", json=changed, headers={"If-Match": etag}, expect=412
+                "PUT", f"{RULESETS}/{NEXT}", json=changed, headers={"If-Match": etag}, expect=412
             )
 
     async def test_a_published_version_is_immutable(
@@ -195,23 +197,23 @@ class TestReadAndReplace:
         p = portal(admin_key.secret)
         await create_draft(p, friches_document())
         broken = friches_document()
-        broken["version"] = 2
+        broken["version"] = NEXT
         broken["criteria"][0]["expr"] = {"op": "field", "path": "project.gone"}
         async with sessionmaker() as session:
             version = await session.scalar(
-                select(RulesetVersion).where(RulesetVersion.version == 2)
+                select(RulesetVersion).where(RulesetVersion.version == NEXT)
             )
             version.definition = broken  # as if the engine had changed since
             await session.commit()
 
-        report = (await p.call("POST", f"{RULESETS}/2/validate", expect=200)).json()
+        report = (await p.call("POST", f"{RULESETS}/{NEXT}/validate", expect=200)).json()
 
         assert report["valid"] is False
         assert "/criteria/0/expr" in {e["pointer"] for e in report["errors"]}
-        etag = (await p.call("GET", f"{RULESETS}/2", expect=200)).headers["etag"]
+        etag = (await p.call("GET", f"{RULESETS}/{NEXT}", expect=200)).headers["etag"]
         async with nothing_written(sessionmaker):
             refused = await p.call(
-                "POST", f"{RULESETS}/2/publish", headers={"If-Match": etag}, expect=422
+                "POST", f"{RULESETS}/{NEXT}/publish", headers={"If-Match": etag}, expect=422
             )
         assert refused.json()["type"].endswith("/ruleset-invalid")
 
@@ -224,8 +226,8 @@ class TestPublish:
         _draft, etag = await create_draft(admin, excluding_industrial_sites())
 
         async with nothing_written(sessionmaker):
-            await admin.call("POST", f"{RULESETS}/2/publish", expect=428)
-        published = await publish(admin, "fonds-friches", 2, etag)
+            await admin.call("POST", f"{RULESETS}/{NEXT}/publish", expect=428)
+        published = await publish(admin, "fonds-friches", NEXT, etag)
 
         assert published["status"] == "published"
         assert published["published_at"] is not None
@@ -233,8 +235,8 @@ class TestPublish:
         assert event is not None
         data = event.data or {}
         assert data["fund_code"] == "fonds-friches"
-        assert (data["ruleset_version"], data["previous_version"]) == (2, 1)
-        assert data["sequence"] == 2
+        assert (data["ruleset_version"], data["previous_version"]) == (NEXT, SHIPPED)
+        assert data["sequence"] == NEXT
         assert data["url"] == "/v1/funds/fonds-friches"
         actions = set(
             (
@@ -244,10 +246,10 @@ class TestPublish:
             ).all()
         )
         assert {"fund.ruleset_draft_created", "fund.ruleset_published"} <= actions
-        current = (await admin.call("GET", f"{RULESETS}/2")).headers["etag"]
+        current = (await admin.call("GET", f"{RULESETS}/{NEXT}")).headers["etag"]
         async with nothing_written(sessionmaker):
             again = await admin.call(
-                "POST", f"{RULESETS}/2/publish", headers={"If-Match": current}, expect=409
+                "POST", f"{RULESETS}/{NEXT}/publish", headers={"If-Match": current}, expect=409
             )
         assert again.json()["type"].endswith("/ruleset-published")
 
@@ -256,7 +258,7 @@ class TestPublish:
     ) -> None:
         admin = portal(admin_key.secret)
         _, etag = await create_draft(admin, excluding_industrial_sites())
-        await publish(admin, "fonds-friches", 2, etag)
+        await publish(admin, "fonds-friches", NEXT, etag)
         _, key = territory_key
         p = portal(key.secret)
 
@@ -265,20 +267,20 @@ class TestPublish:
         latest = (
             await p.call("GET", f"/v1/applications/{application['id']}/assessments", expect=200)
         ).json()["items"][0]
-        assert (latest["ruleset_version"], latest["outcome"]) == (2, "ineligible")
+        assert (latest["ruleset_version"], latest["outcome"]) == (NEXT, "ineligible")
         assert latest["failed_gates"] == ["F03_not_agricultural_or_forest"]
 
     async def test_a_draft_below_the_published_version_is_refused(
         self, portal: Any, admin_key: Key, sessionmaker: Any
     ) -> None:
         admin = portal(admin_key.secret)
-        _, etag2 = await create_draft(admin, friches_document())
-        _, etag3 = await create_draft(admin, excluding_industrial_sites())
-        await publish(admin, "fonds-friches", 3, etag3)
+        _, lower = await create_draft(admin, friches_document())
+        _, higher = await create_draft(admin, excluding_industrial_sites())
+        await publish(admin, "fonds-friches", NEXT + 1, higher)
 
         async with nothing_written(sessionmaker):
             response = await admin.call(
-                "POST", f"{RULESETS}/2/publish", headers={"If-Match": etag2}, expect=409
+                "POST", f"{RULESETS}/{NEXT}/publish", headers={"If-Match": lower}, expect=409
             )
 
         assert response.json()["type"].endswith("/ruleset-superseded")

@@ -13,8 +13,11 @@ from shared.applications.models import Application
 from shared.audit.models import AuditEntry
 from shared.eligibility import service
 from shared.eligibility.models import Assessment, RulesetVersion
+from shared.eligibility.rules.rulesets import SHIPPED_RULESETS
 from shared.events.models import Event
+from shared.funds.models import Fund
 from tests.eligibility.flows import ACCELERATION_REGISTRY_GAPS, documented_project, submitted
+from tests.eligibility.ruleset_flows import SHIPPED
 from tests.fixtures.bodies import friche_application
 from tests.fixtures.builders import Key
 
@@ -56,7 +59,7 @@ class TestScore:
         assert event.data["outcome"] == "eligible"
         assert event.data["status"] == "eligible"
         assert event.data["previous_status"] == "submitted"
-        assert event.data["ruleset_version"] == 1
+        assert event.data["ruleset_version"] == SHIPPED
         assert event.data["total_points"] == float(assessment.total_points)
         assert event.data["missing_input_count"] == 0
         actions = await session.scalars(
@@ -183,12 +186,17 @@ class TestScore:
 
 
 class TestRulesets:
-    async def test_seed_stores_the_four_shipped_rulesets_once(self, session: AsyncSession) -> None:
+    async def test_seed_stores_every_shipped_ruleset_once(self, session: AsyncSession) -> None:
         assert await service.seed_rulesets(session) == 0
-        rows = (await session.scalars(select(RulesetVersion))).all()
-        assert len(rows) == 4
-        assert {r.status for r in rows} == {"published"}
-        assert {r.version for r in rows} == {1}
+        rows = (
+            await session.execute(
+                select(Fund.code, RulesetVersion.version, RulesetVersion.status).join(
+                    Fund, Fund.id == RulesetVersion.fund_id
+                )
+            )
+        ).all()
+        assert sorted((code, version) for code, version, _ in rows) == sorted(SHIPPED_RULESETS)
+        assert {status for _, _, status in rows} == {"published"}
 
     async def test_a_published_version_cannot_be_updated(self, session: AsyncSession) -> None:
         version = await session.scalar(select(RulesetVersion).limit(1))

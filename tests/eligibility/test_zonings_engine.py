@@ -87,12 +87,12 @@ class TestAnyZoning:
 class TestAccelerationFund:
     def test_uncovered_fragility_kinds_leave_s02_unknown_not_false(self) -> None:
         outcome = evaluate_ruleset(
-            ACCELERATION_RULES, ctx(zonings(TI=True, QPV=None, ACV=None, AFR_C=True))
+            ACCELERATION_RULES, ctx(zonings(TI=True, QPV=None, ACV=None, FRR=True))
         )
         s02 = outcome.result("S02_fragile_territory")
-        assert s02.status == CriterionStatus.PASS  # AFR_C is fragile: decided without QPV
+        assert s02.status == CriterionStatus.PASS  # FRR is fragile: decided without QPV
         partial = evaluate_ruleset(
-            ACCELERATION_RULES, ctx(zonings(TI=True, QPV=None, ACV=None, AFR_C=False))
+            ACCELERATION_RULES, ctx(zonings(TI=True, QPV=None, ACV=None, AFR_C=True))
         )
         s02 = partial.result("S02_fragile_territory")
         assert s02.status == CriterionStatus.UNKNOWN

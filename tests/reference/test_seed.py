@@ -8,6 +8,7 @@ from sqlalchemy import Table, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from migrations.models import Base, BudgetEnvelope, Fund, Operator, Region
+from shared.eligibility.rules.rulesets import SHIPPED_RULESETS
 from shared.reference.files import count_rows, data_path, read_rows
 from shared.seeding import programme
 from shared.seeding.service import seed_geography, seed_programme
@@ -91,7 +92,7 @@ class TestSeedIsIdempotent:
             "operators": len(operator_ids),
             "funds": len(fund_ids),
             "budget_envelopes": 4,
-            "ruleset_versions": 4,
+            "ruleset_versions": len(SHIPPED_RULESETS),
         }
 
     async def test_programme_seed_run_twice_creates_nothing_the_second_time(
@@ -109,7 +110,7 @@ class TestSeedIsIdempotent:
             "operators": 24,
             "funds": 5,
             "budget_envelopes": 4,
-            "ruleset_versions": 4,
+            "ruleset_versions": len(SHIPPED_RULESETS),
         }
         assert second.created == {
             "operators": 0,
@@ -250,7 +251,7 @@ class TestReseedKeepsEdits:
             "operators": 0,
             "funds": 1,
             "budget_envelopes": 1,
-            "ruleset_versions": 1,
+            "ruleset_versions": len([key for key in SHIPPED_RULESETS if key[0] == "fonds-vert-ti"]),
         }
         assert set(after) == set(before)
         assert isinstance(after["fonds-vert-ti"], uuid.UUID)

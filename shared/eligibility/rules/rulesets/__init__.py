@@ -5,9 +5,13 @@ from types import MappingProxyType
 from shared.eligibility.rules.model import Ruleset
 from shared.eligibility.rules.rulesets import (
     ecoles_de_production_v1,
+    ecoles_de_production_v2,
     fonds_acceleration_v1,
+    fonds_acceleration_v2,
     fonds_friches_v1,
+    fonds_friches_v2,
     fonds_vert_ti_v1,
+    fonds_vert_ti_v2,
 )
 
 SHIPPED_RULESETS = MappingProxyType(
@@ -18,6 +22,10 @@ SHIPPED_RULESETS = MappingProxyType(
             fonds_friches_v1.RULESET,
             ecoles_de_production_v1.RULESET,
             fonds_vert_ti_v1.RULESET,
+            fonds_acceleration_v2.RULESET,
+            fonds_friches_v2.RULESET,
+            ecoles_de_production_v2.RULESET,
+            fonds_vert_ti_v2.RULESET,
         )
     }
 )
