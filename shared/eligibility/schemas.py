@@ -173,12 +173,45 @@ class RulesetVersionSummary(Schema):
     )
 
 
+class SourceRead(Schema):
+    """A document criteria cite, from the catalogue of sources."""
+
+    number: int = Field(description="Its number, as criteria cite it.", examples=[9])
+    title: str = Field(
+        examples=["Soutenir l'investissement dans les territoires – Territoires d'Industrie"]
+    )
+    issuer: str = Field(description="Who published it.", examples=["Aides-territoires"])
+    date: str | None = Field(
+        description=(
+            "When it was published, in ISO 8601 as precisely as known (`2021-03-25`, "
+            "`2021-03`); null when unknown."
+        ),
+        pattern=r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$",
+        examples=["2021-03-25"],
+    )
+    urls: list[str] = Field(
+        description="Where to read it, as published (a mirror or relay may follow).",
+        examples=[
+            [
+                "https://aides-territoires.beta.gouv.fr/aides/7fb0-soutenir-linvestissement-"
+                "dans-les-territoires/"
+            ]
+        ],
+    )
+
+
 class RulesetVersionRead(RulesetVersionSummary):
-    """One version of a fund's ruleset with its JSON definition."""
+    """One version of a fund's ruleset with its JSON definition and the documents it cites."""
 
     definition: JsonObject = Field(
         description="The ruleset document (criteria, parameters), as the engine validated it.",
         examples=[RULESET_EXAMPLE],
+    )
+    sources: list[SourceRead] = Field(
+        description=(
+            "The documents its criteria cite (`source` numbers), by number; criteria that "
+            'say "assumption" cite none.'
+        )
     )
 
 

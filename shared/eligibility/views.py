@@ -23,6 +23,7 @@ from shared.eligibility.schemas import (
     SimulationInput,
 )
 from shared.eligibility.service import current_ruleset, points, ruleset_of
+from shared.eligibility.sources import cited_by
 from shared.funds import repository as fund_repository
 from shared.funds import service as fund_service
 from shared.funds.errors import FundNotFound
@@ -131,9 +132,13 @@ async def _simulated_project(session: AsyncSession, project: ProjectCreate) -> d
 
 
 def version_read(version: RulesetVersion, fund_code: str) -> RulesetVersionRead:
-    """The API view of a ruleset version with its definition."""
+    """The API view of a ruleset version with its definition and the sources it cites."""
     return RulesetVersionRead.model_validate(
-        {**_version_fields(version, fund_code), "definition": version.definition}
+        {
+            **_version_fields(version, fund_code),
+            "definition": version.definition,
+            "sources": cited_by(version.definition),
+        }
     )
 
 
