@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime
 from shared.budgets.models import Financer
 from shared.funds.models import AidForm, FundKind, FundStatus
 from shared.operators.models import OperatorKind
+from shared.seeding import questions
 
 NATIONAL_OPERATORS = [
     {
@@ -87,6 +88,7 @@ FUNDS = [
         "closes_at": _at(2027, 12, 31),
         "aid_forms": [AidForm.SUBSIDY],
         "regional_preselection": True,
+        "question_schema": None,
         "description": (
             "Subsidies to industrial investment projects able to start within 6 to 12 months; "
             "rolling selection by the préfet de région and the Région, instruction by Bpifrance. "
@@ -106,6 +108,7 @@ FUNDS = [
         "closes_at": _at(2027, 3, 31),
         "aid_forms": [AidForm.SUBSIDY],
         "regional_preselection": True,
+        "question_schema": questions.FONDS_FRICHES,
         "description": (
             "Subsidy filling the economic deficit of brownfield reuse (300 M€ → 650 M€ → 750 M€; "
             "about 1,100–1,200 applications per edition)."
@@ -124,6 +127,7 @@ FUNDS = [
         "closes_at": _at(2027, 1, 31),
         "aid_forms": [AidForm.ENGINEERING, AidForm.SUBSIDY],
         "regional_preselection": False,
+        "question_schema": questions.ECOLES_DE_PRODUCTION,
         "description": (
             "Engineering study up to 50 k€; equipment up to 50 % of costs, capped at 800 k€."
         ),
@@ -141,6 +145,7 @@ FUNDS = [
         "closes_at": _at(2027, 6, 30),
         "aid_forms": [AidForm.SUBSIDY],
         "regional_preselection": False,
+        "question_schema": questions.FONDS_VERT_TI,
         "description": (
             "Structuring, environmentally ambitious industrial investment on a site inside a "
             "Territoire d'industrie (100 M€ in 2024; no regional pre-selection)."
@@ -159,6 +164,7 @@ FUNDS = [
         "closes_at": None,
         "aid_forms": [AidForm.LABEL],
         "regional_preselection": False,
+        "question_schema": None,
         "description": (
             "A catalogue of labelled industrial sites ready for installation (127 labels in "
             "2020–21, 55 in 2024), not an aid application."

@@ -5,7 +5,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import FromClause, Table, func, select
+from sqlalchemy import FromClause, Table, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -152,6 +152,7 @@ async def seed_programme(session: AsyncSession, progress: Progress | None = None
         for f in programme.FUNDS
     ]
     summary.created["funds"] = await _insert_missing(session, Fund, funds)
+    await _seed_question_schemas(session)
     if progress:
         progress("funds", len(funds), len(funds))
     summary.created["budget_envelopes"] = await _seed_envelopes(session)
@@ -164,6 +165,28 @@ async def seed_programme(session: AsyncSession, progress: Progress | None = None
     ):
         summary.present[name] = await _count(session, table)
     return summary
+
+
+async def _seed_question_schemas(session: AsyncSession) -> int:
+    """Give each fund without a question schema its shipped one; returns how many changed.
+
+    A schema an admin set is kept; one an admin removed comes back at the next seed.
+    """
+    unset = or_(Fund.question_schema.is_(None), func.jsonb_typeof(Fund.question_schema) == "null")
+    changed = 0
+    for fund in programme.FUNDS:
+        schema = fund.get("question_schema")
+        if schema is None:
+            continue
+        result = await session.execute(
+            update(Fund)
+            .where(Fund.code == fund["code"], unset)
+            .values(question_schema=schema, version=Fund.version + 1, updated_at=func.now())
+            .returning(Fund.id)
+            .execution_options(synchronize_session=False)
+        )
+        changed += len(result.all())
+    return changed
 
 
 async def _seed_envelopes(session: AsyncSession) -> int:
