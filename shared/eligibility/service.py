@@ -30,6 +30,7 @@ from shared.eligibility.rules import (
     compile_ruleset,
     evaluate_ruleset,
 )
+from shared.eligibility.rules.results import stored_results
 from shared.eligibility.rules.rulesets import SHIPPED_RULESETS
 from shared.events.catalogue import ApplicationScoredData, EventType
 from shared.events.service import NewEvent
@@ -261,7 +262,7 @@ def new_assessment(
         outcome=AssessmentOutcome(outcome.verdict.value),
         total_points=points(outcome.total),
         max_points=outcome.max_total,
-        results=[result.as_json() for result in outcome.criteria],
+        results=stored_results(compile_ruleset(ruleset_of(version)), outcome),
         missing_inputs=list(outcome.missing),
     )
 

@@ -29,8 +29,15 @@ from shared.audit.service import entry_values
 from shared.eligibility import batch_repository
 from shared.eligibility.batch import BatchFacts, Row, context_of
 from shared.eligibility.models import AssessmentOutcome, RulesetVersion
-from shared.eligibility.rules import Outcome, Ruleset, evaluate_ruleset
-from shared.eligibility.service import MARK_ACTIONS, points
+from shared.eligibility.rules import (
+    CompiledRuleset,
+    Outcome,
+    Ruleset,
+    compile_ruleset,
+    evaluate_ruleset,
+)
+from shared.eligibility.rules.results import stored_results
+from shared.eligibility.service import MARK_ACTIONS, points, ruleset_of
 from shared.events.catalogue import ApplicationScoredData, EventType
 from shared.events.service import NewEvent, new_event
 from shared.outbox.service import RowChange, record_changes
@@ -80,8 +87,9 @@ async def store(
     its own scoring job) is skipped whole.
     """
     assessment_ids = {item.row["id"]: uuid.uuid4() for item in batch if item.outcome is not None}
+    compiled = compile_ruleset(ruleset_of(version))
     written = await batch_repository.insert_assessments(
-        session, version.id, _assessment_columns(batch, assessment_ids)
+        session, version.id, _assessment_columns(compiled, batch, assessment_ids)
     )
     changes: list[RowChange] = []
     entries: list[dict[str, Any]] = []
@@ -100,7 +108,7 @@ async def store(
 
 
 def _assessment_columns(
-    batch: Sequence[Evaluated], ids: dict[uuid.UUID, uuid.UUID]
+    compiled: CompiledRuleset, batch: Sequence[Evaluated], ids: dict[uuid.UUID, uuid.UUID]
 ) -> dict[str, list[Any]]:
     """The new assessments column by column (`service.new_assessment`'s values)."""
     columns: dict[str, list[Any]] = {
@@ -126,7 +134,7 @@ def _assessment_columns(
         columns["outcome"].append(outcome.verdict.value)
         columns["total_points"].append(points(outcome.total))
         columns["max_points"].append(outcome.max_total)
-        columns["results"].append(json.dumps([result.as_json() for result in outcome.criteria]))
+        columns["results"].append(json.dumps(stored_results(compiled, outcome)))
         columns["missing_inputs"].append(json.dumps(list(outcome.missing)))
     return columns
 

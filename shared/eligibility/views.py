@@ -12,7 +12,14 @@ from shared.eligibility import repository
 from shared.eligibility.errors import RulesetNotFound
 from shared.eligibility.facts import load_context
 from shared.eligibility.models import Assessment, RulesetVersion
-from shared.eligibility.rules import CriterionKind, CriterionStatus, Outcome, evaluate_ruleset
+from shared.eligibility.rules import (
+    CriterionKind,
+    CriterionStatus,
+    Outcome,
+    compile_ruleset,
+    evaluate_ruleset,
+)
+from shared.eligibility.rules.results import documents
 from shared.eligibility.schemas import (
     AssessmentRead,
     OutcomeRead,
@@ -72,8 +79,8 @@ async def simulate(session: AsyncSession, fund_code: str, data: SimulationInput)
 
 
 def to_read(assessment: Assessment, version: RulesetVersion, fund_code: str) -> AssessmentRead:
-    """The API view of a stored assessment."""
-    criteria = assessment.results
+    """The API view of a stored assessment (its criteria rendered from the version's)."""
+    criteria = documents(compile_ruleset(ruleset_of(version)), assessment.results)
     return AssessmentRead.model_validate(
         {
             "id": assessment.id,

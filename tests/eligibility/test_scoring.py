@@ -13,6 +13,8 @@ from shared.applications.models import Application
 from shared.audit.models import AuditEntry
 from shared.eligibility import service
 from shared.eligibility.models import Assessment, RulesetVersion
+from shared.eligibility.rules import compile_ruleset
+from shared.eligibility.rules.results import documents
 from shared.eligibility.rules.rulesets import SHIPPED_RULESETS
 from shared.events.models import Event
 from shared.funds.models import Fund
@@ -31,6 +33,12 @@ async def score(sessionmaker: async_sessionmaker[AsyncSession], app_id: Any) -> 
         return assessment
 
 
+async def criteria(session: AsyncSession, assessment: Assessment) -> list[dict[str, Any]]:
+    """The assessment's criteria as the API reads them (rendered from the stored results)."""
+    version = await session.get_one(RulesetVersion, assessment.ruleset_version_id)
+    return documents(compile_ruleset(service.ruleset_of(version)), assessment.results)
+
+
 async def status_of(session: AsyncSession, app_id: Any) -> str:
     value = await session.scalar(select(Application.status).where(Application.id == app_id))
     assert value is not None
@@ -47,7 +55,7 @@ class TestScore:
         assessment = await score(sessionmaker, application["id"])
 
         assert assessment is not None
-        assert assessment.outcome == "eligible", assessment.results
+        assert assessment.outcome == "eligible", await criteria(session, assessment)
         assert assessment.missing_inputs == []
         assert await status_of(session, application["id"]) == "eligible"
         event = await session.scalar(
@@ -82,7 +90,9 @@ class TestScore:
         assert assessment is not None
         assert assessment.outcome == "ineligible"
         failed = [
-            r["id"] for r in assessment.results if r["status"] == "fail" and r["kind"] == "gate"
+            r["id"]
+            for r in await criteria(session, assessment)
+            if r["status"] == "fail" and r["kind"] == "gate"
         ]
         assert failed == ["F03_not_agricultural_or_forest"]
         assert await status_of(session, application["id"]) == "ineligible"
@@ -96,15 +106,14 @@ class TestScore:
         assessment = await score(sessionmaker, application["id"])
 
         assert assessment is not None
+        results = await criteria(session, assessment)
         assert assessment.outcome == "undetermined", [
-            (r["id"], r["explanation"]) for r in assessment.results if r["status"] == "fail"
+            (r["id"], r["explanation"]) for r in results if r["status"] == "fail"
         ]
         assert assessment.missing_inputs == ACCELERATION_REGISTRY_GAPS
-        unknown = {
-            r["id"] for r in assessment.results if r["status"] == "unknown" and r["kind"] == "gate"
-        }
+        unknown = {r["id"] for r in results if r["status"] == "unknown" and r["kind"] == "gate"}
         assert unknown == {"G02_registered_and_active", "G14_state_aid_ceiling"}
-        g04 = next(r for r in assessment.results if r["id"] == "G04_excluded_sectors")
+        g04 = next(r for r in results if r["id"] == "G04_excluded_sectors")
         assert g04["inputs"]["site.naf_code"] == "24.53Z"
         assert await status_of(session, application["id"]) == "undetermined"
 

@@ -100,26 +100,7 @@ class CriterionResult(NamedTuple):
     @property
     def explanation(self) -> str:
         """The French explanation: the verdict or points, the template filled, what to add."""
-        if self.status == CriterionStatus.NOT_APPLICABLE:
-            return _NOT_APPLICABLE_FR
-        values = {
-            **self.inputs,
-            "value": self.value,
-            "points": self.points,
-            "max_points": self.max_points,
-        }
-        if self.kind == CriterionKind.SCORE:
-            head = f"{format_number(self.points)}/{self.max_points} points"
-            if self.status == CriterionStatus.UNKNOWN:
-                head += " (indéterminé)"
-        else:
-            head = _STATUS_FR[self.status]
-        text = f"{head}. {self.template.render(values)}"
-        if self.missing:
-            text += f" À compléter : {describe_missing(self.missing)}."
-        elif self.status == CriterionStatus.UNKNOWN:
-            text += " Valeur incalculable avec les données fournies."
-        return text
+        return explain(self, self.inputs)
 
     def as_json(self) -> dict[str, Any]:
         """The result as a JSON document, explanation included (the template left out)."""
@@ -129,6 +110,35 @@ class CriterionResult(NamedTuple):
 
 
 _RESULT_FIELDS = tuple(name for name in CriterionResult._fields if name != "template")
+
+
+def explain(
+    result: CriterionResult,
+    inputs: Mapping[str, Any],
+    formatted: Mapping[str, str] | None = None,
+) -> str:
+    """The French explanation of `result` with these inputs (`formatted`: placeholders given
+    already rendered), from its status, points, value, missing inputs and template."""
+    if result.status == CriterionStatus.NOT_APPLICABLE:
+        return _NOT_APPLICABLE_FR
+    values = {
+        **inputs,
+        "value": result.value,
+        "points": result.points,
+        "max_points": result.max_points,
+    }
+    if result.kind == CriterionKind.SCORE:
+        head = f"{format_number(result.points)}/{result.max_points} points"
+        if result.status == CriterionStatus.UNKNOWN:
+            head += " (indéterminé)"
+    else:
+        head = _STATUS_FR[result.status]
+    text = f"{head}. {result.template.render(values, formatted)}"
+    if result.missing:
+        text += f" À compléter : {describe_missing(result.missing)}."
+    elif result.status == CriterionStatus.UNKNOWN:
+        text += " Valeur incalculable avec les données fournies."
+    return text
 
 
 class Outcome(NamedTuple):
@@ -188,9 +198,9 @@ def _missing(*values: Any) -> tuple[str, ...]:
     return tuple(sorted(merge_unknown(*values).missing))
 
 
-class _Static(NamedTuple):
+class CriterionStatic(NamedTuple):
     """What a criterion's results share, and what its closure runs: the parameters it reads
-    (recorded once as `params.<name>`), its `when` and its expression.
+    (recorded once as `params.<name>`, first among its inputs), its `when` and its expression.
     """
 
     id: str
@@ -204,14 +214,14 @@ class _Static(NamedTuple):
     expr: Compiled
 
 
-def _compile_rule(criterion: Criterion, compiler: Compiler) -> _RuleFn:
-    """One criterion as a closure from the evaluation state to its result."""
+def _static(criterion: Criterion, compiler: Compiler) -> CriterionStatic:
+    """What one criterion's results share, its `when` and expression compiled."""
     params_read = param_reads(criterion.expr, compiler.params)
     when: Compiled | None = None
     if criterion.when is not None:
         when = compiler.compile(criterion.when)
         params_read.update(param_reads(criterion.when, compiler.params))
-    static = _Static(
+    return CriterionStatic(
         criterion.id,
         criterion.kind,
         criterion.label_fr,
@@ -222,12 +232,16 @@ def _compile_rule(criterion: Criterion, compiler: Compiler) -> _RuleFn:
         when,
         compiler.compile(criterion.expr),
     )
-    if when is not None:
+
+
+def _rule(static: CriterionStatic) -> _RuleFn:
+    """One criterion as a closure from the evaluation state to its result."""
+    if static.when is not None:
         return _conditional(static)
-    return _gate(static) if criterion.kind is _GATE else _score(static)
+    return _gate(static) if static.kind is _GATE else _score(static)
 
 
-def _gate(static: _Static) -> _RuleFn:
+def _gate(static: CriterionStatic) -> _RuleFn:
     """A gate: passes, fails, or is unknown with the missing inputs."""
     cid, kind, label, source, max_points, template, params_read, _, expr = static
 
@@ -247,7 +261,7 @@ def _gate(static: _Static) -> _RuleFn:
     return run
 
 
-def _score(static: _Static) -> _RuleFn:
+def _score(static: CriterionStatic) -> _RuleFn:
     """A score: its value clamped to [0, 1] times its points; unknown awards none."""
     cid, kind, label, source, max_points, template, params_read, _, expr = static
     full_points = round(1.0 * max_points, 2)
@@ -274,7 +288,7 @@ def _score(static: _Static) -> _RuleFn:
     return run
 
 
-def _conditional(static: _Static) -> _RuleFn:
+def _conditional(static: CriterionStatic) -> _RuleFn:
     """A criterion with a `when`: not applicable where it is false. A gate whose `when` is
     unknown passes if its expression is true (it would pass either way) and is unknown
     otherwise; a score whose `when` is unknown is unknown.
@@ -317,7 +331,9 @@ class CompiledRuleset:
     def __init__(self, ruleset: Ruleset) -> None:
         self.fund_code, self.version = ruleset.fund_code, ruleset.version
         compiler = Compiler(ruleset.params)
-        self._rules = tuple(_compile_rule(criterion, compiler) for criterion in ruleset.criteria)
+        self.statics = tuple(_static(criterion, compiler) for criterion in ruleset.criteria)
+        """Each criterion's static part, in the ruleset's order (what a stored result omits)."""
+        self._rules = tuple(_rule(static) for static in self.statics)
         self._max_total = ruleset.points_total
         self._gates = tuple(
             index

@@ -104,7 +104,7 @@ def describe_missing(paths: Iterable[str]) -> str:
 class Template:
     """An explanation template split once into text and placeholders."""
 
-    __slots__ = ("_parts", "text")
+    __slots__ = ("_parts", "keys", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -113,6 +113,8 @@ class Template:
             (pieces[index], pieces[index + 1] if index + 1 < len(pieces) else None)
             for index in range(0, len(pieces), 2)
         )
+        self.keys = frozenset(key for _, key in self._parts if key is not None)
+        """The names of its placeholders."""
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Template) and other.text == self.text
@@ -123,11 +125,16 @@ class Template:
     def __repr__(self) -> str:
         return f"Template({self.text!r})"
 
-    def render(self, values: Mapping[str, Any]) -> str:
-        """The text with each placeholder replaced by its formatted value (— if not read)."""
+    def render(self, values: Mapping[str, Any], formatted: Mapping[str, str] | None = None) -> str:
+        """The text with each placeholder replaced by its formatted value (— if not read);
+        `formatted` gives placeholders already rendered."""
         out: list[str] = []
         for literal, key in self._parts:
             out.append(literal)
-            if key is not None:
+            if key is None:
+                continue
+            if formatted and key in formatted:
+                out.append(formatted[key])
+            else:
                 out.append(format_value(key, values[key]) if key in values else NOT_READ)
         return "".join(out)
