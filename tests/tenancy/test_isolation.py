@@ -105,7 +105,7 @@ async def world(
         "b_draft": await _draft_project(b, title="Tannerie d'Albi", **albi),
         "b_unsent": await _active(b, sessionmaker, title="Cartonnerie d'Albi", **albi),
     }
-    green = {"fund_code": "fonds-vert-ti"}
+    green = {"fund_code": "fonds-vert-ti", "answers": {"volet": 1}}
     applications = {
         "a_foundry_acc": await _submitted(a, projects["a_foundry"]),
         "a_foundry_green": await a.draft_application(projects["a_foundry"], **green),
