@@ -92,6 +92,11 @@ class Settings(BaseSettings):
     WORKER_RECONNECT_MAX_SECONDS: Annotated[float, Field(gt=0, le=300)] = Field(
         default=10, description="Longest wait between two tries to reach a lost Redis."
     )
+    WORKER_JOB_TIMEOUT_SECONDS: Annotated[int, Field(ge=1, le=3600)] = Field(
+        default=60,
+        description="Longest run of a main-queue job; the job of a worker that died is run "
+        "again this long plus 10 s after it started.",
+    )
 
     # --- webhooks (the delivery policy; tests compress the durations)
     WEBHOOK_ALLOW_HOSTS: list[str] = Field(

@@ -149,6 +149,6 @@ def worker_options(settings: Settings) -> dict[str, Any]:
         # Every job is short. The timeout also bounds how long the job of a worker that died
         # stays "in progress" (arq keeps that mark for the longest timeout + 10 s) before
         # another worker runs it again.
-        "job_timeout": 60,
+        "job_timeout": settings.WORKER_JOB_TIMEOUT_SECONDS,
         "keep_result": 3600,
     }
