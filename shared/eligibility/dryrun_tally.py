@@ -5,6 +5,7 @@ the order or the number of batches; only the `DRY_RUN_MAX_ITEMS` applications th
 first in the report's order are kept, with how many changed in all.
 """
 
+import bisect
 import uuid
 from typing import Any
 
@@ -29,6 +30,8 @@ class Tally:
         self.max_delta: int | None = None
         self.transitions: dict[str, int] = {}
         self.items: list[dict[str, Any]] = []
+        self._ranks: list[tuple[bool, float, str]] = []
+        """The rank of each kept item, in the same (sorted) order."""
 
     @classmethod
     def resume(cls, figures: dict[str, Any], items: list[dict[str, Any]]) -> "Tally":
@@ -38,7 +41,8 @@ class Tally:
             setattr(tally, name, int(figures.get(name, 0)))
         tally.min_delta, tally.max_delta = figures.get("min_delta"), figures.get("max_delta")
         tally.transitions = dict(figures.get("transitions", {}))
-        tally.items = list(items)
+        tally.items = sorted(items, key=_rank_of)
+        tally._ranks = [_rank_of(item) for item in tally.items]
         return tally
 
     def add(
@@ -69,8 +73,8 @@ class Tally:
         if not (outcome_changed or delta):
             return
         self.changed += 1
-        rank = _rank(outcome_changed, delta, application_id)
-        if len(self.items) >= DRY_RUN_MAX_ITEMS and rank >= _rank_of(self.items[-1]):
+        rank = _rank(outcome_changed, delta, str(application_id))
+        if len(self.items) >= DRY_RUN_MAX_ITEMS and rank >= self._ranks[-1]:
             return
         item = DryRunItem(
             application_id=application_id,
@@ -84,9 +88,10 @@ class Tally:
             after_points=after_points,
             delta=delta,
         )
-        self.items.append(item.model_dump(mode="json"))
-        self.items.sort(key=_rank_of)
-        del self.items[DRY_RUN_MAX_ITEMS:]
+        at = bisect.bisect_right(self._ranks, rank)
+        self._ranks.insert(at, rank)
+        self.items.insert(at, item.model_dump(mode="json"))
+        del self._ranks[DRY_RUN_MAX_ITEMS:], self.items[DRY_RUN_MAX_ITEMS:]
 
     def figures(self) -> dict[str, Any]:
         """What is stored between batches (beside `kept_items`)."""
@@ -126,13 +131,12 @@ class Tally:
         )
 
 
-def _rank(
-    outcome_changed: bool, delta: float, application_id: uuid.UUID
-) -> tuple[bool, float, str]:
-    """The report's order: outcome changes first, then by decreasing |delta|, then by id."""
-    return (not outcome_changed, -abs(delta), str(application_id))
+def _rank(outcome_changed: bool, delta: float, application_id: str) -> tuple[bool, float, str]:
+    """The report's order: outcome changes first, then by decreasing |delta|, then by id
+    (in its canonical text form, as the items hold it)."""
+    return (not outcome_changed, -abs(delta), application_id)
 
 
 def _rank_of(item: dict[str, Any]) -> tuple[bool, float, str]:
     changed = item["before_outcome"] != item["after_outcome"]
-    return _rank(changed, item["delta"], uuid.UUID(item["application_id"]))
+    return _rank(changed, item["delta"], str(item["application_id"]))
