@@ -297,7 +297,9 @@ async def batch_durations() -> list[float]:
     ]
 
 
-def run_worker(version_id: str, count: int, limit_s: float) -> dict[str, Any]:
+def run_worker(
+    version_id: str, count: int, limit_s: float, profile: str | None = None
+) -> dict[str, Any]:
     """One `tidi worker` process until every application is assessed under v2 (or `limit_s`).
 
     Not in burst mode: a burst worker leaves as soon as the queue is empty, which happens while
@@ -306,14 +308,27 @@ def run_worker(version_id: str, count: int, limit_s: float) -> dict[str, Any]:
     env = harness.tidi_env(NAME, REDIS_URL, WORKER_QUEUE_NAME=QUEUE, ENVIRONMENT="development")
     started = time.perf_counter()
     log = (Path(tempfile.mkdtemp(prefix="tidi-bench-rescoring-")) / "worker.log").open("wb")
+    command = [str(Path(sys.executable).parent / "tidi"), "worker"]
+    if profile is not None:  # py-spy's collapsed stacks of the worker, written when it stops
+        command = [
+            str(Path(sys.executable).parent / "py-spy"),
+            "record",
+            "--format",
+            "raw",
+            "-o",
+            profile,
+            "--",
+            *command,
+        ]
     process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "tidi"), "worker"],
+        command,
         cwd=harness.ROOT,
         env=env,
         stdout=log,
         stderr=log,
     )
     watched = psutil.Process(process.pid)
+    cpu_before = harness.cpu_seconds(process)
     peak = done = 0
     last_check = 0.0
     while process.poll() is None:
@@ -332,6 +347,11 @@ def run_worker(version_id: str, count: int, limit_s: float) -> dict[str, Any]:
                 break
         time.sleep(0.2)
     elapsed = time.perf_counter() - started
+    cpu = harness.per_request_ms(cpu_before, harness.cpu_seconds(process), 1)
+    if profile is not None:  # stop the worker itself: py-spy writes its file when it exits
+        for child in watched.children():
+            child.terminate()
+        process.wait(timeout=60)
     harness.stop(process)
     log.close()
     rusage_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -340,6 +360,9 @@ def run_worker(version_id: str, count: int, limit_s: float) -> dict[str, Any]:
         "worker_wall_s": round(elapsed, 1),
         "peak_rss_sampled_mib": round(peak / 2**20, 1),
         "peak_rss_rusage_mib": round(rusage_kib / 1024, 1),
+        # CPU seconds in the run: the worker's, and every PostgreSQL process's of the machine
+        "worker_cpu_s": round(cpu["server"] / 1000, 1),
+        "postgres_cpu_s": round(cpu["postgres"] / 1000, 1),
     }
 
 
@@ -350,6 +373,7 @@ def main() -> None:
     parser.add_argument(
         "--limit", type=float, default=3600, help="Stop the worker after this many seconds."
     )
+    parser.add_argument("--profile", help="Record the worker with py-spy into this file.")
     args = parser.parse_args()
 
     asyncio.run(harness.recreate(NAME))
@@ -362,7 +386,7 @@ def main() -> None:
     asyncio.run(harness.flush_redis(REDIS_URL))
     version_id, jobs = asyncio.run(publish_v2())
     asyncio.run(enqueue(jobs))
-    worker = run_worker(version_id, args.count, args.limit)
+    worker = run_worker(version_id, args.count, args.limit, args.profile)
     durations = asyncio.run(batch_durations())
     counts = asyncio.run(assessed(version_id))
     result = {
