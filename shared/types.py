@@ -5,6 +5,7 @@ import re
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, TypeVar
 
+from email_validator import EmailNotValidError, validate_email
 from pydantic import (
     AfterValidator,
     AwareDatetime,
@@ -14,6 +15,7 @@ from pydantic import (
     Strict,
     StringConstraints,
     UrlConstraints,
+    WithJsonSchema,
 )
 from pydantic_core import PydanticCustomError
 from stdnum.exceptions import ValidationError as StdnumError
@@ -56,7 +58,7 @@ Siret = Annotated[
     Field(
         description="SIRET: 14 digits (spaces are accepted and removed) whose Luhn key is "
         "checked (`invalid-siret`).",
-        examples=["73282932000074"],
+        examples=["24561443300010"],
     ),
 ]
 """An establishment SIRET, validated with python-stdnum."""
@@ -181,3 +183,20 @@ UtcDatetime = Annotated[
     Field(description="An instant (RFC 3339 with an offset), stored and returned in UTC."),
 ]
 """An aware datetime normalised to UTC, so responses echo what reads return."""
+
+
+def _email(value: str) -> str:
+    """The address normalised, or `invalid-email` (special-use domains such as `.test` or
+    `.invalid` included: no mail reaches them)."""
+    try:
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise PydanticCustomError(
+            "invalid-email", "invalid email address: {reason}", {"reason": str(exc)}
+        ) from None
+
+
+Email = Annotated[
+    str, AfterValidator(_email), WithJsonSchema({"type": "string", "format": "email"})
+]
+"""An email address, checked as pydantic's `EmailStr` does, refused with its own error type."""

@@ -47,6 +47,14 @@ class IncompleteApplication(Unprocessable):
     title = "Incomplete application"
 
 
+class ContradictoryDeclarations(Unprocessable):
+    """Two declarations that cannot both be true (a holder declared in difficulty on the
+    project, and attested not in difficulty on the application)."""
+
+    type_slug = "contradictory-declarations"
+    title = "Contradictory declarations"
+
+
 class AmountNotAllowed(Unprocessable):
     """Requested amount above the fund's cap or the eligible expense base."""
 

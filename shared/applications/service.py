@@ -13,6 +13,7 @@ from shared.applications.errors import (
     AmountNotAllowed,
     ApplicationNotEditable,
     ApplicationNotFound,
+    ContradictoryDeclarations,
     DuplicateApplication,
     FundNotAccepting,
     ProjectNotActive,
@@ -25,6 +26,7 @@ from shared.applications.schemas import (
     Completeness,
     FundWindow,
     MissingItem,
+    ProgrammeDataItem,
 )
 from shared.applications.states import APPLICATION_MACHINE, EDITABLE_STATUSES
 from shared.audit import service as audit_service
@@ -36,6 +38,7 @@ from shared.funds.questions import answer_errors
 from shared.principal import Principal, Role
 from shared.projects import service as project_service
 from shared.projects.enums import ProjectStatus
+from shared.projects.models import Project
 
 _FIRST_STATUS = APPLICATION_MACHINE.transitions[0].source
 
@@ -101,6 +104,7 @@ async def create(
         )
     values = data.model_dump(mode="json", exclude={"project_id", "fund_code", "applicant_siren"})
     _check_content(fund, data.model_dump(exclude_unset=True), values, partial=True)
+    check_declarations(project.holder, values["attestations"])
     application = Application(
         id=uuid.uuid4(),
         project_id=project.id,
@@ -147,6 +151,9 @@ async def update(
         "answers": application.answers,
     } | changes
     _check_content(application.fund, changes, merged, partial=True)
+    if "attestations" in changes:
+        project = await session.get_one(Project, application.project_id)
+        check_declarations(project.holder, changes["attestations"])
     for field, value in changes.items():
         setattr(application, field, value)
     application.updated_at = func.now()
@@ -162,18 +169,38 @@ async def update(
     return application
 
 
-def completeness(application: Application, *, now: datetime | None = None) -> Completeness:
-    """What is missing before `application` can be submitted, and its fund's window."""
+def completeness(
+    application: Application,
+    missing: list[MissingItem],
+    *,
+    now: datetime | None = None,
+    programme_data_missing: list[ProgrammeDataItem] | None = None,
+    ruleset_version: int | None = None,
+) -> Completeness:
+    """The completeness report of `application` given what is missing, with its fund's
+    window; complete when no required item is left.
+    """
     fund = application.fund
     now = now or datetime.now(UTC)
-    missing = [MissingItem(pointer=p, detail=d) for p, d in _missing(application)]
     return Completeness(
-        complete=not missing,
+        complete=not any(item.required for item in missing),
         missing=missing,
+        programme_data_missing=programme_data_missing or [],
+        ruleset_version=ruleset_version,
         window=FundWindow(
             opens_at=fund.opens_at, closes_at=fund.closes_at, open_now=fund.is_open_at(now)
         ),
     )
+
+
+def form_requirements(application: Application) -> list[MissingItem]:
+    """What the fund's form asks, whatever its rules.
+
+    The amount and aid form to decide on, at least one planned expense, and valid answers
+    to the fund's questions; what the eligibility rules need is derived from the rules
+    themselves, in `shared.eligibility.completeness`.
+    """
+    return [MissingItem(pointer=p, detail=d) for p, d in _missing(application)]
 
 
 def requested_fields(application: Application) -> frozenset[str]:
@@ -183,6 +210,29 @@ def requested_fields(application: Application) -> frozenset[str]:
     return frozenset(
         "attachments" if item.startswith("document:") else item.split("/")[1] for item in items
     )
+
+
+def contradiction(
+    holder: dict[str, Any] | None, attestations: dict[str, Any] | None
+) -> tuple[str, str] | None:
+    """(JSON pointer, why) of an attestation contradicting the project's declarations."""
+    if (holder or {}).get("in_difficulty") is True and (attestations or {}).get(
+        "not_in_difficulty"
+    ) is True:
+        return (
+            "/attestations/not_in_difficulty",
+            "the project declares its holder in difficulty; the attestation "
+            "not_in_difficulty contradicts it (correct one of them)",
+        )
+    return None
+
+
+def check_declarations(holder: dict[str, Any] | None, attestations: dict[str, Any] | None) -> None:
+    """Refuse declarations that contradict each other (422 naming the attestation)."""
+    found = contradiction(holder, attestations)
+    if found is not None:
+        pointer, detail = found
+        raise ContradictoryDeclarations(detail, pointer=f"/body{pointer}")
 
 
 def _check_editable(application: Application, changes: dict[str, Any]) -> None:
@@ -270,29 +320,15 @@ def _check_content(
 
 def _missing(application: Application) -> list[tuple[str, str]]:
     fund = application.fund
-    missing: list[tuple[str, str]] = []
-    for field, label in (
-        ("requested_amount_cents", "the amount requested"),
-        ("eligible_expense_base_cents", "the eligible expense base"),
-        ("aid_form", "the aid form"),
-    ):
-        if getattr(application, field) is None:
-            missing.append((f"/{field}", f"give {label}"))
+    missing: list[tuple[str, str]] = [
+        (f"/{field}", f"give {label}")
+        for field, label in (
+            ("requested_amount_cents", "the amount requested"),
+            ("aid_form", "the aid form"),
+        )
+        if getattr(application, field) is None
+    ]
     if not application.expense_lines:
         missing.append(("/expense_lines", "list at least one planned expense"))
-    attestations = application.attestations or {}
-    missing.extend(
-        (f"/attestations/{name}", "this attestation must be given (true)")
-        for name in ("tax_social_ok", "not_started", "not_in_difficulty")
-        if attestations.get(name) is not True
-    )
-    engagements = application.engagements or {}
-    missing.extend(
-        (f"/engagements/{name}", "state at least one commitment")
-        for name in ("solidarites", "transition_ecologique")
-        if not engagements.get(name)
-    )
-    if application.territory_id is not None and application.territory_opinion is None:
-        missing.append(("/territory_opinion", "the territory's opinion is required"))
     missing.extend(answer_errors(fund.question_schema, application.answers or {}, partial=False))
     return missing

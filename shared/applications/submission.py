@@ -17,7 +17,7 @@ from shared.applications import permissions, service
 from shared.applications.enums import ApplicationStatus
 from shared.applications.errors import IncompleteApplication, OutsideWindow
 from shared.applications.models import Application
-from shared.applications.schemas import ProjectSnapshot
+from shared.applications.schemas import Completeness, ProjectSnapshot
 from shared.applications.states import APPLICATION_MACHINE
 from shared.audit import service as audit_service
 from shared.concurrency import check_version
@@ -55,9 +55,13 @@ async def submit(
     application: Application,
     *,
     if_match: int | None,
+    report: Completeness,
     now: datetime | None = None,
 ) -> Application:
-    """Submit a complete draft inside the fund's window; snapshots the project's scoring inputs."""
+    """Submit a draft inside the fund's window when `report` (its completeness, computed by
+    the caller from the fund's rules) leaves nothing required; snapshots the project's
+    scoring inputs.
+    """
     service.require_writer(principal, application.territory_id)
     check_version(application.version, if_match)
     permissions.check(application, "submit", principal)
@@ -69,13 +73,13 @@ async def submit(
             opens_at=fund.opens_at.isoformat() if fund.opens_at else None,
             closes_at=fund.closes_at.isoformat() if fund.closes_at else None,
         )
-    report = service.completeness(application, now=now)
     if not report.complete:
+        required = [item for item in report.missing if item.required]
         raise IncompleteApplication(
-            f"{len(report.missing)} item(s) missing before submission",
-            missing=[m.model_dump() for m in report.missing],
+            f"{len(required)} item(s) missing before submission",
+            missing=[item.model_dump() for item in required],
         )
-    project = await _project_of(session, application)
+    project = await project_of(session, application)
     application = await _move(
         session,
         principal,
@@ -83,7 +87,7 @@ async def submit(
         "submit",
         reason=None,
         values={
-            "project_snapshot": _snapshot(project),
+            "project_snapshot": snapshot(project),
             "submission_no": application.submission_no + 1,
             "submitted_at": now,
         },
@@ -133,12 +137,11 @@ async def expire_due_drafts(session: AsyncSession, *, now: datetime | None = Non
     return expired
 
 
-async def _project_of(session: AsyncSession, application: Application) -> Project:
+async def project_of(session: AsyncSession, application: Application) -> Project:
     """The application's project, as loaded with it (or read now).
 
-    No lock is needed for the snapshot: applications exist only for active projects,
-    and a project's content changes only while it is a draft, which an active project
-    never becomes again.
+    No lock is needed for the snapshot: it is the project's row as this transaction reads
+    it, whole; an edit of the (active) project commits before or after it, never inside.
     """
     if "project" in inspect(application).unloaded:
         return await session.get_one(Project, application.project_id)
@@ -231,7 +234,7 @@ def application_event(
     )
 
 
-def _snapshot(project: Project) -> dict[str, object]:
+def snapshot(project: Project) -> dict[str, object]:
     """The project's scoring inputs as stored JSON (validated like the project's API view)."""
     fields = {name: getattr(project, name) for name in _SNAPSHOT_COLUMNS}
     snapshot = ProjectSnapshot.model_validate({**fields, "project_id": project.id})

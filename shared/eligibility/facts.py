@@ -5,8 +5,12 @@ missing:
 
 - Registry statuses (`holder.admin_status`, `site.admin_status`): tidi does not reach the
   SIRENE register. They are the holder's declaration, counted only when the holder attests
-  them (`holder.registry_attested`); otherwise unknown. An accepted exit from difficulty is
-  never given.
+  them (`holder.registry_attested`); otherwise unknown.
+- Difficulty: `holder.in_difficulty` is the project's declaration or, when the project says
+  nothing, the application's sworn attestation `not_in_difficulty` (the API refuses the two
+  when they contradict); `holder.difficulty_exit_accepted` is the application's attestation
+  that evidence of an exit is attached (the operator judges that evidence at review).
+- Engagements: an empty list is a question not yet answered (unknown), not "none".
 - The site's NAF code falls back to the holder's (the establishment usually shares its
   company's activity).
 - Zonings: `load_context` reads them for the site's commune at the submission date (see
@@ -61,9 +65,17 @@ def build_context(
         site["naf_code"] = holder["naf_code"]
     if holder.get("registry_attested") is not True:
         holder["admin_status"] = site["admin_status"] = None
+    attestations = application.get("attestations") or {}
+    if holder.get("in_difficulty") is None and attestations.get("not_in_difficulty") is True:
+        holder["in_difficulty"] = False
+    holder["difficulty_exit_accepted"] = attestations.get("difficulty_exit_proven")
+    engagements = {
+        name: commitments or None
+        for name, commitments in (application.get("engagements") or {}).items()
+    }
     return EvaluationContext.model_validate(
         {
-            "application": dict(application),
+            "application": {**application, "engagements": engagements},
             "project": {n: project[n] for n in _PROJECT_FIELDS if project.get(n) is not None},
             "holder": holder,
             "site": site,

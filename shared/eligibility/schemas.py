@@ -372,11 +372,44 @@ class RescoreResult(Schema):
 
 
 # --- project screening and ranking ------------------------------------------------------
+ScreeningState = Literal["pass", "fail", "needs_application_input", "unknown", "not_applicable"]
+Prospect = Literal["eligible", "eligible_if_completed", "undetermined", "ineligible"]
+
+
+class CriterionScreening(Schema):
+    """One criterion on a project alone: `fail` is a failure on what the project is;
+    `needs_application_input` waits only for what an application supplies (amounts,
+    attestations, commitments, the fund's questions); `unknown` lacks project facts or
+    the programme's data."""
+
+    id: str = Field(description="The criterion id, e.g. `G12_engagements_filled`.")
+    state: ScreeningState = Field(examples=["needs_application_input"])
+    to_provide: list[str] = Field(
+        description="The application inputs it waits for.",
+        examples=[["application.engagements.solidarites"]],
+    )
+    missing_elsewhere: list[str] = Field(
+        description="Missing project facts or programme data.", examples=[[]]
+    )
+
+
 class FundScreening(OutcomeRead):
-    """The verdict of one open fund's current ruleset on a project."""
+    """The verdict of one open fund's current ruleset on a project.
+
+    `outcome` and the criteria are the engine's, as for a simulation with no application
+    inputs; `prospect` reads them: `ineligible` when a gate fails on what the project is,
+    `eligible_if_completed` when every undecided gate waits only for application inputs,
+    `undetermined` when project facts or programme data are missing too.
+    """
 
     rank: int = Field(description="1 for the best match.", examples=[1])
     fund_name: str = Field(examples=["Fonds friches — recyclage foncier"])
+    prospect: Prospect = Field(examples=["eligible_if_completed"])
+    application_inputs: list[str] = Field(
+        description="What an application to this fund must supply for its gates.",
+        examples=[["application.attestations.tax_social_ok"]],
+    )
+    screening: list[CriterionScreening]
 
 
 class ProjectScreening(Schema):
@@ -386,8 +419,8 @@ class ProjectScreening(Schema):
     screened_at: datetime
     items: list[FundScreening] = Field(
         description=(
-            "Eligible first by decreasing points, then undetermined, then ineligible "
-            "(each by decreasing points), ties by fund code."
+            "By prospect (eligible, eligible if completed, undetermined, ineligible), then "
+            "by decreasing points known, ties by fund code."
         )
     )
 

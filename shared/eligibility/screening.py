@@ -2,11 +2,14 @@
 
 The project is read as a submission would snapshot it and each fund's current ruleset is
 evaluated through the same context builder as a stored assessment; the application inputs
-a project does not carry (amounts, attestations, answers) stay unknown.
+a project does not carry (amounts, attestations, answers) stay unknown. Each undecided
+criterion is then read by where its missing inputs come from (`shared.eligibility.inputs`):
+waiting only for an application, or lacking project facts or programme data.
 """
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.dialects.postgresql import distinct_on
@@ -17,8 +20,9 @@ from shared.applications import repository as application_repository
 from shared.applications.schemas import ProjectSnapshot
 from shared.eligibility import views
 from shared.eligibility.facts import load_context
-from shared.eligibility.models import AssessmentOutcome, RulesetStatus, RulesetVersion
-from shared.eligibility.rules import evaluate_ruleset
+from shared.eligibility.inputs import InputOrigin, source_of
+from shared.eligibility.models import RulesetStatus, RulesetVersion
+from shared.eligibility.rules import CriterionKind, CriterionStatus, Outcome, evaluate_ruleset
 from shared.eligibility.schemas import FundScreening, ProjectScreening, SimulatedApplication
 from shared.eligibility.service import ruleset_of
 from shared.funds.models import Fund, FundStatus
@@ -26,11 +30,8 @@ from shared.principal import Principal
 from shared.projects import service as project_service
 from shared.territories.models import Territory
 
-_OUTCOME_ORDER = {
-    AssessmentOutcome.ELIGIBLE: 0,
-    AssessmentOutcome.UNDETERMINED: 1,
-    AssessmentOutcome.INELIGIBLE: 2,
-}
+_PROSPECT_ORDER = {"eligible": 0, "eligible_if_completed": 1, "undetermined": 2, "ineligible": 3}
+_BY_APPLICATION = (InputOrigin.APPLICATION, InputOrigin.SUBMISSION)
 
 
 async def screen_project(
@@ -69,14 +70,14 @@ async def screen_project(
             submitted_at=moment,
         )
         outcome = evaluate_ruleset(ruleset_of(version), context)
-        items.append({**views.outcome_fields(outcome, fund.code), "fund_name": fund.name})
-    items.sort(
-        key=lambda i: (
-            _OUTCOME_ORDER[AssessmentOutcome(i["outcome"])],
-            -i["total_points"],
-            i["fund_code"],
+        items.append(
+            {
+                **views.outcome_fields(outcome, fund.code),
+                **prospect_of(outcome),
+                "fund_name": fund.name,
+            }
         )
-    )
+    items.sort(key=lambda i: (_PROSPECT_ORDER[i["prospect"]], -i["total_points"], i["fund_code"]))
     return ProjectScreening(
         project_id=project.id,
         screened_at=moment,
@@ -84,6 +85,45 @@ async def screen_project(
             FundScreening.model_validate({**item, "rank": n}) for n, item in enumerate(items, 1)
         ],
     )
+
+
+def prospect_of(outcome: Outcome) -> dict[str, Any]:
+    """Each criterion's screening state, the application inputs the gates wait for, and
+    the fund's prospect for the project (see `FundScreening`)."""
+    states: list[dict[str, Any]] = []
+    needed: set[str] = set()
+    elsewhere = False
+    for result in outcome.criteria:
+        by_application = [p for p in result.missing if _from_application(p)]
+        other = [p for p in result.missing if not _from_application(p)]
+        state = result.status.value
+        if result.status is CriterionStatus.UNKNOWN:
+            state = "unknown" if other or not result.missing else "needs_application_input"
+            if result.kind is CriterionKind.GATE:
+                needed.update(by_application)
+                elsewhere = elsewhere or state == "unknown"
+        states.append(
+            {
+                "id": result.id,
+                "state": state,
+                "to_provide": by_application,
+                "missing_elsewhere": other,
+            }
+        )
+    if outcome.failed_gates:
+        prospect = "ineligible"
+    elif not outcome.unknown_gates:
+        prospect = "eligible"
+    else:
+        prospect = "undetermined" if elsewhere else "eligible_if_completed"
+    return {"prospect": prospect, "application_inputs": sorted(needed), "screening": states}
+
+
+def _from_application(path: str) -> bool:
+    try:
+        return source_of(path).origin in _BY_APPLICATION
+    except KeyError:
+        return False
 
 
 async def _open_funds_with_rules(

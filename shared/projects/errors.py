@@ -10,7 +10,7 @@ class ProjectNotFound(NotFound):
 
 
 class ProjectNotEditable(Conflict):
-    """Only draft projects can be changed."""
+    """Only draft and active projects change; an active one keeps its holder's SIREN."""
 
     type_slug = "project-not-editable"
 

@@ -4,7 +4,7 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Literal, Self
 
-from pydantic import ConfigDict, EmailStr, Field, StringConstraints, computed_field, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, computed_field, model_validator
 
 from shared.classification import Priority, ProjectNature
 from shared.projects.enums import ApplicantKind, CompanyCategory, EuSize, ProjectStatus
@@ -12,6 +12,7 @@ from shared.projects.sizing import company_category, eu_size
 from shared.schemas import InputSchema, Omittable, Schema, documented_as
 from shared.types import (
     AmountCents,
+    Email,
     FromText,
     InseeCommuneCode,
     IsoDate,
@@ -124,7 +125,7 @@ class Site(InputSchema):
                 {"required": [name], "properties": {name: {"type": "string"}}}
                 for name in ("siret", "commune_insee")
             ],
-            "examples": [{"siret": "73282932000074", "commune_insee": "56178"}],
+            "examples": [{"siret": "24561443300010", "commune_insee": "56178"}],
         }
     )
 
@@ -197,7 +198,7 @@ class ProjectContact(InputSchema):
 
     full_name: ShortText = Field(examples=["Jeanne Martin"])
     role: ShortText = Field(examples=["Directrice industrielle"])
-    email: EmailStr | None = Field(default=None, examples=["j.martin@fonderies-bretagne.fr"])
+    email: Email | None = Field(default=None, examples=["j.martin@fonderies-bretagne.fr"])
     phone: str | None = Field(
         default=None, pattern=r"^\+?[0-9 .()-]{6,20}$", examples=["+33 2 97 27 33 00"]
     )

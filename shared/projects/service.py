@@ -16,6 +16,7 @@ from shared.geography.models import Commune
 from shared.outbox import service as outbox_service
 from shared.principal import Principal, Role
 from shared.projects import repository
+from shared.projects.enums import ProjectStatus
 from shared.projects.errors import ProjectNotEditable, ProjectNotFound, ReasonRequired
 from shared.projects.models import Project
 from shared.projects.schemas import ProjectCreate, ProjectRead, ProjectUpdate, Site
@@ -106,15 +107,27 @@ async def update(
     *,
     if_match: int | None,
 ) -> Project:
-    """Change a draft project (If-Match required); emits `project.updated`."""
+    """Change a draft or active project (If-Match required); emits `project.updated`.
+
+    An active project keeps its holder's SIREN: its applications are made in that name.
+    """
     _require_writer(principal, project)
     check_version(project.version, if_match)
     if project.status not in EDITABLE_STATUSES:
         raise ProjectNotEditable(
-            f"a {project.status.value} project cannot be edited; only drafts can "
-            "(ask for it to be returned to draft)"
+            f"a {project.status.value} project cannot be edited; only draft and active "
+            "ones can (a submitted one once returned to draft)"
         )
     changes: dict[str, Any] = data.model_dump(mode="json", exclude_unset=True)
+    if (
+        project.status is not ProjectStatus.DRAFT
+        and "holder" in changes
+        and changes["holder"]["siren"] != project.holder_siren
+    ):
+        raise ProjectNotEditable(
+            "an active project's holder keeps its SIREN: its applications are made in that name",
+            pointer="/body/holder/siren",
+        )
     start = data.planned_start if "planned_start" in changes else project.planned_start
     end = data.planned_end if "planned_end" in changes else project.planned_end
     if start and end and end < start:

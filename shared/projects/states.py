@@ -21,8 +21,10 @@ PROJECT_MACHINE: StateMachine[P] = StateMachine(
 """draft → submitted → active → completed; submitted → draft (changes requested) or rejected;
 withdrawn from any non-terminal state; active → abandoned."""
 
-EDITABLE_STATUSES = frozenset({P.DRAFT})
-"""A project's content changes only while it is a draft."""
+EDITABLE_STATUSES = frozenset({P.DRAFT, P.ACTIVE})
+"""A project's content changes while it is a draft, and once active (its territory
+completes what a fund's rules ask; submitted applications keep the snapshot they were
+assessed on). Under the territory's review, and once closed, it is frozen."""
 
 TERRITORY_REVIEW = frozenset({"accept", "return", "reject"})
 """Actions of the territory reviewing a submitted project."""

@@ -3,11 +3,11 @@
 import uuid
 from datetime import date, datetime
 
-from pydantic import EmailStr, Field, field_validator
+from pydantic import Field, field_validator
 
 from shared.schemas import InputSchema, Omittable, Schema
 from shared.territories.models import ContactRole
-from shared.types import FromText, IsoDate, LongText, RegionCode, ShortText, Siren, Slug
+from shared.types import Email, FromText, IsoDate, LongText, RegionCode, ShortText, Siren, Slug
 
 
 class ContactWrite(InputSchema):
@@ -19,7 +19,7 @@ class ContactWrite(InputSchema):
     )
     full_name: ShortText = Field(examples=["Marie Le Goff"])
     organisation: str = Field(default="", max_length=200, examples=["Pontivy Communauté"])
-    email: EmailStr | None = Field(default=None, examples=["m.legoff@pontivy-communaute.bzh"])
+    email: Email | None = Field(default=None, examples=["m.legoff@pontivy-communaute.bzh"])
     phone: str | None = Field(
         default=None, pattern=r"^\+?[0-9 .()-]{6,20}$", examples=["+33 2 97 25 01 70"]
     )

@@ -23,7 +23,7 @@ from shared.applications.models import Application
 from shared.audit.models import AuditEntry
 from shared.events.models import Event
 from shared.projects.enums import ProjectStatus
-from tests.fixtures.bodies import ALBI_COMMUNE, application_body, project_body
+from tests.fixtures.bodies import ALBI_COMMUNE, application_body, project_body, site_in
 from tests.fixtures.builders import Key, MakeKey, MakeTerritory
 from tests.fixtures.flows import Portal, fetch, if_match, update_row
 from tests.fixtures.http import assert_problem, error_pointers
@@ -499,10 +499,11 @@ class TestApplicationTransitions:
 
 
 class TestEditsOnlyWhileDraft:
-    async def test_a_project_is_editable_only_as_a_draft(
+    async def test_a_project_is_editable_only_as_a_draft_or_active(
         self, team: Portal, sessionmaker: async_sessionmaker[AsyncSession]
     ) -> None:
         project = await _draft_project(team)
+        editable, last = {ProjectStatus.DRAFT, ProjectStatus.ACTIVE}, ""
         for status in ProjectStatus:
             await update_row(sessionmaker, "projects", project["id"], status=status.value)
             current = await fetch(team, "projects", project["id"])
@@ -512,15 +513,39 @@ class TestEditsOnlyWhileDraft:
                 json={"description": f"Révision ({status.value})"},
                 headers=if_match(current),
             )
-            if status is ProjectStatus.DRAFT:
+            if status in editable:
                 assert response.status_code == 200, response.text
-                assert response.json()["description"] == "Révision (draft)"
+                last = f"Révision ({status.value})"
+                assert response.json()["description"] == last
                 continue
             problem = assert_problem(response, 409)
             assert problem["type"].endswith("/project-not-editable"), status
             after = await fetch(team, "projects", project["id"])
             assert after["version"] == current["version"]
-            assert after["description"] == "Révision (draft)"
+            assert after["description"] == last
+
+    async def test_an_active_project_keeps_its_holders_siren(self, team: Portal) -> None:
+        project = await team.active_project()
+        holder = {**project["holder"], "in_difficulty": False}
+        holder.pop("category", None)
+        holder.pop("eu_size", None)
+        completed = await team.call(
+            "PATCH",
+            f"/v1/projects/{project['id']}",
+            json={"holder": holder},
+            headers=if_match(project),
+        )
+        assert completed.status_code == 200, completed.text
+        assert completed.json()["holder"]["in_difficulty"] is False
+        renamed = await team.call(
+            "PATCH",
+            f"/v1/projects/{project['id']}",
+            json={"holder": {**holder, "siren": "732829320"}},
+            headers=if_match(completed.json()),
+        )
+        problem = assert_problem(renamed, 409)
+        assert problem["type"].endswith("/project-not-editable")
+        assert (await fetch(team, "projects", project["id"]))["holder"]["siren"] == holder["siren"]
 
     async def test_an_application_is_editable_only_as_a_draft(
         self, team: Portal, sessionmaker: async_sessionmaker[AsyncSession]
@@ -552,7 +577,7 @@ class TestEditsOnlyWhileDraft:
             "nature": "modernisation",
             "priorities": ["innovation", "foncier"],
             "title": "Modernisation de la verrerie",
-            "site": {"commune_insee": ALBI_COMMUNE},
+            "site": site_in(ALBI_COMMUNE),
         }
         response = await team.call(
             "PATCH", f"/v1/projects/{project['id']}", json=changes, headers=if_match(project)
@@ -809,7 +834,7 @@ class TestFundQuestions:
             await team.call("GET", f"/v1/applications/{draft['id']}/completeness", expect=200)
         ).json()
         assert report["complete"] is False
-        [missing] = report["missing"]
+        [missing] = [item for item in report["missing"] if item["required"]]
         assert missing["pointer"] == "/answers"
         assert "capacity_tonnes" in missing["detail"]
         response = await team.call(

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.territories.models import Territory
 from tests.fixtures.api import auth
-from tests.fixtures.bodies import ALBI_COMMUNE, application_body, project_body
+from tests.fixtures.bodies import ALBI_COMMUNE, application_body, project_body, site_in
 from tests.fixtures.builders import ALBI_EPCI, PONTIVY_EPCI, Key, MakeKey, MakeTerritory
 from tests.fixtures.flows import Portal, update_row
 from tests.fixtures.http import assert_problem, walk_pages
@@ -98,7 +98,7 @@ async def catalogue(
             title=title,
             nature=nature,
             priorities=priorities,
-            site={"commune_insee": commune},
+            site=site_in(commune),
         )
         ids[name] = (await admin.call("POST", "/v1/projects", json=body, expect=201)).json()["id"]
         await update_row(sessionmaker, "projects", ids[name], status="active")

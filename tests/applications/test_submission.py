@@ -155,15 +155,30 @@ class TestSubmitApplication:
         report = (
             await p.call("GET", f"/v1/applications/{draft['id']}/completeness", expect=200)
         ).json()
-        pointers = {m["pointer"] for m in report["missing"]}
-        assert {"/aid_form", "/attestations/tax_social_ok", "/attestations/not_started"} <= pointers
+        required = {m["pointer"]: m for m in report["missing"] if m["required"]}
+        assert set(required) == {
+            "/aid_form",
+            "/attestations/tax_social_ok",
+            "/attestations/not_started",
+            # G10's two ways through: not in difficulty, or evidence of an exit.
+            "/attestations/not_in_difficulty",
+            "/attestations/difficulty_exit_proven",
+        }
+        assert report["complete"] is False
+        assert required["/attestations/not_started"]["input"] == (
+            "application.attestations.not_started"
+        )
+        assert required["/attestations/not_started"]["criteria"] == ["G09_not_started"]
+        # Optional: only scores read them (no points without them).
+        optional = {m["pointer"] for m in report["missing"] if not m["required"]}
+        assert optional == {"/attestations/permits_obtained", "/attestations/financing_secured"}
         response = await p.call(
             "POST",
             f"/v1/applications/{draft['id']}/submit",
             headers={"If-Match": f'"{draft["version"]}"'},
             expect=422,
         )
-        assert {m["pointer"] for m in response.json()["missing"]} == pointers
+        assert {m["pointer"] for m in response.json()["missing"]} == set(required)
 
     async def test_second_submit_is_409_naming_allowed_actions(
         self, portal: Any, territory_key: tuple[Any, Key]

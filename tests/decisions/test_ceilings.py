@@ -19,7 +19,7 @@ from shared.seeding.service import seed_demo_zonings
 from shared.stateaid.service import window_start
 from tests.decisions.conftest import TODAY, Keys
 from tests.decisions.test_budget import CLONE
-from tests.fixtures.bodies import friche_application
+from tests.fixtures.bodies import friche_application, project_body
 from tests.fixtures.flows import fetch, nothing_written, update_row
 from tests.fixtures.http import assert_problem, error_pointers
 
@@ -43,11 +43,11 @@ async def _under_review(
     which key instructs it."""
     team = keys["territory"]
     project: dict[str, Any] = {}
+    complete = project_body()  # every fact the rules read from a project, then these
     if holder is not None:
-        base = {"siren": SIREN, "name": "Fonderies de Bretagne", "kind": "company"}
-        project["holder"] = {**base, "naf_code": "24.53Z", **holder}
+        project["holder"] = {**complete["holder"], **holder}
     if commune is not None:
-        project["site"] = {"commune_insee": commune}
+        project["site"] = {**complete["site"], "commune_insee": commune}
     overrides = friche_application() if fund == "fonds-friches" else {}
     draft = await team.draft_application(
         await team.active_project(**project), **overrides, **application

@@ -11,7 +11,7 @@ from shared.eligibility import service
 from shared.eligibility.models import Assessment
 from shared.eligibility.rules.rulesets import shipped_ruleset
 from shared.principal import Role
-from tests.eligibility.flows import ACCELERATION_REGISTRY_GAPS, documented_project, submitted
+from tests.eligibility.flows import ACCELERATION_PROGRAMME_GAPS, documented_project, submitted
 from tests.fixtures.bodies import application_body, friche_application, project_body
 from tests.fixtures.builders import ALBI_EPCI, Key, MakeKey, MakeTerritory
 from tests.fixtures.flows import fetch
@@ -58,15 +58,16 @@ class TestAssessments:
         current = shipped_ruleset("fonds-acceleration").version
         assert (latest["fund_code"], latest["ruleset_version"]) == ("fonds-acceleration", current)
         assert latest["outcome"] == "undetermined"
-        assert latest["missing_inputs"] == ACCELERATION_REGISTRY_GAPS
-        assert latest["unknown_gates"] == ["G02_registered_and_active", "G14_state_aid_ceiling"]
+        assert latest["missing_inputs"] == ACCELERATION_PROGRAMME_GAPS
+        assert latest["unknown_gates"] == ["G14_state_aid_ceiling"]
         assert latest["failed_gates"] == []
         assert latest["max_points"] == 100
         g02 = next(c for c in latest["criteria"] if c["id"] == "G02_registered_and_active")
-        assert g02["status"] == "unknown"
-        assert g02["missing"] == ["holder.admin_status", "site.admin_status"]
+        assert g02["status"] == "pass"
         assert g02["inputs"]["site.siret"] == "73282932000074"
-        assert "À compléter" in g02["explanation"]
+        g14 = next(c for c in latest["criteria"] if c["id"] == "G14_state_aid_ceiling")
+        assert (g14["status"], g14["missing"]) == ("unknown", ["zonings.AFR_C"])
+        assert "À compléter" in g14["explanation"]
         assert {c["kind"] for c in latest["criteria"]} == {"gate", "score"}
 
     async def test_another_territory_gets_404(
@@ -166,7 +167,7 @@ class TestSimulate:
         assert ineligible.json()["outcome"] == "ineligible"
         assert ineligible.json()["failed_gates"] == ["F03_not_agricultural_or_forest"]
         assert undetermined.json()["outcome"] == "undetermined"
-        assert undetermined.json()["missing_inputs"] == ACCELERATION_REGISTRY_GAPS
+        assert undetermined.json()["missing_inputs"] == ACCELERATION_PROGRAMME_GAPS
 
     async def test_a_fund_without_ruleset_or_unknown_fund_is_404(
         self, portal: Any, admin_key: Key

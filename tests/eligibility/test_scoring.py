@@ -18,7 +18,7 @@ from shared.eligibility.rules.results import documents
 from shared.eligibility.rules.rulesets import SHIPPED_RULESETS
 from shared.events.models import Event
 from shared.funds.models import Fund
-from tests.eligibility.flows import ACCELERATION_REGISTRY_GAPS, documented_project, submitted
+from tests.eligibility.flows import ACCELERATION_PROGRAMME_GAPS, documented_project, submitted
 from tests.eligibility.ruleset_flows import SHIPPED
 from tests.fixtures.bodies import friche_application
 from tests.fixtures.builders import Key
@@ -97,7 +97,7 @@ class TestScore:
         assert failed == ["F03_not_agricultural_or_forest"]
         assert await status_of(session, application["id"]) == "ineligible"
 
-    async def test_acceleration_is_undetermined_on_the_registry_statuses_tidi_lacks(
+    async def test_acceleration_is_undetermined_on_the_zoning_data_tidi_lacks(
         self, portal: Any, territory_key: tuple[Any, Key], sessionmaker: Any, session: AsyncSession
     ) -> None:
         _, key = territory_key
@@ -110,9 +110,9 @@ class TestScore:
         assert assessment.outcome == "undetermined", [
             (r["id"], r["explanation"]) for r in results if r["status"] == "fail"
         ]
-        assert assessment.missing_inputs == ACCELERATION_REGISTRY_GAPS
+        assert assessment.missing_inputs == ACCELERATION_PROGRAMME_GAPS
         unknown = {r["id"] for r in results if r["status"] == "unknown" and r["kind"] == "gate"}
-        assert unknown == {"G02_registered_and_active", "G14_state_aid_ceiling"}
+        assert unknown == {"G14_state_aid_ceiling"}
         g04 = next(r for r in results if r["id"] == "G04_excluded_sectors")
         assert g04["inputs"]["site.naf_code"] == "24.53Z"
         assert await status_of(session, application["id"]) == "undetermined"

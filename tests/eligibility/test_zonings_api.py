@@ -20,7 +20,7 @@ from shared.seeding.service import seed_demo_zonings
 from shared.territories.models import Territory
 from tests.fixtures.bodies import project_body
 from tests.fixtures.builders import Key, MakeKey, MakeTerritory
-from tests.fixtures.flows import Portal
+from tests.fixtures.flows import Portal, if_match
 
 pytestmark = pytest.mark.usefixtures("open_fund_windows")
 
@@ -131,7 +131,7 @@ class TestAccelerationFund:
         assert outcome.verdict == "undetermined"
         assert outcome.missing == ("zonings",)
 
-    async def test_unattested_statuses_are_missing_and_a_ceased_company_is_ineligible(
+    async def test_unattested_statuses_are_asked_and_a_ceased_company_is_ineligible(
         self, portal: Any, maubeuge: tuple[Territory, Key], sessionmaker: Any
     ) -> None:
         _, key = maubeuge
@@ -141,11 +141,15 @@ class TestAccelerationFund:
         }
         ceased = {**HOLDER, "admin_status": "C"}
 
-        missing = await assess(sessionmaker, await submit(p, unattested, SITE))
+        project = await p.active_project(holder=unattested, site=SITE)
+        draft = await p.draft_application(project, attestations=ATTESTATIONS)
+        refused = await p.call(
+            "POST", f"/v1/applications/{draft['id']}/submit", headers=if_match(draft)
+        )
+        assert refused.status_code == 422, refused.text
+        asked = {(m["resource"], m["input"]) for m in refused.json()["missing"]}
+        assert asked == {("project", "holder.admin_status"), ("project", "site.admin_status")}
         failed = await assess(sessionmaker, await submit(p, ceased, SITE))
-
-        assert missing.verdict == "undetermined"
-        assert missing.missing == ("holder.admin_status", "site.admin_status")
         assert failed.verdict == "ineligible"
         assert failed.failed_gates == ("G02_registered_and_active",)
 

@@ -125,26 +125,48 @@ class TestAccelerationFund:
         assert g14.status == CriterionStatus.PASS
         assert g14.inputs["aid_ceiling.regime"] == "de_minimis_2023_2831"
 
-    def test_a_request_within_the_de_minimis_room_needs_no_zoning(self) -> None:
-        # An SME whose AFR zone c status is unknown: GBER art. 14 could raise the ceiling,
-        # but de minimis alone (300 k€ less the 120 k€ declared) already covers 180 k€.
+    def test_a_request_within_the_known_floor_needs_no_zoning(self) -> None:
+        # A medium undertaking whose AFR zone c status is unknown: GBER art. 14 could raise
+        # the ceiling, but de minimis (300 k€ less the 120 k€ declared: 180 k€) and GBER
+        # art. 17 (10 % of the 9.8 M€ base: 980 k€) already hold, whatever the zone.
         uncovered = zonings(TI=True, AFR_C=None)
-        within = ctx(uncovered, **{"application.requested_amount_cents": 18_000_000})
-        g14 = evaluate_ruleset(ACCELERATION_RULES, within).result("G14_state_aid_ceiling")
-        assert (g14.status, g14.missing) == (CriterionStatus.PASS, ())
-        beyond = ctx(uncovered, **{"application.requested_amount_cents": 18_000_001})
+        for within in (18_000_000, 98_000_000):
+            context = ctx(uncovered, **{"application.requested_amount_cents": within})
+            g14 = evaluate_ruleset(ACCELERATION_RULES, context).result("G14_state_aid_ceiling")
+            assert (g14.status, g14.missing) == (CriterionStatus.PASS, ()), within
+        beyond = ctx(uncovered, **{"application.requested_amount_cents": 98_000_001})
         g14 = evaluate_ruleset(ACCELERATION_RULES, beyond).result("G14_state_aid_ceiling")
         assert (g14.status, g14.missing) == (CriterionStatus.UNKNOWN, ("zonings.AFR_C",))
+        # Without the expense base, the floor is the de minimis room alone.
+        no_base = ctx(
+            uncovered,
+            **{
+                "application.requested_amount_cents": 18_000_001,
+                "application.eligible_expense_base_cents": None,
+            },
+        )
+        g14 = evaluate_ruleset(ACCELERATION_RULES, no_base).result("G14_state_aid_ceiling")
+        assert g14.status == CriterionStatus.UNKNOWN
         undeclared = ctx(
             uncovered,
             **{
-                "application.requested_amount_cents": 1_000,
+                "application.requested_amount_cents": 98_000_001,
                 "application.prior_deminimis_cents": None,
             },
         )
         g14 = evaluate_ruleset(ACCELERATION_RULES, undeclared).result("G14_state_aid_ceiling")
         assert g14.status == CriterionStatus.UNKNOWN  # no room known without the declaration
         assert "application.prior_deminimis_cents" in g14.missing
+        # Undeclared prior aid: the art. 17 floor still holds (it owes nothing to de minimis).
+        within = ctx(
+            uncovered,
+            **{
+                "application.requested_amount_cents": 98_000_000,
+                "application.prior_deminimis_cents": None,
+            },
+        )
+        g14 = evaluate_ruleset(ACCELERATION_RULES, within).result("G14_state_aid_ceiling")
+        assert (g14.status, g14.missing) == (CriterionStatus.PASS, ())
 
     def test_the_vintage_is_recorded_with_the_zonings_read(self) -> None:
         vintage = "TI territoires; AFR_C afr-2022"

@@ -86,6 +86,24 @@ REFUSALS = (
     ),
     Refusal(
         422,
+        "amount-not-allowed",
+        "an amount requested above the fund's `max_award_cents`: the fund's stored "
+        "configuration decides",
+    ),
+    Refusal(
+        422,
+        "invalid-email",
+        "an email address on a special-use domain (`.test`, `.invalid`, `.localhost`…) "
+        "reaches nobody: JSON Schema's `email` format admits it, the mail system does not",
+    ),
+    Refusal(
+        422,
+        "contradictory-declarations",
+        "an attestation that contradicts the project's declarations (not in difficulty, for "
+        "a holder the project declares in difficulty): the stored project decides",
+    ),
+    Refusal(
+        422,
         "date-out-of-range",
         "an API key's expiry and an information request's due date must be in the future, "
         "a signature or a payment not after today: the clock decides",

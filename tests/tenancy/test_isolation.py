@@ -19,7 +19,13 @@ from sqlalchemy import text
 from services.api.projects.router import ACTIONS as PROJECT_ACTIONS
 from shared.territories.models import Territory
 from tests.fixtures.api import auth
-from tests.fixtures.bodies import ALBI_COMMUNE, application_body, project_body
+from tests.fixtures.bodies import (
+    ALBI_COMMUNE,
+    application_body,
+    fonds_vert_application,
+    project_body,
+    site_in,
+)
 from tests.fixtures.builders import ALBI_EPCI, PONTIVY_EPCI, Key, MakeKey, MakeTerritory
 from tests.fixtures.flows import Portal, fetch, if_match, update_row
 from tests.fixtures.http import api_routes, assert_problem, list_all, walk_pages
@@ -93,7 +99,7 @@ async def world(
     }
     a = Portal(client, keys["territory_a"].secret)
     b = Portal(client, keys["territory_b"].secret)
-    albi = {"site": {"commune_insee": ALBI_COMMUNE}}
+    albi = {"site": site_in(ALBI_COMMUNE)}
     projects = {
         "a_foundry": await a.active_project(title="Fonderie de Pontivy"),
         "a_green": await _active(a, sessionmaker, title="Chaufferie biomasse de Pontivy"),
@@ -105,7 +111,7 @@ async def world(
         "b_draft": await _draft_project(b, title="Tannerie d'Albi", **albi),
         "b_unsent": await _active(b, sessionmaker, title="Cartonnerie d'Albi", **albi),
     }
-    green = {"fund_code": "fonds-vert-ti", "answers": {"volet": 1}}
+    green = fonds_vert_application()
     applications = {
         "a_foundry_acc": await _submitted(a, projects["a_foundry"]),
         "a_foundry_green": await a.draft_application(projects["a_foundry"], **green),

@@ -30,6 +30,7 @@ from shared.applications.schemas import (
     Completeness,
 )
 from shared.audit.schemas import AuditEntryRead
+from shared.eligibility import completeness as eligibility_completeness
 from shared.projects.schemas import TransitionRequest
 from shared.schemas import Page
 
@@ -143,9 +144,17 @@ async def update_application(
 async def get_application_completeness(
     principal: RecordReader, session: SessionDep, application_id: uuid.UUID
 ) -> Completeness:
-    """What is still missing before submission, each item with its JSON pointer."""
-    application = await service.get(session, principal, application_id)
-    return service.completeness(application)
+    """What is still missing before submission, derived from the fund's current ruleset.
+
+    Each item names the resource (`application`, or the `project` to `PATCH`) and the JSON
+    pointer of the field to fill, the eligibility input it supplies and the criteria that
+    need it; `required` items block the submission, optional ones only cost points.
+    `programme_data_missing` lists what tidi's reference data lacks (zoning coverage of
+    the site's commune, say): the applicant cannot supply it, and the criteria needing it
+    stay undetermined until the programme adds it.
+    """
+    application = await service.get(session, principal, application_id, with_project=True)
+    return await eligibility_completeness.completeness(session, application)
 
 
 @router.post(
@@ -163,11 +172,11 @@ async def submit_application(
     """Submit a complete draft inside the fund's window (send `If-Match`).
 
     The project's scoring inputs are frozen, `application.submitted` is emitted and
-    screening is queued. Incomplete: 422 listing what is missing; outside the window:
-    422 naming it.
+    screening is queued. Incomplete (any required item of the completeness report): 422
+    listing them; outside the window: 422 naming it.
     """
     application = await service.get(session, principal, application_id, with_project=True)
-    application = await submission.submit(
+    application = await eligibility_completeness.submit(
         session, principal, application, if_match=expected_version
     )
     with_etag(response, application.version)

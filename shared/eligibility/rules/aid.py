@@ -97,6 +97,26 @@ def _missing_inputs(
     return [name for name, missing in needed.items() if missing]
 
 
+def ceiling_at_least(
+    *,
+    base_cents: int | None,
+    prior_deminimis_cents: int | None,
+    eu_size: str | None,
+    deminimis_cap_cents: int | None,
+) -> int | None:
+    """A floor of the ceiling from what is known, whatever the missing inputs: the de
+    minimis room, and GBER art. 17 for a known SME (neither depends on the zonings, the
+    nature or the region); None when neither is known. The ceiling is the most favourable
+    regime, so it is never below an applicable one.
+    """
+    floors = []
+    if prior_deminimis_cents is not None and deminimis_cap_cents is not None:
+        floors.append(max(0, deminimis_cap_cents - prior_deminimis_cents))
+    if base_cents is not None and eu_size in GBER_ART17_PERCENT:
+        floors.append(base_cents * GBER_ART17_PERCENT[eu_size] // 100)
+    return max(floors) if floors else None
+
+
 def regime_rates(
     size: str, nature: str | None, region_code: str | None, zonings: Collection[str]
 ) -> list[tuple[AidRegime, int, int]]:

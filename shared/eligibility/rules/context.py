@@ -90,11 +90,14 @@ class ExpenseFact(Facts):
 
 
 class EngagementFacts(Facts):
-    """The applicant's commitments."""
+    """The applicant's commitments; None (not stated) until at least one is given: the
+    form has no "none" answer, so an empty list is a question not yet answered."""
 
-    solidarites: tuple[str, ...] = Field(default=(), description="engagements solidarités")
-    transition_ecologique: tuple[str, ...] = Field(
-        default=(), description="engagements transition écologique"
+    solidarites: tuple[str, ...] | None = Field(
+        default=None, description="engagements solidarités"
+    )
+    transition_ecologique: tuple[str, ...] | None = Field(
+        default=None, description="engagements transition écologique"
     )
 
 
@@ -132,7 +135,7 @@ class ApplicationFacts(Facts):
     expense_lines: tuple[ExpenseFact, ...] = Field(default=(), description="dépenses prévues")
     aid_form: str | None = Field(default=None, description="forme de l'aide")
     prior_deminimis_cents: int | None = Field(
-        default=0, description="aides de minimis reçues sur trois ans"
+        default=None, description="aides de minimis reçues sur trois ans"
     )
     engagements: EngagementFacts = Field(default_factory=EngagementFacts)
     attestations: AttestationFacts = Field(default_factory=AttestationFacts)
@@ -178,7 +181,8 @@ class HolderFacts(Facts):
     balance_sheet_cents: int | None = Field(default=None, description="total de bilan")
     in_difficulty: bool | None = Field(default=None, description="entreprise en difficulté")
     difficulty_exit_accepted: bool | None = Field(
-        default=None, description="preuve de sortie de difficulté acceptée"
+        default=None,
+        description="preuve de sortie de difficulté apportée (appréciée à l'instruction)",
     )
     admin_status: str | None = Field(
         default=None,

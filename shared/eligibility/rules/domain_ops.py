@@ -5,7 +5,7 @@ from datetime import date
 from typing import Any
 
 from shared.eligibility.rules import functions, reads
-from shared.eligibility.rules.aid import indicative_aid_ceiling
+from shared.eligibility.rules.aid import ceiling_at_least, indicative_aid_ceiling
 from shared.eligibility.rules.context import ZoningFacts
 from shared.eligibility.rules.expressions import (
     AidCeilingOf,
@@ -207,11 +207,16 @@ def aid_ceiling(compile_node: CompileFn, node: AidCeilingOf) -> Compiled:
                 for name in ceiling.missing
             )
         )
-        # Whatever the missing inputs, the ceiling is at least the de minimis room: a
-        # request within it needs none of them (`operators.bounded`).
-        if type(prior) is Unknown or type(cap) is Unknown:
-            return unknown
-        return Unknown(unknown.missing, at_least=max(0, cap - prior))
+        # Whatever the missing inputs, the ceiling is at least the de minimis room and, for
+        # a known SME, GBER art. 17: a request within that floor needs none of them
+        # (`operators.bounded`).
+        floor = ceiling_at_least(
+            base_cents=None if type(base) is Unknown else base,
+            prior_deminimis_cents=None if type(prior) is Unknown else prior,
+            eu_size=None if type(size) is Unknown else size,
+            deminimis_cap_cents=None if type(cap) is Unknown else cap,
+        )
+        return unknown if floor is None else Unknown(unknown.missing, at_least=floor)
 
     return run
 
