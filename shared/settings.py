@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     REDIS_URL: SecretStr | None = Field(
         default=None, description="Redis URL (redis://...). Unset: embedded Valkey."
     )
+    DATABASE_READ_URL: SecretStr | None = Field(
+        default=None,
+        description="PostgreSQL URL the statistics read from (a streaming replica). "
+        "Unset: the primary (DATABASE_URL).",
+    )
     VAR_DIR: Path = Path("var")
     DATABASE_POOL_SIZE: Annotated[int, Field(ge=1, le=200)] = 20
     DATABASE_MAX_OVERFLOW: Annotated[int, Field(ge=0, le=200)] = 10
@@ -152,6 +157,10 @@ class Settings(BaseSettings):
         if self.DATABASE_URL is None:
             raise RuntimeError("DATABASE_URL is not set and no embedded server is running")
         return self.DATABASE_URL.get_secret_value()
+
+    def database_read_url(self) -> str | None:
+        """The reporting database URL as a plain string; None: read from the primary."""
+        return None if self.DATABASE_READ_URL is None else self.DATABASE_READ_URL.get_secret_value()
 
     def redis_url(self) -> str:
         """The Redis URL as a plain string (raises if unresolved)."""

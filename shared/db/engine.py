@@ -26,13 +26,29 @@ _UNAVAILABLE_STATES = frozenset({"57P01", "57P02", "57P03"})
 
 def create_engine(settings: Settings, *, pool_size: int | None = None) -> AsyncEngine:
     """An asyncpg engine for the configured database."""
+    return _engine(settings, settings.database_url(), {"application_name": "tidi"}, pool_size)
+
+
+def create_read_engine(settings: Settings) -> AsyncEngine | None:
+    """An engine on `DATABASE_READ_URL` (a streaming replica) for reporting, whose
+    transactions are read-only (`tidi-read` in `pg_stat_activity`); None when unset."""
+    url = settings.database_read_url()
+    if url is None:
+        return None
+    server = {"application_name": "tidi-read", "default_transaction_read_only": "on"}
+    return _engine(settings, url, server, None)
+
+
+def _engine(
+    settings: Settings, url: str, server_settings: dict[str, str], pool_size: int | None
+) -> AsyncEngine:
     engine = create_async_engine(
-        settings.database_url(),
+        url,
         pool_size=pool_size or settings.DATABASE_POOL_SIZE,
         max_overflow=settings.DATABASE_MAX_OVERFLOW,
         pool_timeout=settings.DATABASE_POOL_TIMEOUT_SECONDS,
         pool_recycle=1800,
-        connect_args={"server_settings": {"application_name": "tidi"}},
+        connect_args={"server_settings": server_settings},
     )
     event.listen(engine.sync_engine, "handle_error", _unavailable_as_operational)
     return engine
@@ -77,6 +93,32 @@ def create_statement_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[Asy
         autoflush=False,
         sync_session_class=StatementSession,
     )
+
+
+def create_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for reports: each a read-only REPEATABLE READ transaction, so the several
+    statements of one report see one snapshot of the data (and can write nothing).
+
+    On the primary's engine it shares the primary's pool; on `create_read_engine`'s, the
+    replica's.
+    """
+    return async_sessionmaker(
+        engine.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True),
+        expire_on_commit=False,
+        autoflush=False,
+        sync_session_class=ReportSession,
+    )
+
+
+class ReportSession(Session):
+    """A reporting session (see `create_read_sessionmaker`): read-only, without JIT."""
+
+
+@event.listens_for(ReportSession, "after_begin")
+def _without_jit(_session: Session, _transaction: Any, connection: Any) -> None:
+    # A report's aggregates run for a fraction of a second to a few seconds: compiling them
+    # (PostgreSQL's JIT, chosen by their estimated cost) takes longer than it saves.
+    connection.exec_driver_sql("SET LOCAL jit = off")
 
 
 class StatementSession(Session):
