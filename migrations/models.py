@@ -13,8 +13,10 @@ from shared.funds.models import Fund
 from shared.geography.models import Commune, Department, Epci, Region
 from shared.idempotency.models import IdempotencyRecord
 from shared.operators.models import Operator
+from shared.outcomes.models import Outcome
 from shared.projects.models import Project
 from shared.stateaid.models import AidGrant
+from shared.stats.models import SITE_COMMUNE, SUBMITTED_AT
 from shared.territories.models import Territory, TerritoryContact, TerritoryEpci
 from shared.webhooks.models import (
     RoutingRule,
@@ -26,6 +28,8 @@ from shared.webhooks.models import (
 from shared.zonings.models import ZoningCoverage, ZoningMembership
 
 __all__ = [
+    "SITE_COMMUNE",
+    "SUBMITTED_AT",
     "AidGrant",
     "ApiKey",
     "Application",
@@ -42,6 +46,7 @@ __all__ = [
     "Fund",
     "IdempotencyRecord",
     "Operator",
+    "Outcome",
     "Payment",
     "Project",
     "Region",

@@ -26,6 +26,7 @@ from services.api.geography.router import router as geography_router
 from services.api.middleware import RequestMiddleware
 from services.api.openapi import install_openapi
 from services.api.operators.router import router as operators_router
+from services.api.outcomes.router import router as outcomes_router
 from services.api.problems import install_problem_handlers
 from services.api.projects.router import router as projects_router
 from services.api.revocations import Revocations
@@ -39,6 +40,8 @@ from services.api.webhooks.routing_rules import router as routing_rules_router
 from shared.auth.cache import PrincipalCache
 from shared.db.engine import (
     create_engine,
+    create_read_engine,
+    create_read_sessionmaker,
     create_sessionmaker,
     create_statement_sessionmaker,
     open_connections,
@@ -70,6 +73,7 @@ ROUTERS = (
     projects_router,
     applications_router,
     decisions_router,
+    outcomes_router,
     stateaid_router,
     eligibility_router,
     webhooks_router,
@@ -95,6 +99,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
         app.state.statement_sessionmaker = create_statement_sessionmaker(engine)
+        # Statistics read from the replica when DATABASE_READ_URL is set, else the primary.
+        read_engine = create_read_engine(settings)
+        app.state.read_sessionmaker = create_read_sessionmaker(read_engine or engine)
         app.state.arq = arq_pool
         app.state.revocations = Revocations(
             arq_pool, app.state.principals, channel=f"{settings.WORKER_QUEUE_NAME}:revoked-keys"
@@ -112,6 +119,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             with suppress(asyncio.CancelledError):
                 await listener
             await arq_pool.aclose()
+            if read_engine is not None:
+                await read_engine.dispose()
             await engine.dispose()
 
     # Swagger UI at /docs and ReDoc at /redoc, their assets served by the service itself.

@@ -57,6 +57,21 @@ TAGS = [
         ),
     },
     {
+        "name": "outcomes",
+        "description": (
+            "What funded projects achieved: jobs created and maintained and investment made, "
+            "reported after the agreement, beside the planned figures."
+        ),
+    },
+    {
+        "name": "statistics",
+        "description": (
+            "Programme figures (applications, money by financer, jobs, relocations, fragile "
+            "territories, monthly series, decision delays), in total, per territory and per "
+            "region, each key within its own scope."
+        ),
+    },
+    {
         "name": "state-aid",
         "description": (
             "The State-aid register (awards in tidi, aid granted elsewhere) and the de "

@@ -35,6 +35,7 @@ class EventType(StrEnum):
     APPLICATION_PAYMENT_RECORDED = "application.payment_recorded"
     APPLICATION_CLOSED = "application.closed"
     APPLICATION_CANCELLED = "application.cancelled"
+    OUTCOME_REPORTED = "outcome.reported"
     FUND_RULESET_PUBLISHED = "fund.ruleset_published"
     ENDPOINT_PING = "endpoint.ping"
     ENDPOINT_DEGRADED = "endpoint.degraded"
@@ -119,6 +120,25 @@ class ApplicationDecisionData(ApplicationEventData):
     )
 
 
+class OutcomeReportedData(Schema):
+    """`data` of `outcome.reported`: what a funded project achieved, as its territory
+    reported it (jobs, investment at a date); reports are immutable, each its own event."""
+
+    id: uuid.UUID = Field(description="The report's id.")
+    url: str = Field(examples=["https://tidi.example/v1/outcomes/9d2f…"])
+    occurred_at: datetime
+    sequence: int = Field(description="Always 1: a report never changes.")
+    application_id: uuid.UUID
+    project_id: uuid.UUID
+    fund_code: str = Field(examples=["fonds-acceleration"])
+    territory_id: uuid.UUID | None
+    region_code: str | None = Field(examples=["53"])
+    reported_on: date = Field(description="The date the figures describe.")
+    jobs_created: int = Field(examples=[28])
+    jobs_maintained: int = Field(examples=[176])
+    investment_cents: int = Field(description="Investment actually made.", examples=[980_000_000])
+
+
 class FundRulesetPublishedData(Schema):
     """`data` of `fund.ruleset_published`: a new ruleset version now screens the fund."""
 
@@ -193,6 +213,7 @@ PAYLOADS: dict[EventType, type[Schema]] = {
         ),
         ApplicationDecisionData,
     ),
+    EventType.OUTCOME_REPORTED: OutcomeReportedData,
     EventType.FUND_RULESET_PUBLISHED: FundRulesetPublishedData,
     EventType.ENDPOINT_PING: EndpointPingData,
     EventType.ENDPOINT_DEGRADED: EndpointHealthData,

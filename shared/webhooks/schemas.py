@@ -35,6 +35,7 @@ SubscribableEvent = Literal[
     "application.payment_recorded",
     "application.closed",
     "application.cancelled",
+    "outcome.reported",
     "fund.ruleset_published",
 ]
 WebhookUrlText = Annotated[
