@@ -32,6 +32,7 @@ from services.api.projects.router import router as projects_router
 from services.api.revocations import Revocations
 from services.api.routing import operation_id
 from services.api.stateaid.router import router as stateaid_router
+from services.api.stats.router import router as stats_router
 from services.api.system.router import router as system_router
 from services.api.territories.router import router as territories_router
 from services.api.webhooks.catalogue import install_webhook_catalogue
@@ -75,6 +76,7 @@ ROUTERS = (
     decisions_router,
     outcomes_router,
     stateaid_router,
+    stats_router,
     eligibility_router,
     webhooks_router,
     routing_rules_router,

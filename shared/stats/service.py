@@ -1,0 +1,259 @@
+"""Programme statistics: the figures of the caller's scope, in total and per territory or
+region (a page at a time), from the SQL aggregates of `shared.stats.repository`.
+
+Nothing is filtered here: the scope, the filters and the page are in the statements; this
+module only shapes their rows.
+"""
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import CTE
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.applications.enums import ApplicationStatus
+from shared.budgets.models import Financer
+from shared.db.pagination import SortKey, decode_cursor, encode_cursor
+from shared.geography.models import Region
+from shared.principal import Principal
+from shared.projects.enums import ProjectStatus
+from shared.schemas import Page
+from shared.stats import repository, selection
+from shared.stats.filters import Grouping, StatsFilters
+from shared.stats.schemas import (
+    AmountFigures,
+    ApplicationFigures,
+    DecisionDelays,
+    FinancerAmounts,
+    FragileExtension,
+    FragileFigures,
+    JobFigures,
+    MonthFigures,
+    ProgrammeStats,
+    ProjectFigures,
+    RegionStats,
+    RelocationFigures,
+    TerritoryStats,
+    ZoningVintage,
+)
+from shared.territories.models import Territory
+from shared.zonings.kinds import FRAGILE_EXTENSION_ZONINGS, FRAGILE_ZONINGS, ZoningKind
+
+_BY_TERRITORY_CODE = SortKey("territory_code", ((Territory.code, False),))
+_BY_REGION_CODE = SortKey("region_code", ((Region.code, False),))
+
+
+async def programme(
+    session: AsyncSession, principal: Principal, filters: StatsFilters
+) -> ProgrammeStats:
+    """The figures of every application in the caller's scope matching `filters`."""
+    figures = await _figures(session, selection.base(principal, filters))
+    return figures.get(selection.PROGRAMME) or _stats(None)
+
+
+async def per_territory(
+    session: AsyncSession,
+    principal: Principal,
+    filters: StatsFilters,
+    *,
+    limit: int,
+    cursor: str | None,
+) -> Page[TerritoryStats]:
+    """A page of territories (by code) with applications in scope, each with its figures."""
+    keys, next_cursor = await _page(
+        session, principal, filters, Grouping.TERRITORY, _BY_TERRITORY_CODE, limit, cursor
+    )
+    figures = await _group_figures(session, principal, filters, Grouping.TERRITORY, keys)
+    items = [
+        TerritoryStats(
+            territory_id=key.key,
+            territory_code=key.code,
+            territory_name=key.name,
+            **dict(figures[key.key]),
+        )
+        for key in keys
+    ]
+    return Page[TerritoryStats](items=items, next_cursor=next_cursor)
+
+
+async def per_region(
+    session: AsyncSession,
+    principal: Principal,
+    filters: StatsFilters,
+    *,
+    limit: int,
+    cursor: str | None,
+) -> Page[RegionStats]:
+    """A page of regions (by code) with applications in scope, each with its figures."""
+    keys, next_cursor = await _page(
+        session, principal, filters, Grouping.REGION, _BY_REGION_CODE, limit, cursor
+    )
+    figures = await _group_figures(session, principal, filters, Grouping.REGION, keys)
+    items = [
+        RegionStats(region_code=key.code, region_name=key.name, **dict(figures[key.key]))
+        for key in keys
+    ]
+    return Page[RegionStats](items=items, next_cursor=next_cursor)
+
+
+async def _page(
+    session: AsyncSession,
+    principal: Principal,
+    filters: StatsFilters,
+    grouping: Grouping,
+    sort: SortKey,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[Any], str | None]:
+    after = decode_cursor(sort, cursor)[0] if cursor else None
+    b = selection.base(principal, filters, grouping=grouping)
+    pager = repository.territory_page if grouping is Grouping.TERRITORY else repository.region_page
+    rows = await repository.page(session, pager(b, after, limit))
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, encode_cursor(sort, [rows[-1].code])
+
+
+async def _group_figures(
+    session: AsyncSession,
+    principal: Principal,
+    filters: StatsFilters,
+    grouping: Grouping,
+    keys: Sequence[Any],
+) -> dict[object, ProgrammeStats]:
+    if not keys:
+        return {}
+    groups = [key.key for key in keys]
+    b = selection.base(principal, filters, grouping=grouping, groups=groups)
+    return await _figures(session, b)
+
+
+async def _figures(session: AsyncSession, b: CTE) -> dict[object, ProgrammeStats]:
+    """Each group's figures, from the one statement over the selection."""
+    rows = await repository.figure_rows(session, b)
+    return {group: _stats(row) for group, row in rows.items()}
+
+
+class _Row:
+    """A group's row of `repository.figure_rows` (None: no application), figures as ints."""
+
+    def __init__(self, row: Mapping[Any, Any] | None) -> None:
+        self.row: Mapping[Any, Any] = row or {}
+
+    def __call__(self, name: str) -> int:
+        return int(self.row.get(name) or 0)
+
+    def get(self, name: str) -> Any:
+        return self.row.get(name)
+
+
+_JOBS = (
+    "planned_created",
+    "planned_maintained",
+    "planned_investment_cents",
+    "projects_reporting",
+    "reported_created",
+    "reported_maintained",
+    "reported_investment_cents",
+)
+
+
+def _stats(row: Mapping[Any, Any] | None) -> ProgrammeStats:
+    n = _Row(row)
+    return ProgrammeStats(
+        applications=ApplicationFigures(
+            count=n("applications"),
+            by_status={s: n(f"application_{s.value}") for s in ApplicationStatus},
+        ),
+        projects=ProjectFigures(
+            count=n("projects"), by_status={s: n(f"project_{s.value}") for s in ProjectStatus}
+        ),
+        amounts=_amounts(n),
+        jobs=JobFigures(**{name: n(name) for name in _JOBS}),
+        relocation=RelocationFigures(
+            projects=n("relocation_projects"),
+            planned_jobs_created=n("relocation_planned_created"),
+            planned_jobs_maintained=n("relocation_planned_maintained"),
+            reported_jobs_created=n("relocation_reported_created"),
+        ),
+        fragile=_fragile(n),
+        monthly=_series(n.get("months") or []),
+        decision_delays=DecisionDelays(
+            decided=n("decided"),
+            median_days=_days(n.get("delay_median")),
+            p90_days=_days(n.get("delay_p90")),
+        ),
+    )
+
+
+def _amounts(n: _Row) -> AmountFigures:
+    return AmountFigures(
+        requested_cents=n("requested_cents"),
+        awarded_cents=sum(n(f"awarded_{f.value}") for f in Financer),
+        committed_cents=sum(n(f"committed_{f.value}") for f in Financer),
+        paid_cents=sum(n(f"paid_{f.value}") for f in Financer),
+        awarded_applications=n("awarded_applications"),
+        by_financer=[
+            FinancerAmounts(
+                financer=f,
+                awarded_cents=n(f"awarded_{f.value}"),
+                committed_cents=n(f"committed_{f.value}"),
+                paid_cents=n(f"paid_{f.value}"),
+            )
+            for f in Financer
+        ],
+    )
+
+
+def _fragile(n: _Row) -> FragileFigures:
+    projects = n("projects")
+    awarded = sum(n(f"awarded_{f.value}") for f in Financer)
+    return FragileFigures(
+        zonings=[kind.short_label for kind in FRAGILE_ZONINGS],
+        projects=n("fragile_projects"),
+        project_share=_share(n("fragile_projects"), projects),
+        undetermined_projects=n("undetermined_projects"),
+        requested_cents=n("fragile_requested_cents"),
+        requested_share=_share(n("fragile_requested_cents"), n("requested_cents")),
+        awarded_cents=n("fragile_awarded_cents"),
+        awarded_share=_share(n("fragile_awarded_cents"), awarded),
+        extension=FragileExtension(
+            zonings=[kind.short_label for kind in FRAGILE_EXTENSION_ZONINGS],
+            projects=n("extension_projects"),
+            project_share=_share(n("extension_projects"), projects),
+        ),
+        vintages=[
+            ZoningVintage(kind=kind, label=ZoningKind(kind).short_label, vintage=vintage)
+            for kind, vintage in n.get("vintages") or []
+        ],
+    )
+
+
+def _series(months: Sequence[Mapping[str, Any]]) -> list[MonthFigures]:
+    """Every month from the first to the last with activity (quiet months as zeros)."""
+    if not months:
+        return []
+    found = {row["month"]: row for row in months}
+    year, month = (int(part) for part in months[0]["month"].split("-"))
+    series = []
+    while True:
+        label = f"{year:04d}-{month:02d}"
+        row = found.get(label)
+        series.append(
+            MonthFigures(
+                month=label,
+                **{name: int(row[name]) if row else 0 for name in repository.ACTIVITY[2:]},
+            )
+        )
+        if label == months[-1]["month"]:
+            return series
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _days(value: object) -> float | None:
+    return None if value is None else round(float(value), 2)  # type: ignore[arg-type]
