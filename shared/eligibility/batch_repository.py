@@ -18,7 +18,6 @@ from shared.applications.models import Application
 from shared.audit.models import AuditEntry
 from shared.eligibility.dryrun_models import DryRun
 from shared.eligibility.models import Assessment, RulesetVersion
-from shared.eligibility.repository import assessed_under
 from shared.territories.models import Territory
 
 _APPLICATIONS: Final[Table] = Application.__table__  # type: ignore[assignment]
@@ -34,11 +33,15 @@ async def rescore_rows(
     limit: int,
     inclusive: bool = False,
     before: uuid.UUID | None = None,
-) -> Sequence[RowMapping]:
-    """The stored columns of the next applications by id in (`after`, `before`) not yet
-    assessed under `version`, locked (`inclusive`: from `after` on).
+) -> tuple[Sequence[RowMapping], uuid.UUID | None]:
+    """The next `limit` applications by id in (`after`, `before`) (`inclusive`: from `after`
+    on), locked: the stored columns of those not yet assessed under `version` for their
+    current submission, and the last id read (None when fewer than `limit` were left).
 
     Rows are locked in id order, as every batch does, so concurrent batches never deadlock.
+    Those already assessed are told apart in a second query, by the assessments' unique key:
+    an anti-join in the first one is planned from the statistics of a version that had no
+    assessment yet, and then scans them all for every batch.
     """
     statement = (
         select(_APPLICATIONS)
@@ -46,7 +49,6 @@ async def rescore_rows(
             Application.fund_id == version.fund_id,
             Application.submitted_at.is_not(None),
             Application.status.in_(statuses),
-            ~assessed_under(version.id),
         )
         .order_by(Application.id)
         .limit(limit)
@@ -58,7 +60,18 @@ async def rescore_rows(
         )
     if before is not None:
         statement = statement.where(Application.id < before)
-    return (await session.execute(statement)).mappings().all()
+    rows = (await session.execute(statement)).mappings().all()
+    if not rows:
+        return rows, None
+    found = await session.execute(
+        select(Assessment.application_id, Assessment.submission_no).where(
+            Assessment.application_id.in_([row["id"] for row in rows]),
+            Assessment.ruleset_version_id == version.id,
+        )
+    )
+    assessed = {(application_id, number) for application_id, number in found}
+    fresh = [row for row in rows if (row["id"], row["submission_no"]) not in assessed]
+    return fresh, rows[-1]["id"] if len(rows) == limit else None
 
 
 async def submitted_rows(

@@ -123,7 +123,7 @@ async def rescore_batch(
     low, high = shard_bounds(shard, shards)
     if after is not None:
         low = after
-    rows = await batch_repository.rescore_rows(
+    rows, last = await batch_repository.rescore_rows(
         session,
         version,
         RESCORABLE_BY_FUND,
@@ -136,8 +136,7 @@ async def rescore_batch(
     facts = await batch.load_facts(session, fund, rows, now=now)
     evaluated = verdicts.evaluate_rows(scoring.ruleset_of(version), rows, facts, now=now)
     assessed, skipped = await verdicts.store(session, version, facts, evaluated)
-    more = len(rows) == batch_size
-    return BatchResult(assessed, skipped, rows[-1]["id"] if more else None)
+    return BatchResult(assessed, skipped, last)
 
 
 async def progress(session: AsyncSession, fund_code: str, number: int) -> RescoreProgress:

@@ -86,6 +86,8 @@ async def store(
     skipped). An application assessed meanwhile under the same version and submission (by
     its own scoring job) is skipped whole.
     """
+    if not batch:
+        return 0, 0
     assessment_ids = {item.row["id"]: uuid.uuid4() for item in batch if item.outcome is not None}
     compiled = compile_ruleset(ruleset_of(version))
     written = await batch_repository.insert_assessments(
