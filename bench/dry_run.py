@@ -33,7 +33,7 @@ from httpx import ASGITransport, AsyncClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import harness, rescoring
+from bench import backend_cpu, harness, rescoring
 from bench.rescoring import NAME, QUEUE, REDIS_URL, TIDI, settings
 
 FUND = "fonds-friches"
@@ -147,10 +147,11 @@ def main() -> None:
     process = ready_worker(Path(tempfile.mkdtemp(prefix="tidi-bench-dry-run-")) / "health.json")
     sampler = Sampler(process.pid)
     sampler.start()
-    cpu_before = harness.cpu_seconds(process)
+    cpu_before, backends_before = harness.cpu_seconds(process), backend_cpu.now(NAME)
     try:
         seconds, result = asyncio.run(dry_run(secret, number, args.limit))
         cpu = harness.per_request_ms(cpu_before, harness.cpu_seconds(process), 1)
+        postgres_cpu = backend_cpu.since(backends_before, NAME)
     finally:
         sampler.stopped.set()
         harness.stop(process)
@@ -162,9 +163,9 @@ def main() -> None:
         "done": result["done"],
         "total": result["total"],
         "peak_rss_sampled_mib": round(sampler.peak / 2**20, 1),
-        # CPU seconds in the run: the worker's, and every PostgreSQL process's of the machine
+        # CPU seconds in the run: the worker's, and the bench database's PostgreSQL backends'
         "worker_cpu_s": round(cpu["server"] / 1000, 1),
-        "postgres_cpu_s": round(cpu["postgres"] / 1000, 1),
+        "postgres_cpu_s": round(postgres_cpu, 1),
         "report": {k: v for k, v in report.items() if k not in ("items", "changes")},
     }
     print(json.dumps(figures, indent=2, default=str))

@@ -40,7 +40,7 @@ from httpx import ASGITransport, AsyncClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import harness
+from bench import backend_cpu, harness
 
 NAME = "tidi_bench_rescore"
 DSN = harness.dsn(NAME)
@@ -340,7 +340,7 @@ def run_worker(
         stderr=log,
     )
     watched = psutil.Process(process.pid)
-    cpu_before = harness.cpu_seconds(process)
+    cpu_before, backends_before = harness.cpu_seconds(process), backend_cpu.now(NAME)
     peak = 0
     last_check = 0.0
     while process.poll() is None:
@@ -359,6 +359,7 @@ def run_worker(
         time.sleep(0.2)
     elapsed = time.perf_counter() - started
     cpu = harness.per_request_ms(cpu_before, harness.cpu_seconds(process), 1)
+    postgres_cpu = backend_cpu.since(backends_before, NAME)
     if profile is not None:  # stop the worker itself: py-spy writes its file when it exits
         for child in watched.children():
             child.terminate()
@@ -372,9 +373,9 @@ def run_worker(
         "worker_wall_s": round(elapsed, 1),
         "peak_rss_sampled_mib": round(peak / 2**20, 1),
         "peak_rss_rusage_mib": round(rusage_kib / 1024, 1),
-        # CPU seconds in the run: the worker's, and every PostgreSQL process's of the machine
+        # CPU seconds in the run: the worker's, and the bench database's PostgreSQL backends'
         "worker_cpu_s": round(cpu["server"] / 1000, 1),
-        "postgres_cpu_s": round(cpu["postgres"] / 1000, 1),
+        "postgres_cpu_s": round(postgres_cpu, 1),
     }
 
 
