@@ -93,9 +93,7 @@ class EngagementFacts(Facts):
     """The applicant's commitments; None (not stated) until at least one is given: the
     form has no "none" answer, so an empty list is a question not yet answered."""
 
-    solidarites: tuple[str, ...] | None = Field(
-        default=None, description="engagements solidarités"
-    )
+    solidarites: tuple[str, ...] | None = Field(default=None, description="engagements solidarités")
     transition_ecologique: tuple[str, ...] | None = Field(
         default=None, description="engagements transition écologique"
     )
