@@ -1,13 +1,20 @@
 """The bare stack tidi is compared with: FastAPI, asyncpg and arq, and nothing of tidi.
 
 - `POST /v1/applications/{id}/submit` sends the statements tidi sends for a submit
-  (`bench/tidi_statements.py`, with the same parameters) and enqueues the same scoring job
-  with arq's public `ArqRedis.enqueue_job`, so what separates it from tidi is tidi's own
-  work: HTTP, auth, validation, ORM, serialisation. It checks what tidi checks in SQL
-  (tenancy, version) but not in Python (fund window, completeness), and copies the
-  project's holder into the snapshot without tidi's two computed size fields. The bench
-  database has no webhook endpoint: the write creates no delivery, so no first attempt is
-  enqueued (tidi would enqueue one per delivery).
+  (`bench/tidi_statements.py`, in the same order, with the same parameters) and enqueues
+  the same scoring job with arq's public `ArqRedis.enqueue_job`, so what separates it from
+  tidi is tidi's own work: HTTP, auth, validation, ORM, evaluating the fund's rules,
+  serialisation. It reads what the rules need (the fund's latest published ruleset, the
+  project's territory, the register's de minimis for the applicant's SIREN, the zonings
+  of the site's commune), with the values tidi derives from the application row, but
+  evaluates nothing: the rules are tidi's work, part of the overhead measured. It sends
+  these reads whatever the row holds (tidi skips one whose input is missing: a project
+  without territory, an undeclared prior de minimis, a site without commune; the bench's
+  drafts have them all). It checks what tidi checks in SQL (tenancy, version) but not in
+  Python (fund window, completeness), and copies the project's holder into the snapshot
+  without tidi's two computed size fields. The bench database has no webhook endpoint:
+  the write creates no delivery, so no first attempt is enqueued (tidi would enqueue one
+  per delivery).
 - `GET /v1/funds` selects the funds with tidi's statement and returns them through a
   pydantic model with the fields of tidi's `FundRead` page.
 - `POST /bare` inserts one JSONB row: the floor of a write request.
@@ -25,7 +32,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -35,9 +42,21 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from bench.tidi_statements import FUNDS_PAGE, FUNDS_PAGE_LIMIT, SUBMIT_READ, SUBMIT_WRITE
+from bench.tidi_statements import (
+    FUNDS_PAGE,
+    FUNDS_PAGE_LIMIT,
+    SUBMIT_DEMINIMIS,
+    SUBMIT_READ,
+    SUBMIT_RULESET,
+    SUBMIT_TERRITORY,
+    SUBMIT_WRITE,
+    SUBMIT_ZONINGS,
+)
 
 SCORE_JOB = "eligibility.score_application"
+RULE_READS = (SUBMIT_RULESET, SUBMIT_TERRITORY, SUBMIT_DEMINIMIS, SUBMIT_ZONINGS)
+"""The reads of what the fund's rules need, between the submit's read and its write."""
+PUBLISHED, DE_MINIMIS, DEMINIMIS_YEARS = "published", "de_minimis_2023_2831", 3
 JSON_COLUMNS = ("expense_lines", "engagements", "attestations", "answers", "attachments")
 PLAIN_COLUMNS = (
     "id",
@@ -45,6 +64,7 @@ PLAIN_COLUMNS = (
     "territory_id",
     "region_code",
     "applicant_siren",
+    "expense_holder_siren",
     "requested_amount_cents",
     "eligible_expense_base_cents",
     "aid_form",
@@ -89,7 +109,7 @@ async def insert_row(request: Request) -> JSONResponse:
 
 @app.post("/v1/applications/{application_id}/submit")
 async def submit(application_id: uuid.UUID, request: Request) -> Response:
-    """Submit a draft with tidi's two statements, then enqueue its scoring job."""
+    """Submit a draft with tidi's statements, then enqueue its scoring job."""
     state = request.app.state
     async with state.pool.acquire() as connection:
         row = await connection.fetchrow(SUBMIT_READ, state.territory_id, application_id)
@@ -99,7 +119,12 @@ async def submit(application_id: uuid.UUID, request: Request) -> Response:
             return JSONResponse({"detail": "If-Match is not the version"}, status_code=412)
         if row["status"] != "draft":
             return JSONResponse({"detail": "not a draft"}, status_code=409)
-        parameters = submit_parameters(row, key_id=state.key_id, request_id=uuid.uuid4().hex)
+        now = datetime.now(UTC)
+        for statement, read in zip(RULE_READS, rule_parameters(row, now.date()), strict=True):
+            await connection.fetch(statement, *read)
+        parameters = submit_parameters(
+            row, key_id=state.key_id, request_id=uuid.uuid4().hex, now=now
+        )
         written = await connection.fetchrow(SUBMIT_WRITE, *parameters)
     if written is None:
         return JSONResponse({"detail": "changed since it was read"}, status_code=412)
@@ -114,6 +139,41 @@ async def submit(application_id: uuid.UUID, request: Request) -> Response:
 
 SNAPSHOT, SUBMISSION_NO = 10, 11
 """Where the snapshot and the submission number are in `submit_parameters` (0-based)."""
+
+
+def submit_statements(
+    row: Mapping[str, Any],
+    *,
+    territory_id: uuid.UUID,
+    key_id: uuid.UUID,
+    request_id: str,
+    now: datetime,
+) -> list[tuple[str, tuple[Any, ...]]]:
+    """Each statement of a submit of the application `row` (as SUBMIT_READ returns it) with
+    its parameters, in the order the endpoint sends them."""
+    return [
+        (SUBMIT_READ, (territory_id, row["id"])),
+        *zip(RULE_READS, rule_parameters(row, now.date()), strict=True),
+        (SUBMIT_WRITE, submit_parameters(row, key_id=key_id, request_id=request_id, now=now)),
+    ]
+
+
+def rule_parameters(row: Mapping[str, Any], today: date) -> list[tuple[Any, ...]]:
+    """The parameters of RULE_READS for the application `row`, read on `today` (UTC)."""
+    site = json.loads(row["site"]) if row["site"] is not None else {}
+    return [
+        (row["fund_id"], PUBLISHED, 1),
+        (row["territory_id_1"],),
+        (0, row["applicant_siren"], DE_MINIMIS, _window_start(today), today),
+        (today, site.get("commune_insee")),
+    ]
+
+
+def _window_start(on: date) -> date:
+    """The day before the de minimis rolling window ending `on` starts (29 February: 28)."""
+    if (on.month, on.day) == (2, 29):
+        on -= timedelta(days=1)
+    return on.replace(year=on.year - DEMINIMIS_YEARS)
 
 
 def submit_parameters(

@@ -4,9 +4,10 @@ Three endpoints, each under `uvicorn --workers N` (the same N), loaded by wrk wi
 connections for the same time, after an unmeasured warm-up:
 
 - tidi: `POST /v1/applications/{id}/submit`;
-- bare, same statements (bench/bare_app.py, same path): tidi's two statements for a submit
-  with the same parameters (bench/tidi_statements.py) and the same arq enqueue of the
-  scoring job, so the ratio measures tidi's own overhead, not SQL;
+- bare, same statements (bench/bare_app.py, same path): tidi's statements for a submit (its
+  read, the reads of what the fund's rules need, its write), in the same order with the
+  same parameters (bench/tidi_statements.py), and the same arq enqueue of the scoring job,
+  so the ratio measures tidi's own overhead (evaluating the rules included), not SQL;
 - bare insert: `POST /bare`, one JSONB row: the floor of a write request.
 
 Then tidi and the same-statements bare are driven at half of tidi's peak rate, by an asyncio
@@ -22,8 +23,8 @@ The rules of bench/harness.py hold; here in particular:
 - each submit takes a fresh draft: drafts are prepared for --max-rate submits per second
   over every phase (warm-up included), and a phase that uses up its share fails;
 - before any load, tidi's statements for a submit are captured and compared with the bare
-  app's, and the bare app's parameters with tidi's (count, kinds, JSON keys): any
-  difference fails the run, printing tidi's statements;
+  app's, and the bare app's parameters of each statement with tidi's (count, kinds, JSON
+  keys; the reads' values): any difference fails the run, printing tidi's statements;
 - submitted applications, their events and audit entries and the queued scoring jobs are
   counted before and after each measured window: each must grow by the successful submits;
 - both sides keep up to --pool-size + --max-overflow connections per process: the bare
@@ -43,6 +44,7 @@ import sys
 import tempfile
 import time
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from subprocess import Popen
 from typing import Any
@@ -54,9 +56,9 @@ from redis.asyncio import Redis
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import harness
-from bench.bare_app import submit_parameters
+from bench.bare_app import submit_statements
 from bench.prepare import Prepared, prepare
-from bench.tidi_statements import SUBMIT_READ, SUBMIT_WRITE
+from bench.tidi_statements import SUBMIT, SUBMIT_READ, SUBMIT_WRITE
 
 DATABASE, BARE_DATABASE = "tidi_bench", "tidi_bench_bare"
 REDIS = harness.redis_url(13)
@@ -130,22 +132,34 @@ def _arguments() -> argparse.Namespace:
 
 
 def _check_bare_statements(prepared: Prepared) -> None:
-    """Fail unless the bare app sends tidi's statements with parameters of the same kinds."""
+    """Fail unless the bare app sends tidi's statements, in tidi's order, each with as many
+    parameters of the same kinds; the reads' parameters (which the application row and the
+    date determine) with the same values too."""
     captured = prepared.captured["submit"]
-    harness.check_statements("a submit", [sql for sql, _ in captured], [SUBMIT_READ, SUBMIT_WRITE])
+    harness.check_statements("a submit", [sql for sql, _ in captured], SUBMIT)
     row = asyncio.run(_fetch_row(DATABASE, prepared))
-    ours = submit_parameters(row, key_id=prepared.key_id, request_id=uuid.uuid4().hex)
-    theirs = captured[1][1]
-    differing = [
-        f"${n}: tidi {_kind(b)}, bare {_kind(a)}"
-        for n, (a, b) in enumerate(zip(ours, theirs, strict=False), 1)
-        if _kind(a) != _kind(b)
-    ]
-    if len(ours) != len(theirs) or differing:
-        raise harness.Failed(
-            f"bare_app.submit_parameters gives {len(ours)} parameters, tidi {len(theirs)}; "
-            f"differing: {differing}"
-        )
+    ours = submit_statements(
+        row,
+        territory_id=prepared.territory_id,
+        key_id=prepared.key_id,
+        request_id=uuid.uuid4().hex,
+        now=datetime.now(UTC),
+    )
+    if [sql for sql, _ in ours] != list(SUBMIT):
+        raise harness.Failed("bare_app.submit_statements does not send SUBMIT's statements")
+    problems = []
+    for number, ((sql, mine), (_, theirs)) in enumerate(zip(ours, captured, strict=True), 1):
+        if len(mine) != len(theirs):
+            problems.append(f"statement {number}: {len(mine)} parameters, tidi {len(theirs)}")
+        problems += [
+            f"statement {number} ${n}: tidi {_kind(b)}, bare {_kind(a)}"
+            for n, (a, b) in enumerate(zip(mine, theirs, strict=False), 1)
+            if _kind(a) != _kind(b)
+        ]
+        if sql != SUBMIT_WRITE and tuple(mine) != tuple(theirs):
+            problems.append(f"statement {number}: values {mine!r}, tidi {theirs!r}")
+    if problems:
+        raise harness.Failed(f"bare_app.submit_statements differs from tidi: {problems}")
 
 
 async def _fetch_row(database: str, prepared: Prepared) -> asyncpg.Record:

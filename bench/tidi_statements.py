@@ -4,23 +4,72 @@ The bare app (`bench/bare_app.py`) replays these statements with asyncpg, so tha
 figures differ from tidi's by tidi's own work (HTTP, auth, validation, ORM, serialisation),
 not by SQL. They were captured from tidi's requests (SQLAlchemy's `before_cursor_execute`,
 checked against PostgreSQL's `log_statement = 'all'`): the statements of
+`shared/eligibility/completeness.py` (the rule reads a submit makes before it writes),
 `shared/applications/submission.py` with `shared/outbox/repository.py`, and of the funds list.
 
 THEY MUST BE UPDATED WHEN TIDI'S STATEMENTS CHANGE. `bench/submissions.py` and
 `bench/reads.py` capture tidi's statements again before every run and fail, printing them,
-when they differ from these (whitespace aside); the parameters `bare_app.submit_parameters`
-builds are checked against tidi's in the same way (count, kinds, JSON keys).
+when they differ from these (whitespace aside); the parameters `bare_app.submit_statements`
+builds for each statement are checked against tidi's in the same way (count, kinds, JSON
+keys; and the values of the reads, which the application row determines).
 """
 
 # ruff: noqa: E501 - statements are kept as captured
 
 SUBMIT_READ = """
-SELECT applications.id, applications.project_id, applications.fund_id, applications.territory_id, applications.operator_id, applications.region_code, applications.status, applications.applicant_siren, applications.requested_amount_cents, applications.eligible_expense_base_cents, applications.expense_lines, applications.aid_form, applications.prior_deminimis_cents, applications.engagements, applications.attestations, applications.territory_opinion, applications.answers, applications.attachments, applications.project_snapshot, applications.submission_no, applications.submitted_at, applications.created_by_key_id, applications.assignee, applications.information_request, applications.information_due_on, applications.information_overdue_notified, applications.decision, applications.awarded_cents, applications.agreement, applications.created_at, applications.updated_at, applications.version, projects_1.id AS id_1, projects_1.territory_id AS territory_id_1, projects_1.status AS status_1, projects_1.title, projects_1.description, projects_1.nature, projects_1.priorities, projects_1.holder, projects_1.holder_siren, projects_1.site, projects_1.site_region_code, projects_1.investment_total_cents, projects_1.planned_start, projects_1.planned_end, projects_1.jobs_created, projects_1.jobs_maintained, projects_1.relocation, projects_1.is_collective, projects_1.contacts, projects_1.submitted_at AS submitted_at_1, projects_1.created_by_key_id AS created_by_key_id_1, projects_1.created_at AS created_at_1, projects_1.updated_at AS updated_at_1, projects_1.version AS version_1, funds_1.id AS id_2, funds_1.code, funds_1.name, funds_1.description AS description_1, funds_1.kind, funds_1.operator_id AS operator_id_1, funds_1.status AS status_2, funds_1.envelope_cents, funds_1.regional_share_cents, funds_1.max_award_cents, funds_1.opens_at, funds_1.closes_at, funds_1.aid_forms, funds_1.regional_preselection, funds_1.source_url, funds_1.question_schema, funds_1.created_at AS created_at_2, funds_1.updated_at AS updated_at_2, funds_1.version AS version_2
+SELECT applications.id, applications.project_id, applications.fund_id, applications.territory_id, applications.operator_id, applications.region_code, applications.status, applications.applicant_siren, applications.expense_holder_siren, applications.requested_amount_cents, applications.eligible_expense_base_cents, applications.expense_lines, applications.aid_form, applications.prior_deminimis_cents, applications.engagements, applications.attestations, applications.territory_opinion, applications.answers, applications.attachments, applications.project_snapshot, applications.submission_no, applications.submitted_at, applications.created_by_key_id, applications.assignee, applications.information_request, applications.information_due_on, applications.information_overdue_notified, applications.decision, applications.awarded_cents, applications.agreement, applications.created_at, applications.updated_at, applications.version, projects_1.id AS id_1, projects_1.territory_id AS territory_id_1, projects_1.status AS status_1, projects_1.title, projects_1.description, projects_1.nature, projects_1.priorities, projects_1.holder, projects_1.holder_siren, projects_1.site, projects_1.site_region_code, projects_1.investment_total_cents, projects_1.planned_start, projects_1.planned_end, projects_1.jobs_created, projects_1.jobs_maintained, projects_1.relocation, projects_1.is_collective, projects_1.contacts, projects_1.submitted_at AS submitted_at_1, projects_1.created_by_key_id AS created_by_key_id_1, projects_1.created_at AS created_at_1, projects_1.updated_at AS updated_at_1, projects_1.version AS version_1, funds_1.id AS id_2, funds_1.code, funds_1.name, funds_1.description AS description_1, funds_1.kind, funds_1.operator_id AS operator_id_1, funds_1.status AS status_2, funds_1.envelope_cents, funds_1.regional_share_cents, funds_1.max_award_cents, funds_1.opens_at, funds_1.closes_at, funds_1.aid_forms, funds_1.regional_preselection, funds_1.source_url, funds_1.question_schema, funds_1.created_at AS created_at_2, funds_1.updated_at AS updated_at_2, funds_1.version AS version_2
 FROM applications LEFT OUTER JOIN projects AS projects_1 ON projects_1.id = applications.project_id LEFT OUTER JOIN funds AS funds_1 ON funds_1.id = applications.fund_id
 WHERE applications.territory_id = $1::UUID AND applications.id = $2::UUID
 """
 """The tenancy-checked read of a submit: the application (of the key's territory), its
 project and its fund. $1 territory id, $2 application id."""
+
+SUBMIT_RULESET = """
+SELECT ruleset_versions.id, ruleset_versions.fund_id, ruleset_versions.version, ruleset_versions.status, ruleset_versions.definition, ruleset_versions.published_at, ruleset_versions.created_by_key_id, ruleset_versions.created_at, ruleset_versions.updated_at
+FROM ruleset_versions
+WHERE ruleset_versions.fund_id = $1::UUID AND ruleset_versions.status = $2::ruleset_status ORDER BY ruleset_versions.version DESC
+ LIMIT $3::INTEGER
+"""
+"""The fund's latest published ruleset version, whose rules tell what the draft still
+lacks (`shared/eligibility/repository.py`). $1 the application's fund id, $2 `published`,
+$3 the limit (1)."""
+
+SUBMIT_TERRITORY = """
+SELECT territories.id, territories.code, territories.name, territories.region_code, territories.description, territories.created_at, territories.updated_at, territories.version
+FROM territories
+WHERE territories.id = $1::UUID
+"""
+"""The project's Territoire d'industrie, a fact of the rules (`session.get`). $1 the
+project's territory id."""
+
+SUBMIT_DEMINIMIS = """
+SELECT coalesce(sum(aid_register.gross_grant_equivalent_cents), $1::INTEGER) AS coalesce_1
+FROM aid_register
+WHERE aid_register.siren = $2::VARCHAR AND aid_register.regime = $3::aid_regime AND aid_register.granted_on > $4::DATE AND aid_register.granted_on <= $5::DATE
+"""
+"""The de minimis the State-aid register holds for the applicant over the rolling window
+ending today (`shared/stateaid/repository.py`), added to the declared prior aid. $1 the
+sum of none (0), $2 the applicant's SIREN, $3 the de minimis regime, $4 the day before
+the window starts (today, three years back), $5 today (UTC)."""
+
+SUBMIT_ZONINGS = """
+SELECT
+  EXISTS (SELECT 1 FROM territory_epcis AS t WHERE t.epci_siren = c.epci_siren) AS in_territory,
+  ARRAY(SELECT ARRAY[z.kind::text, z.vintage::text] FROM zoning_coverages AS z
+        WHERE z.valid_from <= $1 AND (z.valid_to IS NULL OR z.valid_to > $1)
+          AND (z.scope = 'france'
+               OR (z.scope = 'departments' AND z.scope_codes @> ARRAY[c.department_code]::varchar[])
+               OR (z.scope = 'communes' AND z.scope_codes @> ARRAY[c.insee_code]::varchar[]))
+        ORDER BY 1) AS coverages,
+  ARRAY(SELECT DISTINCT ARRAY[m.kind::text, m.vintage::text] FROM zoning_memberships AS m
+        WHERE m.commune_insee = c.insee_code
+          AND m.valid_from <= $1 AND (m.valid_to IS NULL OR m.valid_to > $1)
+        ORDER BY 1) AS memberships
+FROM communes AS c WHERE c.insee_code = $2
+"""
+"""The zonings of the site's commune today and whether its intercommunality is in a
+Territoire d'industrie (`shared/zonings/repository.py`, `text()`). $1 today (UTC), $2 the
+project site's commune (INSEE code)."""
 
 SUBMIT_WRITE = """
 WITH changed AS
@@ -57,6 +106,17 @@ the new values, $14 the version step, $15-$16 the row and its version read, $17-
 event, $26-$36 the SQL constants Core binds (stamping the event, the empty audience), $37-$38
 the co-deciding Region (operator kind, region code), $39 its constant, $40 the route tags,
 $41-$42 the endpoint filters' constants."""
+
+SUBMIT = (
+    SUBMIT_READ,
+    SUBMIT_RULESET,
+    SUBMIT_TERRITORY,
+    SUBMIT_DEMINIMIS,
+    SUBMIT_ZONINGS,
+    SUBMIT_WRITE,
+)
+"""Every statement of a submit, in tidi's order: the read, the reads of what the fund's
+rules need (`shared/eligibility/completeness.py`), then the write."""
 
 FUNDS_PAGE = """
 SELECT funds.id, funds.code, funds.name, funds.description, funds.kind, funds.operator_id, funds.status,
