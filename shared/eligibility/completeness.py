@@ -10,6 +10,7 @@ may read, asks only for what can change the answer (a company declared not in di
 is never asked for evidence of an exit from difficulty).
 """
 
+import logging
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
@@ -24,18 +25,16 @@ from shared.applications.schemas import (
     ProgrammeDataItem,
 )
 from shared.eligibility import service as scoring
-from shared.eligibility.facts import load_context
 from shared.eligibility.inputs import InputOrigin, InputSource, source_of
 from shared.eligibility.models import RulesetVersion
-from shared.eligibility.rules import Outcome, evaluate_ruleset
+from shared.eligibility.rules import Outcome
 from shared.eligibility.rules.context import missing_label
 from shared.eligibility.rules.engine import CriterionStatus
 from shared.eligibility.rules.model import CriterionKind
-from shared.principal import SYSTEM, Principal
+from shared.principal import Principal
 from shared.projects.models import Project
-from shared.stateaid import service as stateaid
-from shared.territories.models import Territory
 
+logger = logging.getLogger("tidi.eligibility")
 _SITE_COMMUNE = InputSource(InputOrigin.PROJECT, ("/site/commune_insee",))
 
 
@@ -51,7 +50,16 @@ async def completeness(
     if version is None:
         return application_service.completeness(application, form, now=now)
     project = await submission.project_of(session, application)
-    outcome = await _draft_outcome(session, application, project, version, now)
+    try:
+        outcome = await _draft_outcome(session, application, project, version, now)
+    except Exception:
+        # A ruleset the engine cannot evaluate on these inputs is a defect of the ruleset:
+        # the fund's form decides alone, and the scoring job records the screening error.
+        logger.exception(
+            "completeness: the ruleset could not be evaluated",
+            extra={"application_id": str(application.id), "ruleset_version": version.version},
+        )
+        return application_service.completeness(application, form, now=now)
     derived, programme = _needs(outcome, project, now)
     derived.extend(_contradictions(application, project))
     taken = {(item.resource, item.pointer) for item in form}
@@ -88,33 +96,13 @@ async def _draft_outcome(
     now: datetime,
 ) -> Outcome:
     """The current ruleset's outcome on the draft, as a submission now would be assessed."""
-    territory = (
-        await session.get(Territory, project.territory_id)
-        if project.territory_id is not None
-        else None
-    )
-    view = application_service.to_read(application, SYSTEM).model_dump()
-    view["prior_deminimis_cents"] = await _prior_deminimis(session, view, now)
-    context = await load_context(
+    return await scoring.evaluate_as_of(
         session,
-        application=view,
+        application,
+        scoring.ruleset_of(version),
         project=submission.snapshot(project),
-        fund=application.fund,
-        territory=territory,
-        submitted_at=now,
+        at=now,
     )
-    return evaluate_ruleset(scoring.ruleset_of(version), context)
-
-
-async def _prior_deminimis(
-    session: AsyncSession, view: dict[str, object], now: datetime
-) -> int | None:
-    """The declared prior de minimis aid plus the register's (unknown when undeclared)."""
-    declared = view["prior_deminimis_cents"]
-    if not isinstance(declared, int):
-        return None
-    room = await stateaid.deminimis_room(session, str(view["applicant_siren"]), now.date())
-    return declared + room.registered_cents
 
 
 def _needs(

@@ -30,8 +30,8 @@ from shared.eligibility.ruleset_errors import (
     RulesetNotDraft,
     RulesetVersionNotFound,
 )
+from shared.eligibility.ruleset_schemas import DryRunRead, DryRunReport
 from shared.eligibility.rulesets import valid_definition
-from shared.eligibility.schemas import DryRunRead, DryRunReport
 from shared.funds import service as fund_service
 from shared.funds.models import Fund
 from shared.jobs import JobRequest, defer_job

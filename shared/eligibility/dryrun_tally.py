@@ -12,7 +12,7 @@ from typing import Any
 from shared.applications.enums import ApplicationStatus
 from shared.eligibility.models import AssessmentOutcome
 from shared.eligibility.rules import Outcome
-from shared.eligibility.schemas import DryRunItem, DryRunReport, DryRunSummary
+from shared.eligibility.ruleset_schemas import DryRunItem, DryRunReport, DryRunSummary
 from shared.eligibility.service import points
 from shared.eligibility.verdicts import RECORD_ONLY, RESCORABLE_BY_FUND
 

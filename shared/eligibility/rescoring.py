@@ -31,7 +31,7 @@ from shared.eligibility.ruleset_errors import (
     RulesetSuperseded,
     RulesetVersionNotFound,
 )
-from shared.eligibility.schemas import RescoreProgress, RescoreStarted
+from shared.eligibility.ruleset_schemas import RescoreProgress, RescoreStarted
 from shared.eligibility.verdicts import RESCORABLE_BY_FUND
 from shared.funds import service as fund_service
 from shared.funds.models import Fund

@@ -28,7 +28,7 @@ from shared.eligibility.ruleset_errors import (
     RulesetSuperseded,
     RulesetVersionNotFound,
 )
-from shared.eligibility.schemas import RulesetCheck
+from shared.eligibility.ruleset_schemas import RulesetCheck
 from shared.events.catalogue import EventType, FundRulesetPublishedData
 from shared.events.service import new_event
 from shared.funds import service as fund_service

@@ -6,7 +6,7 @@ audit entries and the `application.scored` outbox event commit together or not a
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -229,12 +229,31 @@ async def evaluate_with(
     the applicant declared plus what the State-aid register holds for its SIREN over the
     three years to that date (the computation approvals use); undeclared, it stays unknown.
     """
+    return await evaluate_as_of(
+        session,
+        application,
+        ruleset,
+        project=application.project_snapshot or {},
+        at=application.submitted_at or now,
+    )
+
+
+async def evaluate_as_of(
+    session: AsyncSession,
+    application: Application,
+    ruleset: Ruleset,
+    *,
+    project: Mapping[str, Any],
+    at: datetime | None,
+) -> Outcome:
+    """The engine's outcome for an application with this project snapshot, as at `at`
+    (the zonings and the register's de minimis at that date; nothing written).
+    """
     territory = (
         await session.get(Territory, application.territory_id)
         if application.territory_id is not None
         else None
     )
-    at = application.submitted_at or now
     view = application_service.to_read(application, SYSTEM).model_dump()
     if view["prior_deminimis_cents"] is not None and at is not None:
         room = await stateaid.deminimis_room(session, application.applicant_siren, at.date())
@@ -242,7 +261,7 @@ async def evaluate_with(
     context = await load_context(
         session,
         application=view,
-        project=application.project_snapshot or {},
+        project=project,
         fund=application.fund,
         territory=territory,
         submitted_at=at,

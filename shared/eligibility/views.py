@@ -20,13 +20,15 @@ from shared.eligibility.rules import (
     evaluate_ruleset,
 )
 from shared.eligibility.rules.results import documents
+from shared.eligibility.ruleset_schemas import (
+    RescoreResult,
+    RulesetVersionRead,
+    RulesetVersionSummary,
+)
 from shared.eligibility.schemas import (
     AssessmentRead,
     OutcomeRead,
     RankedApplication,
-    RescoreResult,
-    RulesetVersionRead,
-    RulesetVersionSummary,
     SimulationInput,
 )
 from shared.eligibility.service import current_ruleset, points, ruleset_of

@@ -269,3 +269,22 @@ class TestContradictoryDeclarations:
         )
         assert_problem(response, 422)
         assert (await fetch(p, "applications", draft["id"]))["status"] == "draft"
+
+
+class TestAnEngineFault:
+    async def test_a_ruleset_that_cannot_be_evaluated_leaves_the_form_to_decide(
+        self, portal: Any, territory_key: tuple[Any, Key], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Never a 500: the report falls back to the fund's form; scoring records the fault."""
+        p = portal(territory_key[1].secret)
+        draft = await p.draft_application(await p.active_project(), attestations={})
+
+        def broken(*args: Any, **kwargs: Any) -> Any:
+            raise ZeroDivisionError("injected engine fault")
+
+        monkeypatch.setattr(service, "evaluate_ruleset", broken)
+        report = await _report(p, draft)
+        assert report["ruleset_version"] is None
+        assert report["complete"] is True  # the form is complete; no rule could be read
+        submitted = await p.act(draft, "applications", "submit")
+        assert submitted["status"] == "submitted"

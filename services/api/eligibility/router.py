@@ -18,12 +18,12 @@ from services.api.etag import with_etag
 from services.api.problems import problems
 from services.api.routing import TidiRoute
 from shared.eligibility import rescoring, screening, views
+from shared.eligibility.ruleset_schemas import RescoreResult
 from shared.eligibility.schemas import (
     AssessmentList,
     OutcomeRead,
     ProjectScreening,
     RankedApplication,
-    RescoreResult,
     SimulationInput,
 )
 from shared.schemas import Page

@@ -11,7 +11,7 @@ from services.api.problems import problems
 from services.api.routing import TidiRoute
 from shared.eligibility import dryrun, rescoring, rulesets, views
 from shared.eligibility.documents import RulesetDocument
-from shared.eligibility.schemas import (
+from shared.eligibility.ruleset_schemas import (
     RULESET_EXAMPLE,
     DryRunRead,
     RescoreProgress,
