@@ -58,9 +58,10 @@ class Assessment(UUIDPrimaryKey, Base):
     )
 
     application_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("applications.id"))
-    ruleset_version_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("ruleset_versions.id"), index=True
-    )
+    # No index of its own: the unique key (application first) serves every look-up by
+    # version, while an index on the version alone, planned from statistics gathered before
+    # a new version had any assessment, would be read whole for each batch of a rescoring.
+    ruleset_version_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("ruleset_versions.id"))
     submission_no: Mapped[int]
     outcome: Mapped[AssessmentOutcome] = mapped_column(
         pg_enum(AssessmentOutcome, "assessment_outcome")
