@@ -119,11 +119,13 @@ NafCode = Annotated[
 ]
 
 MAX_JSON_DEPTH = 32
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
 def _plain_json(value: dict[str, Any]) -> dict[str, Any]:
     """Refuse what cannot be stored and served back as JSON: deep nesting, NaN, infinities,
-    and text that is not valid Unicode (lone surrogates).
+    integers beyond 64 bits (no JSON library keeps them exact) and text that is not valid
+    Unicode (lone surrogates).
     """
     stack: list[tuple[object, int]] = [(value, 1)]
     while stack:
@@ -137,6 +139,8 @@ def _plain_json(value: dict[str, Any]) -> dict[str, Any]:
             stack.extend((child, depth + 1) for child in item)
         elif isinstance(item, float) and not math.isfinite(item):
             raise ValueError("NaN and infinities are not JSON numbers")
+        elif isinstance(item, int) and not _INT64_MIN <= item <= _INT64_MAX:
+            raise ValueError("integers must fit in 64 bits")
         elif isinstance(item, str):
             try:
                 item.encode("utf-8")

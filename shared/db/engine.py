@@ -1,8 +1,10 @@
 """Engine and session factory: one of each per process."""
 
 import asyncio
+import json
 from typing import Any
 
+import orjson
 from sqlalchemy import event, text
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import OperationalError
@@ -49,9 +51,21 @@ def _engine(
         pool_timeout=settings.DATABASE_POOL_TIMEOUT_SECONDS,
         pool_recycle=1800,
         connect_args={"server_settings": server_settings},
+        json_serializer=json_text,
+        json_deserializer=orjson.loads,
     )
     event.listen(engine.sync_engine, "handle_error", _unavailable_as_operational)
     return engine
+
+
+def json_text(value: Any) -> str:
+    """A JSON(B) column's document as text: orjson, several times faster than `json`
+    (non-string keys written as strings, as `json.dumps` does); `json` for an integer
+    beyond 64 bits, which orjson does not write (the API refuses them in documents)."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:
+        return json.dumps(value)
 
 
 def _unavailable_as_operational(context: ExceptionContext) -> OperationalError | None:

@@ -10,7 +10,6 @@ failure moves the application to `screening_error` (past pre-selection: nothing 
 as one by one.
 """
 
-import json
 import logging
 import uuid
 from collections.abc import Sequence
@@ -26,6 +25,7 @@ from shared.applications.models import Application
 from shared.applications.states import APPLICATION_MACHINE, RESCORABLE
 from shared.applications.submission import APPLICATION_URL
 from shared.audit.service import entry_values
+from shared.db.engine import json_text
 from shared.eligibility import batch_repository
 from shared.eligibility.batch import BatchFacts, Row, context_of
 from shared.eligibility.models import AssessmentOutcome, RulesetVersion
@@ -136,8 +136,8 @@ def _assessment_columns(
         columns["outcome"].append(outcome.verdict.value)
         columns["total_points"].append(points(outcome.total))
         columns["max_points"].append(outcome.max_total)
-        columns["results"].append(json.dumps(stored_results(compiled, outcome)))
-        columns["missing_inputs"].append(json.dumps(list(outcome.missing)))
+        columns["results"].append(json_text(stored_results(compiled, outcome)))
+        columns["missing_inputs"].append(json_text(list(outcome.missing)))
     return columns
 
 

@@ -8,7 +8,6 @@ webhook sweeper re-enqueues any delivery whose job was lost, so a crash or a Red
 between commit and enqueue loses nothing.
 """
 
-import json
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -21,6 +20,7 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
+from shared.db.engine import json_text
 from shared.events.service import NewEvent
 from shared.jobs import defer_job
 from shared.outbox import repository
@@ -119,7 +119,7 @@ async def record_changes(
         params["e_row"] = [row for row, _ in events]
         fields = (*repository.EVENT_COLUMNS, "deciding_region")
         params |= {f"e_{n}": [getattr(event, n) for _, event in events] for n in fields}
-        params["e_data"] = [json.dumps(event.data) for _, event in events]
+        params["e_data"] = [json_text(event.data) for _, event in events]
     statement = repository.change_many_statement(table, columns, audited, bool(events))
     rows = (await session.execute(statement, params)).all()
     if rows[0][0] != len(changes):
@@ -135,7 +135,7 @@ def _text(value: Any) -> str | None:
     if isinstance(value, Enum):
         return str(value.value)
     if isinstance(value, (dict, list)):
-        return json.dumps(value)
+        return json_text(value)
     return str(value)
 
 

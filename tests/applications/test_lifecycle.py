@@ -884,6 +884,27 @@ class TestFundQuestions:
         assert after["question_schema"] is None
 
 
+class TestFreeFormAnswers:
+    """Answers without a question schema are any JSON document: numbers come back exact."""
+
+    async def test_numbers_at_the_edges_of_64_bits_come_back_exact(self, team: Portal) -> None:
+        answers = {"big": 2**63 - 1, "small": -(2**63), "ratio": 0.1, "nested": [{"n": 10**15}]}
+        draft = await team.draft_application(await team.active_project(), answers=answers)
+        read = await team.call("GET", f"/v1/applications/{draft['id']}", expect=200)
+        assert read.json()["answers"] == answers
+
+    @pytest.mark.parametrize("number", [2**63, -(2**63) - 1, 10**40])
+    async def test_an_integer_beyond_64_bits_is_422_at_its_pointer(
+        self, team: Portal, number: int
+    ) -> None:
+        project = await team.active_project()
+        body = application_body(project["id"], answers={"levels": [1, {"deep": number}]})
+        response = await team.call("POST", "/v1/applications", json=body)
+        problem = assert_problem(response, 422)
+        assert "/body/answers" in error_pointers(problem)
+        assert "64 bits" in json.dumps(problem)
+
+
 class TestSubmissionSnapshot:
     async def test_later_changes_to_the_project_leave_the_snapshot_as_submitted(
         self, team: Portal, sessionmaker: async_sessionmaker[AsyncSession]
