@@ -184,7 +184,7 @@ async def _clone(database: str, template: str, count: int) -> list[str]:
                 row["column_name"]
                 for row in await connection.fetch(
                     "SELECT column_name FROM information_schema.columns "
-                    "WHERE table_name = $1 ORDER BY ordinal_position",
+                    "WHERE table_name = $1 AND is_generated = 'NEVER' ORDER BY ordinal_position",
                     table,
                 )
             ]

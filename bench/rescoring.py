@@ -211,7 +211,8 @@ async def clone(template: str, count: int) -> None:
             r["column_name"]
             for r in await connection.fetch(
                 "SELECT column_name FROM information_schema.columns "
-                "WHERE table_name = 'applications' ORDER BY ordinal_position"
+                "WHERE table_name = 'applications' AND is_generated = 'NEVER' "
+                "ORDER BY ordinal_position"
             )
         ]
         special = {

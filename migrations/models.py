@@ -15,6 +15,7 @@ from shared.idempotency.models import IdempotencyRecord
 from shared.operators.models import Operator
 from shared.outcomes.models import Outcome
 from shared.projects.models import Project
+from shared.sites.models import Site
 from shared.stateaid.models import AidGrant
 from shared.stats.models import SITE_COMMUNE, SUBMITTED_AT
 from shared.territories.models import Territory, TerritoryContact, TerritoryEpci
@@ -25,7 +26,12 @@ from shared.webhooks.models import (
     WebhookEndpoint,
     WebhookRecovery,
 )
-from shared.zonings.models import ZoningCoverage, ZoningMembership
+from shared.zonings.models import (
+    ApplicationZoningFacts,
+    ZoningCoverage,
+    ZoningMembership,
+    ZoningVintageSet,
+)
 
 __all__ = [
     "SITE_COMMUNE",
@@ -33,6 +39,7 @@ __all__ = [
     "AidGrant",
     "ApiKey",
     "Application",
+    "ApplicationZoningFacts",
     "Assessment",
     "AuditEntry",
     "Base",
@@ -52,6 +59,7 @@ __all__ = [
     "Region",
     "RoutingRule",
     "RulesetVersion",
+    "Site",
     "Territory",
     "TerritoryContact",
     "TerritoryEpci",
@@ -61,4 +69,5 @@ __all__ = [
     "WebhookRecovery",
     "ZoningCoverage",
     "ZoningMembership",
+    "ZoningVintageSet",
 ]

@@ -21,6 +21,7 @@ from services.api.decisions.router import router as decisions_router
 from services.api.docs import install_redoc
 from services.api.eligibility.router import router as eligibility_router
 from services.api.events.router import router as events_router
+from services.api.exports.router import router as exports_router
 from services.api.funds.router import router as funds_router
 from services.api.geography.router import router as geography_router
 from services.api.middleware import RequestMiddleware
@@ -31,6 +32,7 @@ from services.api.problems import install_problem_handlers
 from services.api.projects.router import router as projects_router
 from services.api.revocations import Revocations
 from services.api.routing import operation_id
+from services.api.sites.router import router as sites_router
 from services.api.stateaid.router import router as stateaid_router
 from services.api.stats.router import router as stats_router
 from services.api.system.router import router as system_router
@@ -75,8 +77,10 @@ ROUTERS = (
     applications_router,
     decisions_router,
     outcomes_router,
+    sites_router,
     stateaid_router,
     stats_router,
+    exports_router,
     eligibility_router,
     webhooks_router,
     routing_rules_router,

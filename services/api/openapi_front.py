@@ -64,6 +64,21 @@ TAGS = [
         ),
     },
     {
+        "name": "sites",
+        "description": (
+            "Sites clés en main: the catalogue of industrial sites ready for investors, "
+            "searched by place, area and distance; territories propose, the State labels."
+        ),
+    },
+    {
+        "name": "exports",
+        "description": (
+            "Files of the applications, their projects and the statistics (CSV, XLSX), and "
+            "the awards above 23,000 € as SCDL « Subventions » open data, streamed, each key "
+            "within its own scope."
+        ),
+    },
+    {
         "name": "statistics",
         "description": (
             "Programme figures (applications, money by financer, jobs, relocations, fragile "

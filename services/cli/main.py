@@ -2,7 +2,7 @@
 
 import typer
 
-from services.cli import keys, running, seeding
+from services.cli import demo, keys, running, seeding
 
 app = typer.Typer(
     help="tidi — Territoires d'industrie: projects, funds, scoring, webhooks.",
@@ -14,6 +14,7 @@ app.command()(running.serve)
 app.command()(running.worker)
 app.add_typer(keys.keys_app, name="keys")
 app.add_typer(seeding.seed_app, name="seed")
+app.add_typer(demo.demo_app, name="demo")
 
 
 def main() -> None:  # pragma: no cover - console entry point

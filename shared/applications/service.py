@@ -49,7 +49,8 @@ def to_read(
     """The API view of an application as `principal` sees it (its fund must be loaded)."""
     return ApplicationRead.model_validate(
         {
-            **{c.key: getattr(application, c.key) for c in Application.__table__.columns},
+            # Its mapped columns (the table also holds columns the statistics read).
+            **{c.key: getattr(application, c.key) for c in Application.__mapper__.column_attrs},
             "fund_code": application.fund.code,
             "allowed_actions": permissions.allowed_actions(application, principal),
             "information_overdue": information_overdue(application, today),

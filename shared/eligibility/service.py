@@ -41,6 +41,7 @@ from shared.principal import SYSTEM
 from shared.stateaid import service as stateaid
 from shared.states import Actor
 from shared.territories.models import Territory
+from shared.zonings import facts as zoning_facts
 
 logger = logging.getLogger("tidi.eligibility")
 _PUBLISHED: dict[uuid.UUID, Ruleset] = {}
@@ -140,6 +141,8 @@ async def score(
     if application is None:
         logger.warning("scoring skipped: no such application", extra=_ids(application_id))
         return None
+    # What the statistics read of its site's zonings, for this submission.
+    await zoning_facts.refresh(session, [application.id])
     version = await current_ruleset(session, application.fund_id)
     if version is None:
         logger.warning(

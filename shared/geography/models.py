@@ -1,6 +1,6 @@
 """Reference geography, keyed by its official codes (INSEE, SIREN)."""
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import Double, ForeignKey, String
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -56,3 +56,6 @@ class Commune(Base):
     siren: Mapped[str | None] = mapped_column(String(9))
     population: Mapped[int | None]
     postal_codes: Mapped[list[str]] = mapped_column(ARRAY(String(5)), default=list)
+    latitude: Mapped[float | None] = mapped_column(Double)
+    longitude: Mapped[float | None] = mapped_column(Double)
+    """The commune's centre (WGS 84), when the reference data carries it."""

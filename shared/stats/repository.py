@@ -14,6 +14,7 @@ from sqlalchemy import (
     CTE,
     BigInteger,
     ColumnElement,
+    DateTime,
     Numeric,
     Row,
     RowMapping,
@@ -21,11 +22,12 @@ from sqlalchemy import (
     and_,
     case,
     cast,
+    distinct,
     func,
     literal_column,
-    or_,
     select,
-    union,
+    true,
+    tuple_,
     union_all,
 )
 from sqlalchemy.dialects.postgresql import JSONB, aggregate_order_by, distinct_on
@@ -37,11 +39,12 @@ from shared.geography.models import Region
 from shared.outcomes.models import Outcome
 from shared.projects.enums import ProjectStatus
 from shared.projects.models import Project
-from shared.stats.selection import UTC_ZONE, covers
-from shared.territories.models import Territory
-from shared.zonings.kinds import FRAGILE_EXTENSION_ZONINGS, FRAGILE_ZONINGS
-from shared.zonings.models import ZoningCoverage, ZoningMembership
+from shared.stats.selection import UTC_ZONE
+from shared.territories.models import Territory, TerritoryEpci
+from shared.zonings.models import ZoningMembership, ZoningVintageSet
 
+FACTS = ("fragile", "extension", "undetermined")
+"""What the zonings said of a site: a project has it when one of its applications had."""
 ACTIVITY = (
     "grp",
     "month",
@@ -57,9 +60,10 @@ ACTIVITY = (
 async def figure_rows(session: AsyncSession, b: CTE) -> dict[object, RowMapping]:
     """The figures of each group, in one statement (the selection is read once): its
     aggregates, its monthly series (`months`) and the zoning lists read (`vintages`)."""
+    await tune(session)
     apps, projects, money = _applications(b), _projects(b), _money(b)
-    months, vintages = _monthly(b), _vintages(b)
-    joined = [projects, money, months, vintages]
+    months, vintages, territories = _monthly(b), _vintages(b), _territories(b)
+    joined = [_delays(b), projects, money, months, vintages, territories]
     source: Any = apps
     for part in joined:
         source = source.outerjoin(part, part.c.grp == apps.c.grp)
@@ -69,26 +73,46 @@ async def figure_rows(session: AsyncSession, b: CTE) -> dict[object, RowMapping]
     return {row["grp"]: row for row in (await session.execute(statement)).mappings()}
 
 
+WORK_MEM = "32MB"
+"""Memory of each sort and hash of a statistics statement: the selection's rows (about a
+hundred bytes each) sorted and hashed in memory up to a few hundred thousand of them."""
+
+
+async def tune(session: AsyncSession) -> None:
+    """Settings of this transaction only (one round trip): no JIT compilation (the
+    planner's estimates of the correlated look-ups, for submissions without stored facts,
+    exceed its thresholds, and compiling would cost seconds for an aggregate that runs in
+    a fraction of one), and WORK_MEM for the sorts and hashes."""
+    settings = (("jit", "off"), ("work_mem", WORK_MEM))
+    await session.execute(select(*[func.set_config(name, value, True) for name, value in settings]))
+
+
 def _monthly(b: CTE) -> Any:
     """Per group, its months with activity (submissions, live awards, payments) in order,
-    as a JSON array."""
-    submitted = select(*_activity(b.c.grp, _month(b.c.submitted_at), 1, b.c.requested, 0, 0, 0))
+    as a JSON array (each kind of activity summed per month first)."""
+    c, p = Commitment, Payment
+    submitted = select(
+        *_activity(b.c.grp, _month(b.c.submitted_at), func.count(), _sum(b.c.requested), 0, 0, 0)
+    ).group_by(b.c.grp, literal_column("month"))
     awarded = (
         select(
-            *_activity(b.c.grp, _month(Commitment.created_at), 0, 0, 1, Commitment.amount_cents, 0)
+            *_activity(b.c.grp, _month(c.created_at), 0, 0, func.count(), _sum(c.amount_cents), 0)
         )
-        .select_from(b.join(Commitment, Commitment.application_id == b.c.id))
-        .where(Commitment.status == CommitmentStatus.ACTIVE)
+        .select_from(b.join(c, c.application_id == b.c.id))
+        .where(c.status == CommitmentStatus.ACTIVE)
+        .group_by(b.c.grp, literal_column("month"))
     )
-    month_paid = func.to_char(Payment.paid_on, "YYYY-MM")
-    paid = select(*_activity(b.c.grp, month_paid, 0, 0, 0, 0, Payment.amount_cents)).select_from(
-        b.join(Payment, Payment.application_id == b.c.id)
+    month_paid = func.date_trunc("month", cast(p.paid_on, DateTime(timezone=False)))
+    paid = (
+        select(*_activity(b.c.grp, month_paid, 0, 0, 0, 0, _sum(p.amount_cents)))
+        .select_from(b.join(p, p.application_id == b.c.id))
+        .group_by(b.c.grp, literal_column("month"))
     )
     events = union_all(submitted, awarded, paid).subquery("activity")
     per_month = (
         select(
             events.c.grp,
-            events.c.month,
+            func.to_char(events.c.month, "YYYY-MM").label("month"),
             *[cast(func.sum(events.c[name]), BigInteger).label(name) for name in ACTIVITY[2:]],
         )
         .group_by(events.c.grp, events.c.month)
@@ -110,60 +134,65 @@ def _monthly(b: CTE) -> Any:
 
 
 def _activity(*values: Any) -> list[ColumnElement[Any]]:
-    """One row of activity, its columns named (numbers as bigint literals)."""
+    """One row of activity, its columns named (numbers as bigint)."""
     return [
-        (literal_column(str(value), BigInteger) if isinstance(value, int) else value).label(name)
+        cast(value, BigInteger).label(name)
+        if isinstance(value, int) or name in ACTIVITY[2:]
+        else value.label(name)
         for value, name in zip(values, ACTIVITY, strict=True)
     ]
 
 
 def _vintages(b: CTE) -> Any:
     """Per group, the zoning lists its fragility was read from, as a JSON array of
-    [kind, vintage]: the memberships found (only sites in a zoning have some) and the
-    coverages consulted."""
-    kinds = (*FRAGILE_ZONINGS, *FRAGILE_EXTENSION_ZONINGS)
-    m, z = ZoningMembership, ZoningCoverage
-    members = (
-        select(b.c.grp, m.kind, m.vintage)
-        .select_from(
-            b.join(
-                m,
-                and_(
-                    m.commune_insee == b.c.commune,
-                    m.kind.in_(kinds),
-                    m.valid_from <= b.c.day,
-                    or_(m.valid_to.is_(None), m.valid_to > b.c.day),
-                ),
-            )
+    [kind, vintage]: those of each application's facts (the memberships found, the
+    coverages holding its site), each pair once."""
+    lists = select(b.c.grp, b.c.vintage_set, b.c.vintages).distinct().subquery("lists")
+    s = ZoningVintageSet
+    read = func.coalesce(s.vintages, lists.c.vintages)
+    pair = func.jsonb_array_elements(read).table_valued("value").render_derived()
+    found = (
+        select(
+            lists.c.grp,
+            cast(pair.c.value.op("->>")(0), ZoningMembership.kind.type).label("kind"),
+            pair.c.value.op("->>")(1).label("vintage"),
         )
-        .where(or_(b.c.fragile, b.c.extension))
-    )
-    sites = (
-        select(b.c.grp, b.c.commune, b.c.department, b.c.day)
-        .where(b.c.department.is_not(None))  # a commune of the reference geography
+        .select_from(lists.outerjoin(s, s.id == lists.c.vintage_set).join(pair, true()))
         .distinct()
-        .subquery("sites")
+        .subquery("found")
     )
-    covering = select(sites.c.grp, z.kind, z.vintage).select_from(
-        sites.join(
-            z,
-            and_(
-                z.kind.in_(kinds),
-                covers(z, sites.c.day, sites.c.commune, sites.c.department),
-            ),
-        )
-    )
-    found = union(members, covering).subquery("found")
-    pair = func.jsonb_build_array(found.c.kind, found.c.vintage)
+    listed = func.jsonb_build_array(found.c.kind, found.c.vintage)
     return (
         select(
             found.c.grp,
             func.jsonb_agg(
-                aggregate_order_by(pair, found.c.kind, found.c.vintage), type_=JSONB
+                aggregate_order_by(listed, found.c.kind, found.c.vintage), type_=JSONB
             ).label("vintages"),
         )
         .group_by(found.c.grp)
         .subquery("vintages")
+    )
+
+
+def _territories(b: CTE) -> Any:
+    """Per group: the Territoires d'industrie with applications counted, and their
+    intercommunalités (each once)."""
+    t = (
+        select(b.c.grp, b.c.territory_id)
+        .where(b.c.territory_id.is_not(None))
+        .distinct()
+        .subquery("counted_territories")
+    )
+    link = TerritoryEpci
+    return (
+        select(
+            t.c.grp,
+            func.count(distinct(t.c.territory_id)).label("territories"),
+            func.count(distinct(link.epci_siren)).label("epcis"),
+        )
+        .select_from(t.outerjoin(link, link.territory_id == t.c.territory_id))
+        .group_by(t.c.grp)
+        .subquery("territory_counts")
     )
 
 
@@ -194,7 +223,7 @@ async def page(session: AsyncSession, statement: Select[Any, Any, Any]) -> list[
 
 # --- the aggregates of `figure_rows` ----------------------------------------------------------
 def _applications(b: CTE) -> Any:
-    """Per group: applications by status, requested amounts, decision delays."""
+    """Per group: applications by status, requested amounts."""
     return (
         select(
             b.c.grp,
@@ -205,43 +234,31 @@ def _applications(b: CTE) -> Any:
             ],
             _sum(b.c.requested).label("requested_cents"),
             _sum(b.c.requested, b.c.fragile).label("fragile_requested_cents"),
-            func.count(b.c.delay_days).label("decided"),
-            func.percentile_cont(0.5).within_group(b.c.delay_days).label("delay_median"),
-            func.percentile_cont(0.9).within_group(b.c.delay_days).label("delay_p90"),
         )
         .group_by(b.c.grp)
         .subquery("apps")
     )
 
 
+def _delays(b: CTE) -> Any:
+    """Per group: decision delays (sorting only the decided applications)."""
+    return (
+        select(
+            b.c.grp,
+            func.count().label("decided"),
+            func.percentile_cont(0.5).within_group(b.c.delay_days).label("delay_median"),
+            func.percentile_cont(0.9).within_group(b.c.delay_days).label("delay_p90"),
+        )
+        .where(b.c.delay_days.is_not(None))
+        .group_by(b.c.grp)
+        .subquery("delays")
+    )
+
+
 def _projects(b: CTE) -> Any:
     """Per group: projects by status, planned and reported jobs and investment, relocation,
     fragility (each project once: its latest snapshot, its latest report)."""
-    window = (b.c.grp, b.c.project_id)
-    p = (
-        select(
-            b.c.grp,
-            b.c.project_id,
-            b.c.jobs_created,
-            b.c.jobs_maintained,
-            b.c.investment_total_cents,
-            b.c.relocation,
-            func.bool_or(b.c.fragile).over(partition_by=window).label("fragile"),
-            func.bool_or(b.c.extension).over(partition_by=window).label("extension"),
-            func.bool_or(b.c.undetermined).over(partition_by=window).label("undetermined"),
-        )
-        .ext(distinct_on(*window))
-        .order_by(*window, b.c.submitted_at.desc(), b.c.id)
-        .subquery("planned")
-    )
-    o = _latest_outcomes(b)
-    r = (
-        select(b.c.grp, b.c.project_id, o.c.jobs_created, o.c.jobs_maintained, o.c.investment_cents)
-        .select_from(b.join(o, o.c.application_id == b.c.id))
-        .ext(distinct_on(*window))
-        .order_by(*window, o.c.reported_on.desc(), o.c.created_at.desc())
-        .subquery("reported")
-    )
+    p, r = _planned_per_project(b), _reported_per_project(b)
     relocation, fragile = p.c.relocation, p.c.fragile
     return (
         select(
@@ -276,6 +293,57 @@ def _projects(b: CTE) -> Any:
     )
 
 
+def _planned_per_project(b: CTE) -> Any:
+    """Each project of a group once: fragile (extension, undetermined) when one of its
+    applications was, with the planned figures of its latest submission. Most projects
+    have one application counted: only the others are sorted to find their latest."""
+    window = (b.c.grp, b.c.project_id)
+    figures = ("jobs_created", "jobs_maintained", "investment_total_cents", "relocation")
+    per = (
+        select(
+            *window,
+            func.count().label("applications"),
+            *[func.bool_or(b.c[name]).label(name) for name in FACTS],
+            *[func.max(b.c[name]).label(name) for name in figures[:3]],
+            func.bool_or(b.c.relocation).label("relocation"),
+        )
+        .group_by(*window)
+        .cte("per_project")
+    )
+    several = select(per.c.grp, per.c.project_id).where(per.c.applications > 1)
+    latest = (
+        select(*window, *[b.c[name] for name in figures])
+        .where(tuple_(*window).in_(several))
+        .ext(distinct_on(*window))
+        .order_by(*window, b.c.submitted_at.desc(), b.c.id)
+        .subquery("latest")
+    )
+    same = and_(latest.c.grp == per.c.grp, latest.c.project_id == per.c.project_id)
+    return (
+        select(
+            per.c.grp,
+            per.c.project_id,
+            *[per.c[name] for name in FACTS],
+            *[func.coalesce(latest.c[name], per.c[name]).label(name) for name in figures],
+        )
+        .select_from(per.outerjoin(latest, same))
+        .subquery("planned")
+    )
+
+
+def _reported_per_project(b: CTE) -> Any:
+    """Each project of a group with an outcome report: its latest."""
+    window = (b.c.grp, b.c.project_id)
+    o = _latest_outcomes()
+    return (
+        select(*window, o.c.jobs_created, o.c.jobs_maintained, o.c.investment_cents)
+        .select_from(b.join(o, o.c.application_id == b.c.id))
+        .ext(distinct_on(*window))
+        .order_by(*window, o.c.reported_on.desc(), o.c.created_at.desc())
+        .subquery("reported")
+    )
+
+
 def _money(b: CTE) -> Any:
     """Per group: awarded, committed and paid, by financer (the commitments' envelopes)."""
     c, e = Commitment, BudgetEnvelope
@@ -304,13 +372,12 @@ def _money(b: CTE) -> Any:
     )
 
 
-def _latest_outcomes(b: CTE) -> Any:
-    """The report that counts of each application counted."""
+def _latest_outcomes() -> Any:
+    """The report that counts of each application (joined to those counted)."""
     o = Outcome
     return (
         select(o.application_id, o.jobs_created, o.jobs_maintained, o.investment_cents)
         .add_columns(o.reported_on, o.created_at)
-        .where(o.application_id.in_(select(b.c.id)))
         .ext(distinct_on(o.application_id))
         .order_by(o.application_id, o.reported_on.desc(), o.created_at.desc())
         .subquery("latest_outcomes")
@@ -322,5 +389,6 @@ def _sum(column: Any, where: ColumnElement[bool] | None = None) -> ColumnElement
     return cast(func.coalesce(total, 0), Numeric)
 
 
-def _month(instant: Any) -> ColumnElement[str]:
-    return func.to_char(func.timezone(UTC_ZONE, instant), "YYYY-MM")
+def _month(instant: Any) -> ColumnElement[Any]:
+    """The first instant of the month (UTC) of `instant`."""
+    return func.date_trunc("month", func.timezone(UTC_ZONE, instant))

@@ -136,6 +136,32 @@ class DecisionDelays(Schema):
     p90_days: float | None = Field(examples=[88.0])
 
 
+class TerritoryFigures(Schema):
+    """The Territoires d'industrie with applications counted, and their intercommunalités."""
+
+    count: int = Field(examples=[146])
+    epcis: int = Field(
+        description="Intercommunalités (EPCI) of those territories, each counted once.",
+        examples=[542],
+    )
+
+
+class FinancerEndowment(Schema):
+    """What one financer put into the envelopes."""
+
+    financer: Financer = Field(examples=["region"])
+    amount_cents: int = Field(examples=[14_300_000_000])
+
+
+class EndowmentFigures(Schema):
+    """The endowment: the budget envelopes of the funds in scope, by financer."""
+
+    amount_cents: int = Field(examples=[85_000_000_000])
+    by_financer: list[FinancerEndowment] = Field(
+        description="State, Region, operator: each one, zeros included."
+    )
+
+
 class ProgrammeStats(Schema):
     """Programme figures over the applications in the caller's scope (submitted at least
     once) that match the filters."""
@@ -150,6 +176,22 @@ class ProgrammeStats(Schema):
         description="Every month from the first to the last with activity, in order."
     )
     decision_delays: DecisionDelays
+    territories: TerritoryFigures
+    endowment: EndowmentFigures | None = Field(
+        default=None,
+        description="The envelopes of the funds in scope (the fund filter; an operator key's "
+        "own funds), for the whole fund or earmarked for a region; with a region (the filter "
+        "or a region key), those earmarked for it only. The other filters do not apply (an "
+        "envelope is not per application). Programme-wide figures only: null per territory "
+        "and per region.",
+    )
+    labelled_sites_by_region: dict[str, int] | None = Field(
+        default=None,
+        description="Labelled sites clés en main by region code (the public catalogue; of "
+        "the filters, only region, department and territory apply). Programme-wide figures "
+        "only: null per territory and per region.",
+        examples=[{"53": 4, "84": 11}],
+    )
 
 
 class TerritoryStats(ProgrammeStats):

@@ -6,7 +6,9 @@ zoning on its submission day, its decision delay).
 Fragile (domain-sources.md §2): the site's commune is a member of one of `FRAGILE_ZONINGS`
 on the submission day (UTC); it is undetermined when not shown fragile and the zoning data
 does not cover every fragile kind there; `FRAGILE_EXTENSION_ZONINGS` (PVD) is reported
-apart.
+apart. They are read from the facts stored per submission (`shared.zonings.facts`), and
+looked up live for a submission that has none yet; the planned figures from the columns
+the database computes from the snapshot (`shared.stats.models.PLANNED`).
 """
 
 from collections.abc import Sequence
@@ -15,37 +17,32 @@ from typing import Any
 
 from sqlalchemy import (
     CTE,
-    BigInteger,
     ColumnElement,
-    Date,
     DateTime,
     and_,
-    any_,
     case,
     cast,
-    distinct,
     false,
     func,
     literal_column,
-    or_,
     select,
     true,
 )
 
 from shared.applications.models import Application
 from shared.funds.models import Fund
-from shared.geography.models import Commune
 from shared.principal import Principal, Role
 from shared.stats.filters import Grouping, StatsFilters
-from shared.zonings.kinds import FRAGILE_EXTENSION_ZONINGS, FRAGILE_ZONINGS
-from shared.zonings.models import CoverageScope, ZoningCoverage, ZoningMembership
+from shared.stats.models import DECIDED, PLANNED, SITE
+from shared.zonings import facts as zoning_facts
+from shared.zonings.models import ApplicationZoningFacts
 
 A = Application
+F = ApplicationZoningFacts
 _SNAPSHOT = A.project_snapshot
-_COMMUNE = _SNAPSHOT["site"]["commune_insee"].astext
+_PLANNED = {column.name: column for column in PLANNED}
+_KIND, _DECIDED_AT = DECIDED
 UTC_ZONE: ColumnElement[str] = literal_column("'UTC'")
-_DAY = cast(func.timezone(UTC_ZONE, A.submitted_at), Date)
-"""The submission day (UTC): zonings are read at it, as the screening reads them."""
 DECISIONS = ("approved", "rejected", "not_retained")
 """The decisions a decision delay ends with."""
 PROGRAMME = "programme"
@@ -82,34 +79,29 @@ def base(
     """The applications counted, one row each with what the figures read: scope, filters
     and (for a page of a list) the groups, all in SQL."""
     group = _GROUPS[grouping]
-    zonings = _site_zonings()
-    fragile = zonings.c.fragile
+    facts = site_facts()
     delay = func.extract("epoch", _decided_at() - A.submitted_at) / 86400
     statement = (
         select(
             A.id,
             A.project_id,
             group.label("grp"),
+            A.territory_id.label("territory_id"),
             A.status,
             A.submitted_at,
             func.coalesce(A.requested_amount_cents, 0).label("requested"),
-            _integer("jobs_created"),
-            _integer("jobs_maintained"),
-            _integer("investment_total_cents"),
-            (_SNAPSHOT["relocation"]["flag"].astext == "true").label("relocation"),
-            fragile,
-            zonings.c.extension,
-            # CASE: the coverage is looked at only for the sites not shown fragile.
-            case((fragile, false()), else_=_undetermined()).label("undetermined"),
-            _COMMUNE.label("commune"),
-            Commune.department_code.label("department"),
-            _DAY.label("day"),
-            case((A.decision["kind"].astext.in_(DECISIONS), delay)).label("delay_days"),
+            _PLANNED["planned_jobs_created"].label("jobs_created"),
+            _PLANNED["planned_jobs_maintained"].label("jobs_maintained"),
+            _PLANNED["planned_investment_cents"].label("investment_total_cents"),
+            func.coalesce(_PLANNED["planned_relocation"], false()).label("relocation"),
+            *[facts[name].label(name) for name in ("fragile", "extension", "undetermined")],
+            facts["vintage_set"].label("vintage_set"),
+            facts["vintages"].label("vintages"),
+            case((_KIND.in_(DECISIONS), delay)).label("delay_days"),
         )
         .select_from(A)
-        .outerjoin(Commune, Commune.insee_code == _COMMUNE)
-        .join(zonings, true())
-        .where(scope(principal), A.submitted_at.is_not(None), *_conditions(filters, fragile))
+        .outerjoin(F, and_(F.application_id == A.id, F.submitted_at == A.submitted_at))
+        .where(scope(principal), A.submitted_at.is_not(None), *_conditions(filters, facts))
     )
     if grouping is not Grouping.PROGRAMME:
         statement = statement.where(group.is_not(None))
@@ -118,7 +110,25 @@ def base(
     return statement.cte("b")
 
 
-def _conditions(filters: StatsFilters, fragile: ColumnElement[bool]) -> list[ColumnElement[bool]]:
+def site_facts() -> dict[str, ColumnElement[Any]]:
+    """What the zonings said of each application's site on its submission day: its stored
+    facts for this submission, else looked up now (`shared.zonings.facts`)."""
+    live = zoning_facts.site_facts(SITE, zoning_facts.submission_day())
+    stored: dict[str, ColumnElement[Any]] = {
+        name: func.coalesce(getattr(F, name), live[name], type_=live[name].type)
+        for name in zoning_facts.FACT_COLUMNS
+        if name != "vintages"
+    }
+    # The lists read: the stored set's id, or (without facts) the lists themselves.
+    stored["vintage_set"] = F.vintage_set_id.expression
+    stored["vintages"] = case((F.application_id.is_(None), live["vintages"]))
+    return stored
+
+
+def _conditions(
+    filters: StatsFilters, facts: dict[str, ColumnElement[Any]]
+) -> list[ColumnElement[bool]]:
+    fragile = facts["fragile"]
     conditions: list[ColumnElement[bool]] = []
     if filters.submitted_from is not None:
         conditions.append(A.submitted_at >= _midnight(filters.submitted_from, 0))
@@ -127,7 +137,7 @@ def _conditions(filters: StatsFilters, fragile: ColumnElement[bool]) -> list[Col
     if filters.region is not None:
         conditions.append(A.region_code == filters.region)
     if filters.department is not None:
-        conditions.append(Commune.department_code == filters.department)
+        conditions.append(facts["department_code"] == filters.department)
     if filters.territory_id is not None:
         conditions.append(A.territory_id == filters.territory_id)
     if filters.fund is not None:
@@ -143,62 +153,8 @@ def _conditions(filters: StatsFilters, fragile: ColumnElement[bool]) -> list[Col
     return conditions
 
 
-def _site_zonings() -> Any:
-    """Per application, in one look-up of the memberships of its site's commune on its
-    submission day: whether it is in a fragile zoning, and in an extension one."""
-    m = ZoningMembership
-    return (
-        select(
-            func.coalesce(func.bool_or(m.kind.in_(FRAGILE_ZONINGS)), false()).label("fragile"),
-            func.coalesce(func.bool_or(m.kind.in_(FRAGILE_EXTENSION_ZONINGS)), false()).label(
-                "extension"
-            ),
-        )
-        .where(
-            m.commune_insee == _COMMUNE,
-            m.kind.in_((*FRAGILE_ZONINGS, *FRAGILE_EXTENSION_ZONINGS)),
-            m.valid_from <= _DAY,
-            or_(m.valid_to.is_(None), m.valid_to > _DAY),
-        )
-        .lateral("site_zonings")
-    )
-
-
-def _undetermined() -> ColumnElement[bool]:
-    """The zoning data does not say, for some fragile kind, whether the site is in it: an
-    unknown commune, or a kind no coverage holds on the submission day."""
-    z = ZoningCoverage
-    covered = (
-        select(func.count(distinct(z.kind)))
-        .where(
-            z.kind.in_(FRAGILE_ZONINGS),
-            covers(z, _DAY, Commune.insee_code, Commune.department_code),
-        )
-        .scalar_subquery()
-    )
-    return or_(Commune.insee_code.is_(None), covered < len(FRAGILE_ZONINGS))
-
-
-def covers(z: type[ZoningCoverage], day: Any, commune: Any, department: Any) -> ColumnElement[bool]:
-    """Coverage `z` holds the commune (of the department) on `day`, as
-    `shared.zonings.repository` reads it."""
-    return and_(
-        z.valid_from <= day,
-        or_(z.valid_to.is_(None), z.valid_to > day),
-        or_(
-            z.scope == CoverageScope.FRANCE,
-            and_(z.scope == CoverageScope.DEPARTMENTS, department == any_(z.scope_codes)),
-            and_(z.scope == CoverageScope.COMMUNES, commune == any_(z.scope_codes)),
-        ),
-    )
-
-
 def _decided_at() -> ColumnElement[Any]:
-    return cast(A.decision["decided_at"].astext, DateTime(timezone=True))
-
-
-def _integer(key: str) -> ColumnElement[int]:
-    return cast(_SNAPSHOT[key].astext, BigInteger).label(key)
+    return cast(_DECIDED_AT, DateTime(timezone=True))
 
 
 def _midnight(day: date, days: int) -> datetime:

@@ -18,7 +18,8 @@ from shared.geography.models import Region
 from shared.principal import Principal
 from shared.projects.enums import ProjectStatus
 from shared.schemas import Page
-from shared.stats import repository, selection
+from shared.stats import repository, selection, sites
+from shared.stats.endowment import endowment
 from shared.stats.filters import Grouping, StatsFilters
 from shared.stats.schemas import (
     AmountFigures,
@@ -33,6 +34,7 @@ from shared.stats.schemas import (
     ProjectFigures,
     RegionStats,
     RelocationFigures,
+    TerritoryFigures,
     TerritoryStats,
     ZoningVintage,
 )
@@ -48,7 +50,10 @@ async def programme(
 ) -> ProgrammeStats:
     """The figures of every application in the caller's scope matching `filters`."""
     figures = await _figures(session, selection.base(principal, filters))
-    return figures.get(selection.PROGRAMME) or _stats(None)
+    stats = figures.get(selection.PROGRAMME) or _stats(None)
+    stats.labelled_sites_by_region = await sites.labelled_by_region(session, filters)
+    stats.endowment = await endowment(session, principal, filters)
+    return stats
 
 
 async def per_territory(
@@ -184,6 +189,7 @@ def _stats(row: Mapping[Any, Any] | None) -> ProgrammeStats:
             median_days=_days(n.get("delay_median")),
             p90_days=_days(n.get("delay_p90")),
         ),
+        territories=TerritoryFigures(count=n("territories"), epcis=n("epcis")),
     )
 
 

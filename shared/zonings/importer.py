@@ -25,7 +25,7 @@ from shared.geography.models import Commune
 from shared.principal import Principal
 from shared.reference.files import read_rows
 from shared.territories.importer import LineError
-from shared.zonings import repository
+from shared.zonings import facts, repository
 from shared.zonings.kinds import ZoningKind
 from shared.zonings.models import CoverageScope, ZoningCoverage, ZoningMembership
 
@@ -147,6 +147,8 @@ async def import_zonings(
             },
             reason=f"import of {path.name}",
         )
+    if created or replaced:
+        await facts.refresh(session, None)  # every submission's zonings, read again
     return ZoningImportSummary(created, replaced, unchanged, sum(1 for row in rows if row.member))
 
 

@@ -7,11 +7,22 @@ covered scope with no membership row is outside that zoning; outside every cover
 the kind is unknown.
 """
 
+import uuid
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import CheckConstraint, Index, String, Text, UniqueConstraint, func
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Identity,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db.base import Base, UUIDPrimaryKey, pg_enum
@@ -72,3 +83,36 @@ class ZoningCoverage(UUIDPrimaryKey, Base):
     valid_to: Mapped[date | None]
     source: Mapped[str] = mapped_column(Text)
     imported_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class ZoningVintageSet(Base):
+    """A set of zoning lists read for a site, [kind, vintage] pairs by kind then vintage,
+    stored once: the facts of every site that read the same lists point at it."""
+
+    __tablename__ = "zoning_vintage_sets"
+
+    id: Mapped[int] = mapped_column(Identity(), primary_key=True)
+    vintages: Mapped[list[Any]] = mapped_column(JSONB, unique=True)
+
+
+class ApplicationZoningFacts(Base):
+    """What the zoning tables say of a submitted application's site on its submission day
+    (`shared.zonings.facts`): written when it is scored and when a list is imported, read
+    by the statistics instead of looking the zonings up per application."""
+
+    __tablename__ = "application_zoning_facts"
+
+    application_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), primary_key=True
+    )
+    submitted_at: Mapped[datetime]
+    """The submission the facts are of (a later one makes them stale)."""
+    department_code: Mapped[str | None] = mapped_column(String(3))
+    """The department of the site's commune; None: not a commune of the reference."""
+    fragile: Mapped[bool]
+    extension: Mapped[bool]
+    undetermined: Mapped[bool]
+    """Not shown fragile, and some fragile kind has no list covering the site."""
+    vintage_set_id: Mapped[int] = mapped_column(ForeignKey("zoning_vintage_sets.id"))
+    """The lists read (`ZoningVintageSet`): the memberships found and the coverages held."""
+    computed_at: Mapped[datetime] = mapped_column(server_default=func.now())

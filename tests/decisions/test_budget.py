@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from shared.applications.models import Application
 from shared.budgets import repository
 from tests.decisions.conftest import APPROVAL, TODAY, Keys
 from tests.fixtures.bodies import application_body, friche_application
@@ -17,9 +18,11 @@ from tests.fixtures.http import assert_problem
 
 AWARD = APPROVAL["amount_cents"]
 
+# The columns an INSERT writes (the database computes the others).
+_STORED = [c.name for c in Application.__table__.columns if c.computed is None]
 # Clone one project and its application `n` times (new ids), as many applicants would.
 CLONE = text(
-    """
+    f"""
     WITH src AS (
         SELECT p, a FROM projects p JOIN applications a ON a.project_id = p.id
         WHERE a.id = :application
@@ -31,12 +34,12 @@ CLONE = text(
                 to_jsonb(src.p) || jsonb_build_object('id', new.pid))).*
         FROM src, new RETURNING id
     )
-    INSERT INTO applications
-    SELECT (jsonb_populate_record(NULL::applications,
-            to_jsonb(src.a) || jsonb_build_object('id', new.aid, 'project_id', new.pid))).*
-    FROM src, new
+    INSERT INTO applications ({", ".join(_STORED)})
+    SELECT {", ".join(f"r.{name}" for name in _STORED)}
+    FROM src, new, jsonb_populate_record(NULL::applications,
+        to_jsonb(src.a) || jsonb_build_object('id', new.aid, 'project_id', new.pid)) AS r
     RETURNING id
-    """
+    """  # noqa: S608 - column names of the model
 )
 
 

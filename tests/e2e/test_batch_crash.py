@@ -83,7 +83,8 @@ async def a_fund_of(
             await connection.scalars(
                 text(
                     "SELECT column_name FROM information_schema.columns "
-                    "WHERE table_name = 'applications' ORDER BY ordinal_position"
+                    "WHERE table_name = 'applications' AND is_generated = 'NEVER' "
+                    "ORDER BY ordinal_position"
                 )
             )
         ).all()

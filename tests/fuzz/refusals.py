@@ -61,6 +61,25 @@ REFUSALS = (
     ),
     Refusal(
         422,
+        "territory-required",
+        "an admin proposing a site clé en main names the proposing territory, which only a "
+        "territory key implies: the caller decides",
+    ),
+    Refusal(
+        422,
+        "parameters_conflict",
+        "query parameters that constrain each other (latitude with longitude, a radius with "
+        "a point, min_area_ha at most max_area_ha, no sort around a point): OpenAPI "
+        "parameters are described one by one",
+    ),
+    Refusal(
+        422,
+        "commune-outside-territory",
+        "a site clé en main lies in one of its territory's communes: the stored membership "
+        "of the territory's EPCIs decides",
+    ),
+    Refusal(
+        422,
         "idempotency-key-reused",
         "an Idempotency-Key replays the first request made with it: the same key with another "
         "body is refused, and the generator reuses keys across bodies (stored data decides)",

@@ -175,7 +175,7 @@ class TestLists:
         # Each territory's figures are the programme's filtered to it.
         for item in page["items"]:
             alone = await programme.stats("admin", territory_id=item["territory_id"])
-            assert _figures(item) == alone
+            assert _figures(item) == _figures(alone)
 
     async def test_per_region_figures(self, programme: Programme) -> None:
         page = await programme.stats("admin", "/regions")
@@ -185,7 +185,8 @@ class TestLists:
             ("76", "Occitanie"),
         ]
         for item in page["items"]:
-            assert _figures(item) == await programme.stats("admin", region=item["region_code"])
+            alone = await programme.stats("admin", region=item["region_code"])
+            assert _figures(item) == _figures(alone)
 
     async def test_lists_are_paged_by_cursor(self, programme: Programme) -> None:
         first = await programme.stats("admin", "/regions", limit=2)
@@ -207,4 +208,5 @@ class TestLists:
 
 def _figures(item: dict[str, Any]) -> dict[str, Any]:
     keys = ("territory_id", "territory_code", "territory_name", "region_code", "region_name")
-    return {key: value for key, value in item.items() if key not in keys}
+    programme_only = ("labelled_sites_by_region", "endowment")  # null in the lists
+    return {key: value for key, value in item.items() if key not in (*keys, *programme_only)}

@@ -83,7 +83,9 @@ StatsFiltersDep = Annotated[StatsFilters, Depends(stats_filters)]
     description="""Applications and projects by status; money requested, awarded, committed
 and paid by financer; jobs and investment planned and reported; relocations; the share of
 projects and money in fragile territories (FRR, FRR+, QPV, ACV; PVD apart) with the zoning
-vintages read; monthly series; decision delays (median, 90th percentile).
+vintages read; monthly series; decision delays (median, 90th percentile); the
+territories with applications counted and their intercommunalités; the endowment (the
+envelopes of the funds in scope, by financer).
 
 """
     + _SCOPE,
