@@ -133,33 +133,37 @@ def _vintages(commune: Any, department: Any, day: Any) -> ColumnElement[Any]:
 
 
 async def refresh(session: AsyncSession, application_ids: Sequence[uuid.UUID] | None) -> None:
-    """Store (again) the facts of these submitted applications (None: of every one), in
-    one statement: the sets of lists not stored yet, then the facts pointing at theirs."""
-    facts = site_facts(site_commune(), submission_day())
-    computed = select(A.id, A.submitted_at, *[facts[name].label(name) for name in FACT_COLUMNS])
-    computed = computed.where(A.submitted_at.is_not(None))
-    if application_ids is not None:
-        computed = computed.where(A.id.in_(application_ids))
-    rows = computed.cte("computed")
+    """Store (again) the facts of these submitted applications (None: of every one), in two
+    statements: the sets of lists not stored yet, then the facts pointing at theirs.
+
+    Two, not one: a set another transaction adds at the same time is skipped by the first
+    (ON CONFLICT waits for that transaction), and only a later statement's snapshot sees it.
+    """
+    rows = _computed(application_ids)
     s = ZoningVintageSet
-    added = (
+    await session.execute(
         insert(s)
         .from_select(["vintages"], select(rows.c.vintages).distinct())
         .on_conflict_do_nothing(index_elements=["vintages"])
-        .returning(s.id, s.vintages)
-        .cte("added")
     )
-    # The sets this statement adds are not visible to its own reads: RETURNING gives them.
-    stored = select(s.id).where(s.vintages == rows.c.vintages).scalar_subquery()
-    set_id = func.coalesce(
-        select(added.c.id).where(added.c.vintages == rows.c.vintages).scalar_subquery(), stored
-    )
+    rows = _computed(application_ids)
+    set_id = select(s.id).where(s.vintages == rows.c.vintages).scalar_subquery()
     names = ["application_id", "submitted_at", *FACT_COLUMNS[:-1], "vintage_set_id"]
     source = select(*[rows.c[name] for name in ("id", *names[1:-1])], set_id)
-    statement = insert(ApplicationZoningFacts).from_select(names, source).add_cte(added)
+    statement = insert(ApplicationZoningFacts).from_select(names, source)
     columns = {name: statement.excluded[name] for name in names[1:]}
     await session.execute(
         statement.on_conflict_do_update(
             index_elements=["application_id"], set_={**columns, "computed_at": func.now()}
         )
     )
+
+
+def _computed(application_ids: Sequence[uuid.UUID] | None) -> Any:
+    """The facts of these submitted applications (None: of every one), as a CTE."""
+    facts = site_facts(site_commune(), submission_day())
+    computed = select(A.id, A.submitted_at, *[facts[name].label(name) for name in FACT_COLUMNS])
+    computed = computed.where(A.submitted_at.is_not(None))
+    if application_ids is not None:
+        computed = computed.where(A.id.in_(application_ids))
+    return computed.cte("computed")

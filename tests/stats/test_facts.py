@@ -2,6 +2,7 @@
 same figures as the live look-up, stored when an application is scored and again when a
 zoning list is imported, ignored once stale (a later submission)."""
 
+import asyncio
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -104,3 +105,36 @@ async def test_importing_a_zoning_list_reads_every_submission_again(
     assert ["ACV", "acv-import"] in [
         [v["kind"], v["vintage"]] for v in after["fragile"]["vintages"]
     ]
+
+
+async def test_two_transactions_storing_the_same_new_set_of_lists_both_succeed(
+    programme: Programme, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """Two scorings at once whose sites read a set of lists stored by neither yet: the second
+    waits for the first's set, then points at it (no null set, no failed scoring)."""
+    async with sessionmaker() as session:
+        ids = list(
+            await session.scalars(
+                select(Application.id).where(Application.submitted_at.is_not(None)).limit(2)
+            )
+        )
+    assert len(ids) == 2
+    first, second = sessionmaker(), sessionmaker()
+    try:
+        await facts.refresh(first, [ids[0]])
+        racing = asyncio.create_task(_refresh_and_commit(second, ids[1]))
+        await asyncio.sleep(0.3)  # the second is now waiting on the first's new set
+        await first.commit()
+        await asyncio.wait_for(racing, timeout=10)
+    finally:
+        await first.close()
+        await second.close()
+    async with sessionmaker() as session:
+        stored = (await session.execute(select(F.application_id, F.vintage_set_id))).all()
+    assert {row.application_id for row in stored} == set(ids)
+    assert all(row.vintage_set_id is not None for row in stored)
+
+
+async def _refresh_and_commit(session: AsyncSession, application_id: Any) -> None:
+    await facts.refresh(session, [application_id])
+    await session.commit()
