@@ -7,7 +7,6 @@ fills them stay side by side, in the same order.
 """
 
 from collections.abc import AsyncIterator, Sequence
-from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -17,9 +16,7 @@ from sqlalchemy import (
     DateTime,
     Select,
     cast,
-    exists,
     func,
-    or_,
     select,
     true,
 )
@@ -36,15 +33,13 @@ from shared.operators.models import Operator
 from shared.principal import Principal
 from shared.projects import repository as projects_repository
 from shared.projects.models import Project
+from shared.stats import selection
 from shared.stats.filters import StatsFilters
 from shared.territories.models import Territory
-from shared.zonings.kinds import FRAGILE_ZONINGS
-from shared.zonings.models import ZoningMembership
 
 A = Application
 _SNAPSHOT = A.project_snapshot
 _COMMUNE = _SNAPSHOT["site"]["commune_insee"].astext
-_DAY = cast(func.timezone("UTC", A.submitted_at), Date)
 BATCH_ROWS = 1_000
 """Rows fetched per round trip of the server-side cursor."""
 
@@ -104,57 +99,12 @@ APPLICATION_FIELDS: Fields = (
 
 def counted(principal: Principal, filters: StatsFilters) -> list[ColumnElement[bool]]:
     """The applications exported: those the caller may read (as the applications list
-    scopes them), submitted at least once, matching the statistics filters."""
+    scopes them) that the statistics count with the same filters (`shared.stats`)."""
     scope = applications_repository.readable(principal).whereclause
     return [
         scope if scope is not None else true(),
-        A.submitted_at.is_not(None),
-        *_filters(filters),
+        A.id.in_(selection.counted_ids(principal, filters)),
     ]
-
-
-def _filters(filters: StatsFilters) -> list[ColumnElement[bool]]:
-    """The statistics filters, with the meanings `shared.stats` gives them."""
-    conditions: list[ColumnElement[bool]] = []
-    if filters.submitted_from is not None:
-        conditions.append(A.submitted_at >= _midnight(filters.submitted_from))
-    if filters.submitted_to is not None:
-        conditions.append(A.submitted_at < _midnight(filters.submitted_to + timedelta(days=1)))
-    if filters.region is not None:
-        conditions.append(A.region_code == filters.region)
-    if filters.department is not None:
-        departments = select(Commune.insee_code).where(
-            Commune.department_code == filters.department
-        )
-        conditions.append(_COMMUNE.in_(departments))
-    if filters.territory_id is not None:
-        conditions.append(A.territory_id == filters.territory_id)
-    if filters.fund is not None:
-        conditions.append(A.fund_id.in_(select(Fund.id).where(Fund.code == filters.fund)))
-    if filters.priority is not None:
-        conditions.append(_SNAPSHOT["priorities"].contains([filters.priority.value]))
-    if filters.nature is not None:
-        conditions.append(_SNAPSHOT["nature"].astext == filters.nature.value)
-    if filters.status:
-        conditions.append(A.status.in_(filters.status))
-    if filters.fragile is not None:
-        conditions.append(_fragile() if filters.fragile else ~_fragile())
-    return conditions
-
-
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time(), tzinfo=UTC)
-
-
-def _fragile() -> ColumnElement[bool]:
-    """The site's commune was in a fragile zoning on the submission day (UTC)."""
-    m = ZoningMembership
-    return exists().where(
-        m.commune_insee == _COMMUNE,
-        m.kind.in_(FRAGILE_ZONINGS),
-        m.valid_from <= _DAY,
-        or_(m.valid_to.is_(None), m.valid_to > _DAY),
-    )
 
 
 def applications(principal: Principal, filters: StatsFilters) -> Select[Any]:

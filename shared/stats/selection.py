@@ -19,6 +19,7 @@ from sqlalchemy import (
     CTE,
     ColumnElement,
     DateTime,
+    Select,
     and_,
     case,
     cast,
@@ -100,7 +101,7 @@ def base(
             case((_KIND.in_(DECISIONS), delay)).label("delay_days"),
         )
         .select_from(A)
-        .outerjoin(F, and_(F.application_id == A.id, F.submitted_at == A.submitted_at))
+        .outerjoin(F, _STORED_FACTS)
         .where(scope(principal), A.submitted_at.is_not(None), *_conditions(filters, facts))
     )
     if grouping is not Grouping.PROGRAMME:
@@ -108,6 +109,22 @@ def base(
     if groups is not None:
         statement = statement.where(group.in_(groups))
     return statement.cte("b")
+
+
+def counted_ids(principal: Principal, filters: StatsFilters) -> Select[Any]:
+    """The ids of the applications `base` counts (scope and filters), for statements that
+    list them (the exports) with the statistics' meaning of every filter."""
+    facts = site_facts()
+    return (
+        select(A.id)
+        .outerjoin(F, _STORED_FACTS)
+        .where(scope(principal), A.submitted_at.is_not(None), *_conditions(filters, facts))
+        .correlate(None)
+    )
+
+
+_STORED_FACTS = and_(F.application_id == A.id, F.submitted_at == A.submitted_at)
+"""An application's stored zoning facts, when they are those of its current submission."""
 
 
 def site_facts() -> dict[str, ColumnElement[Any]]:
