@@ -17,7 +17,7 @@ from shared.outcomes.models import Outcome
 from shared.projects.models import Project
 from shared.sites.models import Site
 from shared.stateaid.models import AidGrant
-from shared.stats.models import SITE_COMMUNE, SUBMITTED_AT
+from shared.stats.models import SITE_COMMUNE, ApplicationStatistics
 from shared.territories.models import Territory, TerritoryContact, TerritoryEpci
 from shared.webhooks.models import (
     RoutingRule,
@@ -35,10 +35,10 @@ from shared.zonings.models import (
 
 __all__ = [
     "SITE_COMMUNE",
-    "SUBMITTED_AT",
     "AidGrant",
     "ApiKey",
     "Application",
+    "ApplicationStatistics",
     "ApplicationZoningFacts",
     "Assessment",
     "AuditEntry",

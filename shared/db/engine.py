@@ -50,6 +50,10 @@ def _engine(
         max_overflow=settings.DATABASE_MAX_OVERFLOW,
         pool_timeout=settings.DATABASE_POOL_TIMEOUT_SECONDS,
         pool_recycle=1800,
+        # The most recently used connection first: it holds the statements this process
+        # prepared last (asyncpg's cache is per connection), where a FIFO pool hands out
+        # the one idle longest, cold for every statement until each has seen it.
+        pool_use_lifo=True,
         connect_args={"server_settings": server_settings},
         json_serializer=json_text,
         json_deserializer=orjson.loads,

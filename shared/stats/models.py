@@ -1,11 +1,38 @@
-"""What the statistics read through, on tables of the domains they aggregate (declared here
-so that the model registry, and `alembic check`, know them): the columns the database
-computes from an application's snapshot and decision, and the indexes."""
+"""What the statistics read: one narrow row per submitted application
+(`ApplicationStatistics`), and, on the tables of the domains they aggregate (declared here
+so that the model registry, and `alembic check`, know them), the columns the database
+computes from an application's snapshot and decision.
 
-from sqlalchemy import BigInteger, Boolean, Column, Computed, Index, Table, Text, text
+The rows are kept by the database itself, in the transaction that changes what they copy
+(triggers of migration 0017, set-based on each statement's changed rows): an application's
+insert or update, its project's status, its zoning facts. Reading one narrow table, with no
+join, is what lets a statistic of the whole programme aggregate 100,000 applications in a
+fraction of the time the wide rows and their joins took.
+"""
 
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Computed,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    Text,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shared.applications.enums import ApplicationStatus
 from shared.applications.models import Application
-from shared.projects.models import Project
+from shared.db.base import Base, pg_enum
+from shared.projects.enums import ProjectStatus
 
 _APPLICATIONS: Table = Application.__table__  # type: ignore[assignment]
 
@@ -45,25 +72,6 @@ for _column in (*PLANNED, SITE, *DECIDED):
     # Not mapped on `Application`: the ORM neither writes nor reads them.
     _APPLICATIONS.append_column(_column)
 
-SUBMITTED_AT = Index(
-    "ix_applications_submitted_at",
-    Application.submitted_at,
-    postgresql_where=Application.submitted_at.is_not(None),
-    postgresql_include=[
-        "id",
-        "project_id",
-        "territory_id",
-        "region_code",
-        "operator_id",
-        "fund_id",
-        "status",
-        "requested_amount_cents",
-        *(column.name for column in (*PLANNED, SITE, *DECIDED)),
-    ],
-)
-"""The applications counted (submitted), by submission instant, with every column the
-statistics read: an index-only scan (the period filter, the monthly series)."""
-
 SITE_COMMUNE = Index(
     "ix_applications_site_commune",
     # As PostgreSQL writes the expression back, so that `alembic check` finds it unchanged.
@@ -72,6 +80,58 @@ SITE_COMMUNE = Index(
 _APPLICATIONS.append_constraint(SITE_COMMUNE)
 """Applications by their site's commune (as submitted)."""
 
-PROJECT_STATUS = Index("ix_projects_id_status", Project.id, postgresql_include=["status"])
-"""Each project's status, read without the project rows (the statistics count projects by
-status)."""
+
+class ApplicationStatistics(Base):
+    """A submitted application as the statistics read it: its keys and status, its project's
+    status, its amounts and planned figures, its last decision, and its site's zoning facts
+    for this submission (None until stored: the statistics then look them up)."""
+
+    __tablename__ = "application_statistics"
+    __table_args__ = (
+        Index("ix_application_statistics_submitted_at", "submitted_at"),
+        Index(
+            "ix_application_statistics_shared",
+            "project_id",
+            postgresql_where=text("project_shared"),
+        ),
+        Index(
+            "ix_application_statistics_without_facts",
+            "application_id",
+            postgresql_where=text("vintage_set_id IS NULL"),
+        ),
+    )
+
+    application_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), primary_key=True
+    )
+    project_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    project_status: Mapped[ProjectStatus] = mapped_column(pg_enum(ProjectStatus, "project_status"))
+    project_shared: Mapped[bool]
+    """The project has other applications (of any status): its figures need the latest of
+    those counted. False: this application is its project's only one, counted as is."""
+    fund_id: Mapped[uuid.UUID]
+    operator_id: Mapped[uuid.UUID]
+    territory_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    region_code: Mapped[str | None] = mapped_column(String(3), index=True)
+    status: Mapped[ApplicationStatus] = mapped_column(
+        pg_enum(ApplicationStatus, "application_status")
+    )
+    submitted_at: Mapped[datetime]
+    requested_amount_cents: Mapped[int | None]
+    planned_jobs_created: Mapped[int | None]
+    planned_jobs_maintained: Mapped[int | None]
+    planned_investment_cents: Mapped[int | None]
+    planned_relocation: Mapped[bool | None]
+    nature: Mapped[str | None] = mapped_column(Text)
+    priorities: Mapped[Any] = mapped_column(JSONB, nullable=True)
+    site_commune_insee: Mapped[str | None] = mapped_column(Text)
+    decision_kind: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[datetime | None]
+    submitted_month: Mapped[date]
+    """The first day of the submission's month (UTC): the monthly series' key."""
+    department_code: Mapped[str | None] = mapped_column(String(3))
+    fragile: Mapped[bool | None]
+    extension: Mapped[bool | None]
+    undetermined: Mapped[bool | None]
+    vintage_set_id: Mapped[int | None]
+    """The zoning facts of this submission (`shared.zonings.facts`); None: not stored yet."""

@@ -51,9 +51,10 @@ def site_commune() -> ColumnElement[str]:
     return commune
 
 
-def submission_day() -> ColumnElement[Any]:
-    """The submission day (UTC): the zonings are read at it, as the screening reads them."""
-    return cast(func.timezone(literal_column("'UTC'"), A.submitted_at), Date)
+def submission_day(submitted_at: Any = A.submitted_at) -> ColumnElement[Any]:
+    """The submission day (UTC) of an application (its `submitted_at` column, of
+    `applications` unless told): the zonings are read at it, as the screening reads them."""
+    return cast(func.timezone(literal_column("'UTC'"), submitted_at), Date)
 
 
 def site_facts(commune: Any, day: Any) -> dict[str, ColumnElement[Any]]:
