@@ -34,6 +34,7 @@ from sqlalchemy import (
     literal,
     select,
     true,
+    tuple_,
     union_all,
 )
 from sqlalchemy.dialects.postgresql import JSONB, aggregate_order_by, distinct_on
@@ -211,8 +212,10 @@ def reported(ids: CTE, shared: CTE) -> Any:
     )
 
 
-def money(ids: CTE) -> Any:
-    """Per group: awarded, committed and paid, by financer (the commitments' envelopes)."""
+def commitments(ids: CTE) -> CTE:
+    """The commitments of the selection summed in one pass, per group (`month` NULL) and
+    per group and month of the award: awarded, committed and paid by financer (their
+    envelopes'), the live awards (`awarded`, `awarded_cents`), those in fragile territories."""
     c, e = Commitment, BudgetEnvelope
     live = c.status == CommitmentStatus.ACTIVE
     # What an envelope still holds for a commitment: all of it while live, what was paid
@@ -226,33 +229,52 @@ def money(ids: CTE) -> Any:
             _sum(held, named).label(f"committed_{financer.value}"),
             _sum(c.paid_cents, named).label(f"paid_{financer.value}"),
         ]
+    month = _month(c.created_at)
     return (
         select(
             ids.c.grp,
+            month.label("month"),
+            func.grouping(month).label("all_months"),
             *columns,
-            func.count().filter(live).label("awarded_applications"),
+            func.count().filter(live).label("awarded"),
+            _sum(c.amount_cents, live).label("awarded_cents"),
             _sum(c.amount_cents, and_(live, ids.c.fragile)).label("fragile_awarded_cents"),
         )
         .select_from(ids.join(c, c.application_id == ids.c.id).join(e, e.id == c.envelope_id))
-        .group_by(ids.c.grp)
+        .group_by(func.grouping_sets(tuple_(ids.c.grp), tuple_(ids.c.grp, month)))
+        .cte("commitment_sums")
+    )
+
+
+def money(sums: CTE) -> Any:
+    """Per group: awarded, committed and paid, by financer."""
+    names = [
+        f"{figure}_{financer.value}"
+        for financer in Financer
+        for figure in ("awarded", "committed", "paid")
+    ]
+    return (
+        select(
+            sums.c.grp,
+            *[sums.c[name] for name in names],
+            sums.c.awarded.label("awarded_applications"),
+            sums.c.fragile_awarded_cents,
+        )
+        .where(sums.c.all_months == 1)
         .subquery("money")
     )
 
 
-def monthly(c: CTE, ids: CTE) -> Any:
+def monthly(c: CTE, sums: CTE, ids: CTE) -> Any:
     """Per group, its months with activity (submissions, live awards, payments) in order,
     as a JSON array (each kind of activity summed per month first)."""
-    k, p = Commitment, Payment
+    p = Payment
     submitted = select(
         *_activity(c.c.grp, c.c.month, func.sum(c.c.n), func.sum(c.c.requested), 0, 0, 0)
     ).group_by(c.c.grp, c.c.month)
-    month_awarded = _month(k.created_at)
-    awarded = (
-        select(*_activity(ids.c.grp, month_awarded, 0, 0, func.count(), _sum(k.amount_cents), 0))
-        .select_from(ids.join(k, k.application_id == ids.c.id))
-        .where(k.status == CommitmentStatus.ACTIVE)
-        .group_by(ids.c.grp, month_awarded)
-    )
+    awarded = select(
+        *_activity(sums.c.grp, sums.c.month, 0, 0, sums.c.awarded, sums.c.awarded_cents, 0)
+    ).where(sums.c.all_months == 0, sums.c.awarded > 0)
     month_paid = cast(func.date_trunc("month", cast(p.paid_on, DateTime(timezone=False))), Date)
     paid = (
         select(*_activity(ids.c.grp, month_paid, 0, 0, 0, 0, _sum(p.amount_cents)))

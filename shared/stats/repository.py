@@ -2,6 +2,7 @@
 per group (the whole scope, a territory or a region), in one statement assembled from the
 parts of `shared.stats.aggregates`, and the pages of the lists."""
 
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import CTE, Row, RowMapping, Select, func, select
@@ -19,24 +20,33 @@ async def figure_rows(session: AsyncSession, b: CTE) -> dict[object, RowMapping]
     """The figures of each group, in one statement: its aggregates, its monthly series
     (`months`) and the zoning lists read (`vintages`)."""
     await tune(session)
+    rows = (await session.execute(figures_statement(b))).mappings()
+    return {row["grp"]: row for row in rows}
+
+
+@lru_cache(maxsize=16)
+def figures_statement(b: CTE) -> Select[Any]:
+    """The statement of the figures over the selection `b` (kept per selection, which
+    `selection.base` keeps per scope and filters: assembling this tree of parts costs
+    about 20 ms of Python, each time the same; about 0.7 MB each, the last 16 are kept)."""
     cells, shared, ids = aggregates.cells(b), aggregates.shared_latest(b), aggregates.linked(b)
+    sums = aggregates.commitments(ids)
     apps = aggregates.applications(cells)
     joined = [
         aggregates.delays(ids),
         aggregates.projects(cells, shared),
         aggregates.reported(ids, shared),
-        aggregates.money(ids),
-        aggregates.monthly(cells, ids),
+        aggregates.money(sums),
+        aggregates.monthly(cells, sums, ids),
         aggregates.vintages(cells),
         aggregates.territories(ids),
     ]
     source: Any = apps
     for part in joined:
         source = source.outerjoin(part, part.c.grp == apps.c.grp)
-    statement = select(
+    return select(
         *apps.c, *[column for part in joined for column in part.c if column.key != "grp"]
     ).select_from(source)
-    return {row["grp"]: row for row in (await session.execute(statement)).mappings()}
 
 
 WORK_MEM = "32MB"

@@ -11,8 +11,10 @@ apart. They are read from the facts stored per submission (`shared.zonings.facts
 into the rows), and looked up live for a submission that has none yet.
 """
 
+import uuid
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -72,13 +74,36 @@ def base(
     grouping: Grouping = Grouping.PROGRAMME,
     groups: Sequence[object] | None = None,
 ) -> CTE:
+    """The applications counted (`_base`) for this caller's scope: the same object for the
+    same scope, filters and groups, so that the statement built on it is built once
+    (`shared.stats.repository`)."""
+    tenant = (principal.role, principal.territory_id, principal.operator_id)
+    listed = None if groups is None else tuple(groups)
+    return _base((*tenant, principal.region_code), filters, grouping, listed)
+
+
+@lru_cache(maxsize=16)
+def _base(
+    tenant: tuple[Role, uuid.UUID | None, uuid.UUID | None, str | None],
+    filters: StatsFilters,
+    grouping: Grouping,
+    groups: tuple[object, ...] | None,
+) -> CTE:
     """The applications counted, one row each with what the figures read: scope, filters
-    and (for a page of a list) the groups, all in SQL.
+    and (for a page of a list) the groups, all in SQL (their values as bound parameters).
 
     Two branches: the rows with their zoning facts stored (nearly all), read as columns,
     and those without, looked up live (through the index of the rows without facts), so
     that the planner costs each as what it is. Not materialized: each aggregate reads the
     narrow rows itself, which costs less than copying them once and scanning the copy."""
+    role, territory_id, operator_id, region_code = tenant
+    principal = Principal(
+        key_id=None,
+        role=role,
+        territory_id=territory_id,
+        operator_id=operator_id,
+        region_code=region_code,
+    )
     group = _GROUPS[grouping]
     delay = func.extract("epoch", S.decided_at - S.submitted_at) / 86400
     branches = []
