@@ -5,9 +5,11 @@ when a project's status changes, and when an application's zoning facts are stor
 covering index on `applications` the statistics scanned before is dropped (nothing else
 reads it, and every application write paid for it), and so is the projects' status index.
 
-Each trigger statement runs through EXECUTE, planned when it runs: a plan PL/pgSQL caches
-would keep the sizes the tables had at its first run, and a bulk load in one transaction
-(`tidi demo generate`) would then scan them whole for every batch.
+PL/pgSQL keeps each trigger statement's plan (planning them at every write would cost the
+write path more than the copy itself); PostgreSQL plans them again when ANALYZE (or
+autovacuum's) updates a table's statistics. A bulk load writes many rows per statement
+(`tidi demo generate` one statement per batch), never one statement per row: the triggers
+then run once per batch.
 
 Revision ID: 0017
 Revises: 0016
@@ -93,20 +95,16 @@ LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
         -- A project's new application: its other ones are no longer its only one.
-        EXECUTE $q$
-            UPDATE application_statistics AS s SET project_shared = true
-            FROM changed AS c
-            WHERE s.project_id = c.project_id AND s.application_id <> c.id
-                AND NOT s.project_shared
-        $q$;
+        UPDATE application_statistics AS s SET project_shared = true
+        FROM changed AS c
+        WHERE s.project_id = c.project_id AND s.application_id <> c.id
+            AND NOT s.project_shared;
     ELSE
-        EXECUTE $q$
-            DELETE FROM application_statistics AS s
-            USING changed AS c
-            WHERE s.application_id = c.id AND c.submitted_at IS NULL
-        $q$;
+        DELETE FROM application_statistics AS s
+        USING changed AS c
+        WHERE s.application_id = c.id AND c.submitted_at IS NULL;
     END IF;
-    EXECUTE $q${_UPSERT}$q$;
+    {_UPSERT};
     RETURN NULL;
 END
 $$;
@@ -115,11 +113,9 @@ $$;
 CREATE FUNCTION application_statistics_of_projects() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    EXECUTE $q$
-        UPDATE application_statistics AS s SET project_status = c.status
-        FROM changed AS c
-        WHERE s.project_id = c.id AND s.project_status <> c.status
-    $q$;
+    UPDATE application_statistics AS s SET project_status = c.status
+    FROM changed AS c
+    WHERE s.project_id = c.id AND s.project_status <> c.status;
     RETURN NULL;
 END
 $$;
@@ -129,14 +125,12 @@ CREATE FUNCTION application_statistics_of_facts() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     -- Facts of another submission than the counted one are not its facts: none then.
-    EXECUTE $q$
-        UPDATE application_statistics AS s SET
-            {", ".join(f"{name} = {_OF_SUBMISSION.format(name)}" for name in _FACTS)}
-        FROM changed AS c
-        WHERE s.application_id = c.application_id
-            AND ({", ".join(f"s.{name}" for name in _FACTS)})
-                IS DISTINCT FROM ({", ".join(_OF_SUBMISSION.format(name) for name in _FACTS)})
-    $q$;
+    UPDATE application_statistics AS s SET
+        {", ".join(f"{name} = {_OF_SUBMISSION.format(name)}" for name in _FACTS)}
+    FROM changed AS c
+    WHERE s.application_id = c.application_id
+        AND ({", ".join(f"s.{name}" for name in _FACTS)})
+            IS DISTINCT FROM ({", ".join(_OF_SUBMISSION.format(name) for name in _FACTS)});
     RETURN NULL;
 END
 $$;
