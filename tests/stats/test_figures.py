@@ -142,6 +142,16 @@ class TestFilters:
         problem = assert_problem(response, 422)
         assert [e["pointer"] for e in problem["errors"]] == ["/query/submitted_to"]
 
+    async def test_a_day_not_written_yyyy_mm_dd_is_422(self, programme: Programme) -> None:
+        for written in ("0", "1767225600", "2026-3-1", "2026-03-01T00:00:00Z"):
+            response = await programme.client.get(
+                "/v1/stats/programme",
+                params={"submitted_from": written},
+                headers={"Authorization": f"Bearer {programme.keys['admin'].secret}"},
+            )
+            problem = assert_problem(response, 422)
+            assert [e["pointer"] for e in problem["errors"]] == ["/query/submitted_from"], written
+
     async def test_an_unknown_filter_is_422(self, programme: Programme) -> None:
         response = await programme.client.get(
             "/v1/stats/programme",

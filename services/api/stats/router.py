@@ -2,7 +2,6 @@
 region (aggregates only: observers read them too)."""
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -17,6 +16,7 @@ from shared.schemas import Page
 from shared.stats import service
 from shared.stats.filters import StatsFilters
 from shared.stats.schemas import ProgrammeStats, RegionStats, TerritoryStats
+from shared.types import IsoDate
 
 DEPARTMENT_PATTERN = r"^(?:[0-9]{2}|2A|2B|97[1-8]|98[4-9])$"
 router = APIRouter(prefix="/v1/stats/programme", tags=["statistics"], route_class=TidiRoute)
@@ -30,10 +30,10 @@ figures may then lag the latest changes by the replication delay."""
 
 async def stats_filters(
     submitted_from: Annotated[
-        date | None, Query(description="Submitted on or after this day (UTC, YYYY-MM-DD).")
+        IsoDate | None, Query(description="Submitted on or after this day (UTC, YYYY-MM-DD).")
     ] = None,
     submitted_to: Annotated[
-        date | None, Query(description="Submitted on or before this day (UTC, YYYY-MM-DD).")
+        IsoDate | None, Query(description="Submitted on or before this day (UTC, YYYY-MM-DD).")
     ] = None,
     region: RegionFilter = None,
     department: Annotated[
