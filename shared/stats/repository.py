@@ -1,19 +1,34 @@
 """Programme statistics in SQL: the figures of the applications `selection.base` selects,
 per group (the whole scope, a territory or a region), in one statement assembled from the
-parts of `shared.stats.aggregates`, and the pages of the lists."""
+parts of `shared.stats.aggregates`; the pages of the lists; the endowment (budget
+envelopes) and the labelled sites of the programme figures."""
 
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import CTE, Row, RowMapping, Select, func, select
+from sqlalchemy import CTE, Row, RowMapping, Select, false, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.budgets.models import BudgetEnvelope, Financer
+from shared.funds.models import Fund
 from shared.geography.models import Region
+from shared.principal import Principal, Role
+from shared.sites.enums import SiteStatus
+from shared.sites.models import Site
 from shared.stats import aggregates
 from shared.stats.aggregates import ACTIVITY
+from shared.stats.filters import StatsFilters
 from shared.territories.models import Territory
 
-__all__ = ["ACTIVITY", "figure_rows", "page", "region_page", "territory_page"]
+__all__ = [
+    "ACTIVITY",
+    "endowment",
+    "figure_rows",
+    "labelled_sites_by_region",
+    "page",
+    "region_page",
+    "territory_page",
+]
 
 
 async def figure_rows(session: AsyncSession, b: CTE) -> dict[object, RowMapping]:
@@ -86,3 +101,49 @@ def region_page(b: CTE, after: str | None, limit: int) -> Select[Any, Any, Any]:
 async def page(session: AsyncSession, statement: Select[Any, Any, Any]) -> list[Row[Any, Any, Any]]:
     """The rows of a page statement (one more than the page: there is a next one)."""
     return list((await session.execute(statement)).all())
+
+
+async def endowment(
+    session: AsyncSession, principal: Principal, filters: StatsFilters
+) -> dict[Financer, int]:
+    """What the envelopes of the funds in scope hold (the fund filter; an operator key's own
+    funds), by financer; with a region (filter or region key), those earmarked for it only."""
+    e = BudgetEnvelope
+    statement = (
+        select(e.financer, func.sum(e.amount_cents))
+        .join(Fund, Fund.id == e.fund_id)
+        .group_by(e.financer)
+    )
+    if filters.fund is not None:
+        statement = statement.where(Fund.code == filters.fund)
+    if principal.role is Role.OPERATOR:
+        mine = principal.operator_id
+        statement = statement.where(false() if mine is None else Fund.operator_id == mine)
+    if principal.role is Role.REGION:
+        region = principal.region_code
+        statement = statement.where(false() if region is None else e.region_code == region)
+    if filters.region is not None:
+        statement = statement.where(e.region_code == filters.region)
+    rows = await session.execute(statement)
+    return {Financer(financer): int(amount) for financer, amount in rows}
+
+
+async def labelled_sites_by_region(session: AsyncSession, filters: StatsFilters) -> dict[str, int]:
+    """Labelled sites clés en main counted by the region of their commune (regions without
+    any left out). The catalogue is public, so every key counts all of it; of the filters,
+    only the place (region, department) and the territory apply: the others describe
+    applications."""
+    statement = (
+        select(Site.region_code, func.count())
+        .where(Site.status == SiteStatus.LABELLED)
+        .group_by(Site.region_code)
+        .order_by(Site.region_code)
+    )
+    if filters.region is not None:
+        statement = statement.where(Site.region_code == filters.region)
+    if filters.department is not None:
+        statement = statement.where(Site.department_code == filters.department)
+    if filters.territory_id is not None:
+        statement = statement.where(Site.territory_id == filters.territory_id)
+    rows = await session.execute(statement)
+    return {region: int(count) for region, count in rows}

@@ -18,14 +18,15 @@ from shared.geography.models import Region
 from shared.principal import Principal
 from shared.projects.enums import ProjectStatus
 from shared.schemas import Page
-from shared.stats import repository, selection, sites
-from shared.stats.endowment import endowment
+from shared.stats import repository, selection
 from shared.stats.filters import Grouping, StatsFilters
 from shared.stats.schemas import (
     AmountFigures,
     ApplicationFigures,
     DecisionDelays,
+    EndowmentFigures,
     FinancerAmounts,
+    FinancerEndowment,
     FragileExtension,
     FragileFigures,
     JobFigures,
@@ -51,8 +52,8 @@ async def programme(
     """The figures of every application in the caller's scope matching `filters`."""
     figures = await _figures(session, selection.base(principal, filters))
     stats = figures.get(selection.PROGRAMME) or _stats(None)
-    stats.labelled_sites_by_region = await sites.labelled_by_region(session, filters)
-    stats.endowment = await endowment(session, principal, filters)
+    stats.labelled_sites_by_region = await repository.labelled_sites_by_region(session, filters)
+    stats.endowment = _endowment(await repository.endowment(session, principal, filters))
     return stats
 
 
@@ -190,6 +191,16 @@ def _stats(row: Mapping[Any, Any] | None) -> ProgrammeStats:
             p90_days=_days(n.get("delay_p90")),
         ),
         territories=TerritoryFigures(count=n("territories"), epcis=n("epcis")),
+    )
+
+
+def _endowment(amounts: Mapping[Financer, int]) -> EndowmentFigures:
+    return EndowmentFigures(
+        amount_cents=sum(amounts.values()),
+        by_financer=[
+            FinancerEndowment(financer=financer, amount_cents=amounts.get(financer, 0))
+            for financer in Financer
+        ],
     )
 
 
