@@ -11,8 +11,8 @@ apart. They are read from the facts stored per submission (`shared.zonings.facts
 into the rows), and looked up live for a submission that has none yet.
 """
 
-import uuid
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
@@ -77,14 +77,14 @@ def base(
     """The applications counted (`_base`) for this caller's scope: the same object for the
     same scope, filters and groups, so that the statement built on it is built once
     (`shared.stats.repository`)."""
-    tenant = (principal.role, principal.territory_id, principal.operator_id)
+    tenant = replace(principal, key_id=None, name="")  # what the scope reads of the caller
     listed = None if groups is None else tuple(groups)
-    return _base((*tenant, principal.region_code), filters, grouping, listed)
+    return _base(tenant, filters, grouping, listed)
 
 
 @lru_cache(maxsize=16)
 def _base(
-    tenant: tuple[Role, uuid.UUID | None, uuid.UUID | None, str | None],
+    principal: Principal,
     filters: StatsFilters,
     grouping: Grouping,
     groups: tuple[object, ...] | None,
@@ -96,14 +96,6 @@ def _base(
     and those without, looked up live (through the index of the rows without facts), so
     that the planner costs each as what it is. Not materialized: each aggregate reads the
     narrow rows itself, which costs less than copying them once and scanning the copy."""
-    role, territory_id, operator_id, region_code = tenant
-    principal = Principal(
-        key_id=None,
-        role=role,
-        territory_id=territory_id,
-        operator_id=operator_id,
-        region_code=region_code,
-    )
     group = _GROUPS[grouping]
     delay = func.extract("epoch", S.decided_at - S.submitted_at) / 86400
     branches = []
@@ -127,7 +119,7 @@ def _base(
             facts["vintage_set"].label("vintage_set"),
             facts["vintages"].label("vintages"),
             case((S.decision_kind.in_(DECISIONS), delay)).label("delay_days"),
-        ).where(facts["stored"], scope(principal), *_conditions(filters, facts))
+        ).where(*_selected(principal, filters, facts))
         if grouping is not Grouping.PROGRAMME:
             statement = statement.where(group.is_not(None))
         if groups is not None:
@@ -140,9 +132,7 @@ def counted_ids(principal: Principal, filters: StatsFilters) -> Select[Any]:
     """The ids of the applications `base` counts (scope and filters), for statements that
     list them (the exports) with the statistics' meaning of every filter."""
     branches = [
-        select(S.application_id).where(
-            facts["stored"], scope(principal), *_conditions(filters, facts)
-        )
+        select(S.application_id).where(*_selected(principal, filters, facts))
         for facts in (stored_facts(), live_facts())
     ]
     return select(union_all(*branches).subquery("counted").c.application_id).correlate(None)
@@ -171,6 +161,13 @@ def live_facts() -> dict[str, ColumnElement[Any]]:
     facts["vintage_set"] = null().cast(BigInteger)
     facts["stored"] = S.vintage_set_id.is_(None)
     return facts
+
+
+def _selected(
+    principal: Principal, filters: StatsFilters, facts: dict[str, ColumnElement[Any]]
+) -> list[ColumnElement[bool]]:
+    """The rows of one branch (`facts`) in the caller's scope that match the filters."""
+    return [facts["stored"], scope(principal), *_conditions(filters, facts)]
 
 
 def _conditions(

@@ -188,8 +188,8 @@ async def add_to_envelopes(session: AsyncSession, updates: list[dict[str, Any]])
 
 _VACUUM = text(
     "VACUUM (ANALYZE) applications, application_statistics, application_zoning_facts, projects, "
-    "budget_commitments, "
-    "budget_payments, outcomes, zoning_memberships, territories, territory_epcis, sites"
+    "budget_commitments, budget_payments, outcomes, zoning_memberships, territories, "
+    "territory_epcis, sites"
 )
 """After a bulk load: fresh planner statistics, and the visibility map the index-only scans
 of the statistics read."""
