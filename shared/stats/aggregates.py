@@ -1,16 +1,16 @@
 """The aggregates of the programme figures, per group (the whole scope, a territory or a
-region), over the applications `selection.base` selects (`b`), as the parts of the one
-statement `repository.figure_rows` runs.
+region), over the applications `selection.base` selects (`b`), as the parts of the two
+statements `repository.figures_statements` builds.
 
 The selection is read in one pass into `cells`: its applications counted (and their
 amounts summed) by everything a figure tells apart (group, month, status, project status,
 fragility, relocation, the zoning lists read). The applications, the projects of one
 application, the monthly submissions and the lists read are sums over those few cells,
 not over the applications. The few projects with several applications (`project_shared`)
-count once each, with their latest submission (`shared_latest`). Commitments, payments and
-outcome reports reach the selection through `linked`, its applications' ids and what the
-figures of those rows read (the decision delays and the territories are read from it too:
-the selection is scanned twice in all).
+count once each, with their latest submission (`shared_latest`). The decision delays and
+the territories read the selection's `facets`. Commitments, payments and outcome reports
+reach the selection through `linked`, its applications' ids and what the figures of those
+rows read.
 
 A project counts once per group: its planned figures are those of its latest submitted
 snapshot, its reported ones its latest outcome report, and it is fragile when the site of
@@ -108,10 +108,15 @@ def shared_latest(b: CTE) -> CTE:
 
 
 def linked(b: CTE) -> CTE:
-    """The selection's ids, with what the figures of the rows that point at them read,
-    and the territory and decision delay of each (read again by two figures)."""
-    columns = ("id", "grp", "project_id", "fragile", "relocation", "territory_id", "delay_days")
+    """The selection's ids, with what the figures of the rows that point at them read."""
+    columns = ("id", "grp", "project_id", "fragile", "relocation")
     return select(*[b.c[name] for name in columns]).cte("linked")
+
+
+def facets(b: CTE) -> CTE:
+    """The selection's territory and decision delay of each application (read by two
+    figures)."""
+    return select(b.c.grp, b.c.territory_id, b.c.delay_days).cte("facets")
 
 
 def applications(c: CTE) -> Any:
@@ -132,17 +137,17 @@ def applications(c: CTE) -> Any:
     )
 
 
-def delays(ids: CTE) -> Any:
+def delays(facets: CTE) -> Any:
     """Per group: decision delays (sorting only the decided applications)."""
     return (
         select(
-            ids.c.grp,
+            facets.c.grp,
             func.count().label("decided"),
-            func.percentile_cont(0.5).within_group(ids.c.delay_days).label("delay_median"),
-            func.percentile_cont(0.9).within_group(ids.c.delay_days).label("delay_p90"),
+            func.percentile_cont(0.5).within_group(facets.c.delay_days).label("delay_median"),
+            func.percentile_cont(0.9).within_group(facets.c.delay_days).label("delay_p90"),
         )
-        .where(ids.c.delay_days.is_not(None))
-        .group_by(ids.c.grp)
+        .where(facets.c.delay_days.is_not(None))
+        .group_by(facets.c.grp)
         .subquery("delays")
     )
 
@@ -178,7 +183,7 @@ def projects(c: CTE, shared: CTE) -> Any:
     )
 
 
-def reported(ids: CTE, shared: CTE) -> Any:
+def reported(ids: CTE, shared: CTE) -> CTE:
     """Per group: the projects with an outcome report, their latest report's figures, and
     those of the relocation projects (a project's planned relocation: its latest
     submission's)."""
@@ -208,7 +213,7 @@ def reported(ids: CTE, shared: CTE) -> Any:
             _sum(r.c.jobs_created, r.c.relocation).label("relocation_reported_created"),
         )
         .group_by(r.c.grp)
-        .subquery("reported")
+        .cte("reported")
     )
 
 
@@ -265,13 +270,18 @@ def money(sums: CTE) -> Any:
     )
 
 
-def monthly(c: CTE, sums: CTE, ids: CTE) -> Any:
-    """Per group, its months with activity (submissions, live awards, payments) in order,
-    as a JSON array (each kind of activity summed per month first)."""
-    p = Payment
+def submissions_by_month(c: CTE) -> Any:
+    """Per group, its months with submissions, as a JSON array (`submission_months`)."""
     submitted = select(
         *_activity(c.c.grp, c.c.month, func.sum(c.c.n), func.sum(c.c.requested), 0, 0, 0)
     ).group_by(c.c.grp, c.c.month)
+    return _months(submitted, "submission_months")
+
+
+def money_by_month(sums: CTE, ids: CTE) -> Any:
+    """Per group, its months with live awards or payments, as a JSON array
+    (`money_months`)."""
+    p = Payment
     awarded = select(
         *_activity(sums.c.grp, sums.c.month, 0, 0, sums.c.awarded, sums.c.awarded_cents, 0)
     ).where(sums.c.all_months == 0, sums.c.awarded > 0)
@@ -281,24 +291,30 @@ def monthly(c: CTE, sums: CTE, ids: CTE) -> Any:
         .select_from(ids.join(p, p.application_id == ids.c.id))
         .group_by(ids.c.grp, month_paid)
     )
-    events = union_all(submitted, awarded, paid).subquery("activity")
+    return _months(union_all(awarded, paid), "money_months")
+
+
+def _months(activity: Any, name: str) -> Any:
+    """Per group, the rows of `activity` summed per month, in order, as a JSON array of
+    objects named as `ACTIVITY` (column `name`)."""
+    events = activity.subquery("activity")
     per_month = (
         select(
             events.c.grp,
             func.to_char(events.c.month, "YYYY-MM").label("month"),
-            *[cast(func.sum(events.c[name]), BigInteger).label(name) for name in ACTIVITY[2:]],
+            *[cast(func.sum(events.c[key]), BigInteger).label(key) for key in ACTIVITY[2:]],
         )
         .group_by(events.c.grp, events.c.month)
         .subquery("per_month")
     )
     month = func.jsonb_build_object(
-        *[arg for name in ACTIVITY[1:] for arg in (name, per_month.c[name])]
+        *[arg for key in ACTIVITY[1:] for arg in (key, per_month.c[key])]
     )
     ordered = aggregate_order_by(month, per_month.c.month)
     return (
-        select(per_month.c.grp, func.jsonb_agg(ordered, type_=JSONB).label("months"))
+        select(per_month.c.grp, func.jsonb_agg(ordered, type_=JSONB).label(name))
         .group_by(per_month.c.grp)
-        .subquery("months")
+        .subquery(name)
     )
 
 
@@ -329,12 +345,12 @@ def vintages(c: CTE) -> Any:
     )
 
 
-def territories(ids: CTE) -> Any:
+def territories(facets: CTE) -> Any:
     """Per group: the Territoires d'industrie with applications counted, and their
     intercommunalités (each once)."""
     t = (
-        select(ids.c.grp, ids.c.territory_id)
-        .where(ids.c.territory_id.is_not(None))
+        select(facets.c.grp, facets.c.territory_id)
+        .where(facets.c.territory_id.is_not(None))
         .distinct()
         .subquery("counted_territories")
     )

@@ -136,7 +136,7 @@ async def _group_figures(
 
 
 async def _figures(session: AsyncSession, b: CTE) -> dict[object, ProgrammeStats]:
-    """Each group's figures, from the one statement over the selection."""
+    """Each group's figures, from the statements over the selection."""
     rows = await repository.figure_rows(session, b)
     return {group: _stats(row) for group, row in rows.items()}
 
@@ -184,7 +184,7 @@ def _stats(row: Mapping[Any, Any] | None) -> ProgrammeStats:
             reported_jobs_created=n("relocation_reported_created"),
         ),
         fragile=_fragile(n),
-        monthly=_series(n.get("months") or []),
+        monthly=_series(n.get("submission_months"), n.get("money_months")),
         decision_delays=DecisionDelays(
             decided=n("decided"),
             median_days=_days(n.get("delay_median")),
@@ -247,25 +247,27 @@ def _fragile(n: _Row) -> FragileFigures:
     )
 
 
-def _series(months: Sequence[Mapping[str, Any]]) -> list[MonthFigures]:
-    """Every month from the first to the last with activity (quiet months as zeros)."""
-    if not months:
+def _series(*parts: Sequence[Mapping[str, Any]] | None) -> list[MonthFigures]:
+    """Every month from the first to the last with activity (quiet months as zeros), each
+    the sum of what `parts` (monthly series in order) say of it."""
+    found: dict[str, dict[str, int]] = {}
+    for part in parts:
+        for row in part or []:
+            month = found.setdefault(row["month"], dict.fromkeys(repository.ACTIVITY[2:], 0))
+            for name in month:
+                month[name] += int(row[name])
+    if not found:
         return []
-    found = {row["month"]: row for row in months}
-    year, month = (int(part) for part in months[0]["month"].split("-"))
+    first, last = min(found), max(found)
+    year, month_number = (int(part) for part in first.split("-"))
     series = []
     while True:
-        label = f"{year:04d}-{month:02d}"
-        row = found.get(label)
-        series.append(
-            MonthFigures(
-                month=label,
-                **{name: int(row[name]) if row else 0 for name in repository.ACTIVITY[2:]},
-            )
-        )
-        if label == months[-1]["month"]:
+        label = f"{year:04d}-{month_number:02d}"
+        figures = found.get(label) or dict.fromkeys(repository.ACTIVITY[2:], 0)
+        series.append(MonthFigures(month=label, **figures))
+        if label == last:
             return series
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        year, month_number = (year + 1, 1) if month_number == 12 else (year, month_number + 1)
 
 
 def _share(part: int, whole: int) -> float | None:
