@@ -114,9 +114,11 @@ def linked(b: CTE) -> CTE:
 
 
 def facets(b: CTE) -> CTE:
-    """The selection's territory and decision delay of each application (read by two
-    figures)."""
-    return select(b.c.grp, b.c.territory_id, b.c.delay_days).cte("facets")
+    """The selection's territory and decision delay of each application, read by two
+    figures each in its own pass (which costs less than copying the rows once: each pass
+    reads only its rows and columns)."""
+    facets = select(b.c.grp, b.c.territory_id, b.c.delay_days).cte("facets")
+    return facets.prefix_with("NOT MATERIALIZED")
 
 
 def applications(c: CTE) -> Any:

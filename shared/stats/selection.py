@@ -97,7 +97,8 @@ def _base(
     that the planner costs each as what it is. Not materialized: each aggregate reads the
     narrow rows itself, which costs less than copying them once and scanning the copy."""
     group = _GROUPS[grouping]
-    delay = func.extract("epoch", S.decided_at - S.submitted_at) / 86400
+    # In days, as a float (date_part): numeric arithmetic (extract) costs more per row.
+    delay = func.date_part("epoch", S.decided_at - S.submitted_at) / 86400
     branches = []
     for facts in (stored_facts(), live_facts()):
         statement = select(
