@@ -4,7 +4,6 @@ parts of `shared.stats.aggregates` and run at once on two connections reading on
 the pages of the lists; the endowment (budget envelopes) and the labelled sites of the
 programme figures."""
 
-import asyncio
 from functools import lru_cache
 from typing import Any
 
@@ -12,7 +11,7 @@ from sqlalchemy import CTE, Row, Select, false, func, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.budgets.models import BudgetEnvelope, Financer
-from shared.db.snapshots import same_snapshot
+from shared.db.snapshots import both
 from shared.funds.models import Fund
 from shared.geography.models import Region
 from shared.principal import Principal, Role
@@ -37,11 +36,12 @@ __all__ = [
 async def figure_rows(session: AsyncSession, b: CTE) -> dict[object, dict[str, Any]]:
     """The figures of each group: its aggregates, its monthly series (`submission_months`,
     `money_months`) and the zoning lists read (`vintages`), from the two statements of
-    `figures_statements` run at once, on `session` and on a second connection reading the
-    same snapshot."""
+    `figures_statements`, run at once on `session` and on a second connection reading the
+    same snapshot (one after the other when the pool is busy)."""
     counted, linked = figures_statements(b)
-    async with same_snapshot(session) as other:
-        first, second = await asyncio.gather(_by_group(session, counted), _by_group(other, linked))
+    first, second = await both(
+        session, lambda s: _by_group(s, counted), lambda s: _by_group(s, linked)
+    )
     return {group: {**row, **second.get(group, {})} for group, row in first.items()}
 
 

@@ -1,15 +1,18 @@
 """`same_snapshot`: a second report session, on its own connection, that sees exactly what
-the first sees — not what was committed after it began, nor anything it may write."""
+the first sees — not what was committed after it began, nor anything it may write; `both`:
+two statements at once on two connections while the pool can spare one, never waiting."""
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from shared.db.engine import create_read_sessionmaker
-from shared.db.snapshots import same_snapshot
+from shared.db.engine import create_engine, create_read_sessionmaker
+from shared.db.snapshots import both, same_snapshot
+from shared.settings import Settings
 
 COUNT = text("SELECT count(*) FROM snapshot_probe")
 PID = text("SELECT pg_backend_pid()")
@@ -64,3 +67,40 @@ async def test_the_second_session_is_read_only(
     async with reports() as session, same_snapshot(session) as other:
         with pytest.raises(DBAPIError, match="read-only transaction"):
             await other.execute(text("INSERT INTO snapshot_probe VALUES (3)"))
+
+
+async def test_both_run_at_once_while_the_pool_can_spare_a_connection(
+    test_settings: Settings, migrated_database: str
+) -> None:
+    """A pool of 3 spares one second connection: the first report gets it, and a report
+    running meanwhile runs its two statements one after the other on its own session,
+    without waiting for a connection."""
+    engine = create_engine(test_settings, pool_size=3)
+    reports = create_read_sessionmaker(engine)
+    held, release = asyncio.Event(), asyncio.Event()
+    seen: dict[str, list[int]] = {"first": [], "second": []}
+
+    async def pid(session: AsyncSession) -> int:
+        return int(await session.scalar(PID) or 0)
+
+    async def holding(session: AsyncSession) -> int:
+        held.set()
+        await release.wait()
+        return await pid(session)
+
+    async def report(name: str, second: Callable[[AsyncSession], Awaitable[int]]) -> None:
+        async with reports() as session:
+            seen[name] = [await pid(session), *await both(session, pid, second)]
+
+    try:
+        first = asyncio.create_task(report("first", holding))
+        await held.wait()
+        await asyncio.wait_for(report("second", pid), timeout=10)
+        release.set()
+        await first
+    finally:
+        await engine.dispose()
+    own, *at_once = seen["first"]
+    assert at_once[0] == own
+    assert at_once[1] != own  # the second statement on another connection
+    assert len(set(seen["second"])) == 1  # both on the report's own connection
