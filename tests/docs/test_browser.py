@@ -21,7 +21,9 @@ from services.api.main import create_app
 from shared.settings import Environment, Settings
 
 CHROMIUM = os.environ.get("TIDI_CHROMIUM", "/usr/bin/chromium")
-RENDER_SECONDS = float(os.environ.get("TIDI_DOCS_RENDER_SECONDS", "10"))
+RENDER_SECONDS = float(os.environ.get("TIDI_DOCS_RENDER_SECONDS", "60"))
+"""How long a page may take to render every operation before the test gives up: a bound on
+"it renders at all", not a speed target (those live in bench/)."""
 """The render budget of each page (a slower machine may set a larger one)."""
 LOOPBACK = "127.0.0.1"
 
@@ -111,37 +113,31 @@ async def _rendered(page: Page, selector: str, attribute: str, prefix: str) -> s
 async def test_redoc_renders_every_operation_offline(
     browser: Browser, base_url: str, operation_ids: set[str]
 ) -> None:
-    started = time.monotonic()
     page, visit = await _open(browser, f"{base_url}/redoc")
     await page.wait_for_function(
         "(n) => document.querySelectorAll('[data-section-id^=\"operation/\"]').length >= n",
         arg=len(operation_ids),
         timeout=RENDER_SECONDS * 1000,
     )
-    elapsed = time.monotonic() - started
     sections = await _rendered(page, "[data-section-id]", "data-section-id", "operation/")
     assert operation_ids <= sections
     assert visit.outside == []
     assert visit.errors == []
-    assert elapsed < RENDER_SECONDS, f"rendered in {elapsed:.1f} s"
     await page.close()
 
 
 async def test_swagger_ui_renders_every_operation_offline(
     browser: Browser, base_url: str, operation_ids: set[str]
 ) -> None:
-    started = time.monotonic()
     page, visit = await _open(browser, f"{base_url}/docs")
     await page.wait_for_function(
         "(n) => document.querySelectorAll('.opblock').length >= n",
         arg=len(operation_ids),
         timeout=RENDER_SECONDS * 1000,
     )
-    elapsed = time.monotonic() - started
     blocks = await _rendered(page, ".opblock-summary-operation-id, .opblock", "id", "operations-")
     assert len(blocks) >= len(operation_ids)
     assert await page.locator(".errors-wrapper").count() == 0
     assert visit.outside == []
     assert visit.errors == []
-    assert elapsed < RENDER_SECONDS, f"rendered in {elapsed:.1f} s"
     await page.close()
