@@ -108,9 +108,12 @@ def shared_latest(b: CTE) -> CTE:
 
 
 def linked(b: CTE) -> CTE:
-    """The selection's ids, with what the figures of the rows that point at them read."""
+    """The selection's applications that commitments, payments or outcome reports point
+    at, with what the figures of those rows read: their ids looked up in a hash of those
+    tables' application ids, so that only these are kept (about a quarter)."""
     columns = ("id", "grp", "project_id", "fragile", "relocation")
-    return select(*[b.c[name] for name in columns]).cte("linked")
+    pointed = union_all(*[select(table.application_id) for table in (Commitment, Payment, Outcome)])
+    return select(*[b.c[name] for name in columns]).where(b.c.id.in_(pointed)).cte("linked")
 
 
 def facets(b: CTE) -> CTE:
