@@ -11,13 +11,16 @@ application that has none for its latest submission (`submitted_at` differs).
 
 import uuid
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Date,
+    Table,
     and_,
     any_,
+    bindparam,
     cast,
     distinct,
     func,
@@ -28,6 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB, aggregate_order_by, insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.expression import Executable
 
 from shared.applications.models import Application
 from shared.geography.models import Commune
@@ -41,6 +45,8 @@ from shared.zonings.models import (
 )
 
 A = Application
+_VINTAGE_SETS: Table = ZoningVintageSet.__table__  # type: ignore[assignment]
+_FACTS: Table = ApplicationZoningFacts.__table__  # type: ignore[assignment]
 FACT_COLUMNS = ("department_code", "fragile", "extension", "undetermined", "vintages")
 _KINDS = (*FRAGILE_ZONINGS, *FRAGILE_EXTENSION_ZONINGS)
 
@@ -140,31 +146,43 @@ async def refresh(session: AsyncSession, application_ids: Sequence[uuid.UUID] | 
     Two, not one: a set another transaction adds at the same time is skipped by the first
     (ON CONFLICT waits for that transaction), and only a later statement's snapshot sees it.
     """
-    rows = _computed(application_ids)
-    s = ZoningVintageSet
-    await session.execute(
+    chosen = application_ids is not None
+    parameters = {"ids": list(application_ids)} if application_ids is not None else {}
+    for statement in _statements(chosen):
+        await session.execute(statement, parameters)
+
+
+@lru_cache(maxsize=2)
+def _statements(chosen: bool) -> tuple[Executable, Executable]:
+    """`refresh`'s two statements, for the applications bound as `ids` (`chosen`) or for
+    every one, built once: assembling them (the zonings' subqueries for each fact) costs
+    several times what PostgreSQL takes to run them for one application. Core inserts into
+    the tables, so that `ids` is a bound parameter, not a row to insert."""
+    rows = _computed(chosen)
+    s = _VINTAGE_SETS
+    sets = (
         insert(s)
         .from_select(["vintages"], select(rows.c.vintages).distinct())
         .on_conflict_do_nothing(index_elements=["vintages"])
     )
-    rows = _computed(application_ids)
-    set_id = select(s.id).where(s.vintages == rows.c.vintages).scalar_subquery()
+    rows = _computed(chosen)
+    set_id = select(s.c.id).where(s.c.vintages == rows.c.vintages).scalar_subquery()
     names = ["application_id", "submitted_at", *FACT_COLUMNS[:-1], "vintage_set_id"]
     source = select(*[rows.c[name] for name in ("id", *names[1:-1])], set_id)
-    statement = insert(ApplicationZoningFacts).from_select(names, source)
+    statement = insert(_FACTS).from_select(names, source)
     columns = {name: statement.excluded[name] for name in names[1:]}
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["application_id"], set_={**columns, "computed_at": func.now()}
-        )
+    facts = statement.on_conflict_do_update(
+        index_elements=["application_id"], set_={**columns, "computed_at": func.now()}
     )
+    return sets, facts
 
 
-def _computed(application_ids: Sequence[uuid.UUID] | None) -> Any:
-    """The facts of these submitted applications (None: of every one), as a CTE."""
+def _computed(chosen: bool) -> Any:
+    """The facts of the submitted applications bound as `ids` (`chosen`), else of every one,
+    as a CTE."""
     facts = site_facts(site_commune(), submission_day())
     computed = select(A.id, A.submitted_at, *[facts[name].label(name) for name in FACT_COLUMNS])
     computed = computed.where(A.submitted_at.is_not(None))
-    if application_ids is not None:
-        computed = computed.where(A.id.in_(application_ids))
+    if chosen:
+        computed = computed.where(A.id.in_(bindparam("ids", expanding=True)))
     return computed.cte("computed")
