@@ -3,6 +3,7 @@
 import math
 import uuid
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Double, Select, false, func, or_, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -71,8 +72,12 @@ def readable(principal: Principal, *, catalogue: bool = True) -> Select[Site]:
     return statement.where(or_(*conditions) if conditions else false())
 
 
-def filtered(statement: Select[Site], filters: SiteFilters) -> Select[Site]:
-    """Apply the search filters; a distance search also sets each site's `distance_km`."""
+SelectT = TypeVar("SelectT", bound=Select[*tuple[Any, ...]])
+
+
+def filtered(statement: SelectT, filters: SiteFilters) -> SelectT:
+    """Apply the search filters to a statement over sites; a distance search also sets each
+    site's `distance_km`."""
     if filters.status:
         statement = statement.where(Site.status.in_(filters.status))
     if filters.region is not None:

@@ -21,10 +21,8 @@ from typing import Any
 
 from sqlalchemy import (
     CTE,
-    BigInteger,
     ColumnElement,
     Date,
-    DateTime,
     Numeric,
     and_,
     case,
@@ -49,16 +47,6 @@ from shared.zonings.models import ZoningMembership, ZoningVintageSet
 
 FACTS = ("fragile", "extension", "undetermined")
 """What the zonings said of a site: a project has it when one of its applications had."""
-ACTIVITY = (
-    "grp",
-    "month",
-    "submitted",
-    "requested_cents",
-    "awarded",
-    "awarded_cents",
-    "paid_cents",
-)
-"""The columns of the monthly series."""
 _KEYS = (
     "grp",
     "month",
@@ -275,54 +263,6 @@ def money(sums: CTE) -> Any:
     )
 
 
-def submissions_by_month(c: CTE) -> Any:
-    """Per group, its months with submissions, as a JSON array (`submission_months`)."""
-    submitted = select(
-        *_activity(c.c.grp, c.c.month, func.sum(c.c.n), func.sum(c.c.requested), 0, 0, 0)
-    ).group_by(c.c.grp, c.c.month)
-    return _months(submitted, "submission_months")
-
-
-def money_by_month(sums: CTE, ids: CTE) -> Any:
-    """Per group, its months with live awards or payments, as a JSON array
-    (`money_months`)."""
-    p = Payment
-    awarded = select(
-        *_activity(sums.c.grp, sums.c.month, 0, 0, sums.c.awarded, sums.c.awarded_cents, 0)
-    ).where(sums.c.all_months == 0, sums.c.awarded > 0)
-    month_paid = cast(func.date_trunc("month", cast(p.paid_on, DateTime(timezone=False))), Date)
-    paid = (
-        select(*_activity(ids.c.grp, month_paid, 0, 0, 0, 0, _sum(p.amount_cents)))
-        .select_from(ids.join(p, p.application_id == ids.c.id))
-        .group_by(ids.c.grp, month_paid)
-    )
-    return _months(union_all(awarded, paid), "money_months")
-
-
-def _months(activity: Any, name: str) -> Any:
-    """Per group, the rows of `activity` summed per month, in order, as a JSON array of
-    objects named as `ACTIVITY` (column `name`)."""
-    events = activity.subquery("activity")
-    per_month = (
-        select(
-            events.c.grp,
-            func.to_char(events.c.month, "YYYY-MM").label("month"),
-            *[cast(func.sum(events.c[key]), BigInteger).label(key) for key in ACTIVITY[2:]],
-        )
-        .group_by(events.c.grp, events.c.month)
-        .subquery("per_month")
-    )
-    month = func.jsonb_build_object(
-        *[arg for key in ACTIVITY[1:] for arg in (key, per_month.c[key])]
-    )
-    ordered = aggregate_order_by(month, per_month.c.month)
-    return (
-        select(per_month.c.grp, func.jsonb_agg(ordered, type_=JSONB).label(name))
-        .group_by(per_month.c.grp)
-        .subquery(name)
-    )
-
-
 def vintages(c: CTE) -> Any:
     """Per group, the zoning lists its fragility was read from, as a JSON array of
     [kind, vintage]: those of each application's facts (the memberships found, the
@@ -370,16 +310,6 @@ def territories(facets: CTE) -> Any:
         .group_by(t.c.grp)
         .subquery("territory_counts")
     )
-
-
-def _activity(*values: Any) -> list[ColumnElement[Any]]:
-    """One row of activity, its columns named (numbers as bigint)."""
-    return [
-        cast(value, BigInteger).label(name)
-        if isinstance(value, int) or name in ACTIVITY[2:]
-        else value.label(name)
-        for value, name in zip(values, ACTIVITY, strict=True)
-    ]
 
 
 def _latest_outcomes() -> Any:

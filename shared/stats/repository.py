@@ -15,11 +15,13 @@ from shared.db.snapshots import both
 from shared.funds.models import Fund
 from shared.geography.models import Region
 from shared.principal import Principal, Role
+from shared.sites import repository as site_repository
 from shared.sites.enums import SiteStatus
 from shared.sites.models import Site
-from shared.stats import aggregates
-from shared.stats.aggregates import ACTIVITY
+from shared.sites.repository import SiteFilters
+from shared.stats import aggregates, monthly
 from shared.stats.filters import StatsFilters
+from shared.stats.monthly import ACTIVITY
 from shared.territories.models import Territory
 
 __all__ = [
@@ -65,7 +67,7 @@ def figures_statements(b: CTE) -> tuple[Select[Any], Select[Any]]:
         aggregates.applications(cells),
         [
             aggregates.projects(cells, shared),
-            aggregates.submissions_by_month(cells),
+            monthly.submissions_by_month(cells),
             aggregates.vintages(cells),
             aggregates.delays(facets),
             aggregates.territories(facets),
@@ -74,9 +76,7 @@ def figures_statements(b: CTE) -> tuple[Select[Any], Select[Any]]:
     ids = aggregates.linked(b)
     sums, reported = aggregates.commitments(ids), aggregates.reported(ids, shared)
     groups = union(select(sums.c.grp), select(reported.c.grp)).subquery("linked_groups")
-    linked = _joined(
-        groups, [aggregates.money(sums), aggregates.money_by_month(sums, ids), reported]
-    )
+    linked = _joined(groups, [aggregates.money(sums), monthly.money_by_month(sums, ids), reported])
     return counted, linked
 
 
@@ -160,17 +160,13 @@ async def labelled_sites_by_region(session: AsyncSession, filters: StatsFilters)
     any left out). The catalogue is public, so every key counts all of it; of the filters,
     only the place (region, department) and the territory apply: the others describe
     applications."""
-    statement = (
-        select(Site.region_code, func.count())
-        .where(Site.status == SiteStatus.LABELLED)
-        .group_by(Site.region_code)
-        .order_by(Site.region_code)
+    place = SiteFilters(
+        status=(SiteStatus.LABELLED,),
+        region=filters.region,
+        department=filters.department,
+        territory_id=filters.territory_id,
     )
-    if filters.region is not None:
-        statement = statement.where(Site.region_code == filters.region)
-    if filters.department is not None:
-        statement = statement.where(Site.department_code == filters.department)
-    if filters.territory_id is not None:
-        statement = statement.where(Site.territory_id == filters.territory_id)
+    by_region = select(Site.region_code, func.count()).group_by(Site.region_code)
+    statement = site_repository.filtered(by_region, place).order_by(Site.region_code)
     rows = await session.execute(statement)
     return {region: int(count) for region, count in rows}
