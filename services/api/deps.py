@@ -6,15 +6,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import Depends, Header, Query, Request, Security
+from fastapi import Depends, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.auth import service as auth_service
 from shared.auth.cache import take_revoked
 from shared.auth.errors import MissingApiKey, RoleNotAllowed
 from shared.concurrency import parse_if_match
+from shared.db.engine import refuse_pending_changes
 from shared.jobs import enqueue_logged, take_deferred_jobs
 from shared.principal import Principal, Role
 
@@ -30,9 +30,10 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     autocommit session: no BEGIN and COMMIT round trips around its queries, and any
     attempt to write through the ORM is refused.
     """
+    autocommit = request.method in _READS
     state = request.app.state
-    makers = state.statement_sessionmaker if request.method in _READS else state.sessionmaker
-    async with _session(request, makers) as session:
+    makers = state.statement_sessionmaker if autocommit else state.sessionmaker
+    async with _session(request, makers, autocommit=autocommit) as session:
         yield session
 
 
@@ -42,18 +43,24 @@ async def get_statement_session(request: Request) -> AsyncIterator[AsyncSession]
     Two round trips fewer than a transaction (BEGIN, COMMIT); the statement is atomic by
     itself, and deferred jobs are enqueued after it as after a commit.
     """
-    async with _session(request, request.app.state.statement_sessionmaker) as session:
+    makers = request.app.state.statement_sessionmaker
+    async with _session(request, makers, autocommit=True) as session:
         yield session
 
 
 @asynccontextmanager
 async def _session(
-    request: Request, sessionmaker: async_sessionmaker[AsyncSession]
+    request: Request, sessionmaker: async_sessionmaker[AsyncSession], *, autocommit: bool
 ) -> AsyncIterator[AsyncSession]:
+    """The request's session; an autocommit one has nothing to commit (each statement
+    committed itself) but still refuses ORM changes left pending."""
     async with sessionmaker() as session:
         try:
             yield session
-            await session.commit()
+            if autocommit:
+                refuse_pending_changes(session.sync_session)
+            else:
+                await session.commit()
         except BaseException:
             await session.rollback()
             raise
@@ -69,11 +76,13 @@ async def _session(
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 StatementSessionDep = Annotated[AsyncSession, Depends(get_statement_session, scope="function")]
 
-bearer_scheme = HTTPBearer(
-    auto_error=False,
-    scheme_name="ApiKey",
-    description="A tidi API key: `Authorization: Bearer tidi_…` (admins create them).",
-)
+API_KEY_SCHEME_NAME = "ApiKey"
+API_KEY_SCHEME = {
+    "type": "http",
+    "scheme": "bearer",
+    "description": "A tidi API key: `Authorization: Bearer tidi_…` (admins create them).",
+}
+"""The OpenAPI security scheme `ApiKey` that every non-public operation requires."""
 
 
 class Authorize:
@@ -85,22 +94,22 @@ class Authorize:
     async def __call__(
         self,
         request: Request,
-        credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)],
     ) -> Principal:
         """The principal of the request's bearer key, if its role is allowed.
 
         A key not in the cache is read in a short session of its own, whose connection is
         back in the pool before the endpoint takes one: a request never holds two.
         """
-        if credentials is None:
+        secret = bearer_credentials(request.headers.get("authorization"))
+        if secret is None:
             raise MissingApiKey("send the header `Authorization: Bearer <your tidi key>`")
         state = request.app.state
-        principal = auth_service.cached_principal(credentials.credentials, state.principals)
+        principal = auth_service.cached_principal(secret, state.principals)
         if principal is None:
             async with state.sessionmaker() as session:
                 principal = await auth_service.authenticate(
                     session,
-                    credentials.credentials,
+                    secret,
                     touch_interval=timedelta(seconds=state.settings.API_KEY_TOUCH_INTERVAL_SECONDS),
                     cache=state.principals,
                 )
@@ -112,6 +121,13 @@ class Authorize:
                 f"role {principal.role.value!r} may not do this (allowed: {allowed})"
             )
         return principal
+
+
+def bearer_credentials(authorization: str | None) -> str | None:
+    """The credentials of an `Authorization: Bearer <credentials>` header, else None."""
+    scheme, _, credentials = (authorization or "").partition(" ")
+    credentials = credentials.strip()
+    return credentials if scheme.lower() == "bearer" and credentials else None
 
 
 async def public() -> None:
@@ -153,10 +169,10 @@ LIMIT_DESCRIPTION = "Page size (default {default}, at most {maximum}: a larger o
 """Description of every `limit` query parameter; the OpenAPI document fills in the settings."""
 
 
-async def page_limit(
-    request: Request,
-    limit: Annotated[int | None, Query(ge=1, description=LIMIT_DESCRIPTION)] = None,
-) -> int:
+LimitQuery = Annotated[int | None, Query(ge=1, description=LIMIT_DESCRIPTION)]
+
+
+async def page_limit(request: Request, limit: LimitQuery = None) -> int:
     """The `limit` query parameter: `PAGE_SIZE_DEFAULT` if absent, refused (422) above
     `PAGE_SIZE_MAX` rather than silently capped."""
     settings = request.app.state.settings
@@ -180,15 +196,16 @@ LimitDep = Annotated[int, Depends(page_limit)]
 
 
 async def page_params(
-    limit: LimitDep,
+    request: Request,
+    limit: LimitQuery = None,
     cursor: Annotated[
         str | None,
         Query(max_length=2000, description="`next_cursor` of the previous page."),
     ] = None,
 ) -> PageParams:
-    """`limit` and `cursor` query parameters of every collection (async: a plain function
-    dependency would run in the thread pool)."""
-    return PageParams(limit, cursor)
+    """`limit` (as `page_limit` checks it) and `cursor` query parameters of every
+    collection, in one dependency: each costs every request its resolution."""
+    return PageParams(await page_limit(request, limit), cursor)
 
 
 PageDep = Annotated[PageParams, Depends(page_params)]

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from services.api.deps import LIMIT_DESCRIPTION
+from services.api.deps import API_KEY_SCHEME, API_KEY_SCHEME_NAME, LIMIT_DESCRIPTION
 from services.api.openapi_examples import EXAMPLE_ID, add_body_examples, restore_body_examples
 from services.api.openapi_front import DESCRIPTION, SERVERS, TAGS
 from shared.schemas import Problem, ProblemFieldError
@@ -114,6 +114,7 @@ def install_openapi(app: FastAPI) -> None:
         _name_components_by_title(schema)
         schema["components"]["schemas"] = dict(sorted(schema["components"]["schemas"].items()))
         schema["components"]["headers"] = copy.deepcopy(HEADERS)
+        schema["components"]["securitySchemes"] = {API_KEY_SCHEME_NAME: dict(API_KEY_SCHEME)}
         restore_body_examples(schema, app)
         _complete_parameters(schema)
         settings = app.state.settings

@@ -9,7 +9,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
-from services.api.deps import Authorize, public
+from services.api.deps import API_KEY_SCHEME_NAME, Authorize, public
 from services.api.openapi import header_ref
 from services.api.problems import problems
 
@@ -29,7 +29,8 @@ class TidiRoute(APIRoute):
     The allowed roles come from the route's `Authorize` dependency (or the
     `public` marker); they are published as `x-roles` and in the description,
     and the matching problem responses are added to the OpenAPI document.
-    Public operations declare an empty `security` requirement. A query parameter the
+    Other operations require the `ApiKey` scheme; public ones declare an empty `security`
+    requirement. A query parameter the
     operation does not declare is refused (422, one error per name) rather than ignored:
     a misspelt filter must not return unfiltered rows.
 
@@ -48,8 +49,7 @@ class TidiRoute(APIRoute):
         self.allowed_roles = roles
         extra = dict(self.openapi_extra or {})
         extra["x-roles"] = sorted(roles) if roles else ["anonymous"]
-        if not roles:
-            extra["security"] = []
+        extra["security"] = [{API_KEY_SCHEME_NAME: []}] if roles else []
         self.openapi_extra = extra
         purpose = self.description.strip()
         who = ", ".join(f"`{r}`" for r in sorted(roles)) if roles else "anyone (no key)"

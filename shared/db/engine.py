@@ -144,7 +144,9 @@ class StatementSession(Session):
 
 
 @event.listens_for(StatementSession, "before_flush")
-def _refuse_flush(session: Session, *_: Any) -> None:
+def refuse_pending_changes(session: Session, *_: Any) -> None:
+    """Refuse ORM changes in an autocommit session: they would be written by a flush of
+    several statements, outside any transaction."""
     if session.new or session.dirty or session.deleted:
         raise RuntimeError(
             "an autocommit session writes in one statement; this change needs a transaction"

@@ -2,6 +2,7 @@
 
 import base64
 import binascii
+import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,6 +32,11 @@ class SortKey:
 
     name: str
     columns: tuple[tuple[Any, bool], ...]  # (mapped column, descending)
+
+    @functools.cached_property
+    def order_by(self) -> tuple[ColumnElement[Any], ...]:
+        """The ORDER BY clauses (built once: each costs a few coercions)."""
+        return tuple(col.desc() if desc else col.asc() for col, desc in self.columns)
 
 
 @dataclass(frozen=True)
@@ -82,8 +88,7 @@ async def paginate(
     """Run `statement` for one page after `cursor`, ordered by `sort`."""
     if cursor:
         statement = statement.where(after_clause(sort, decode_cursor(sort, cursor)))
-    order = [col.desc() if desc else col.asc() for col, desc in sort.columns]
-    rows = list((await session.scalars(statement.order_by(*order).limit(limit + 1))).all())
+    rows = list((await session.scalars(statement.order_by(*sort.order_by).limit(limit + 1))).all())
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]

@@ -249,8 +249,9 @@ async def ranking_page(
     )
     if cursor:
         statement = statement.where(after_clause(sort, decode_cursor(sort, cursor)))
-    order = [column.desc() if descending else column.asc() for column, descending in sort.columns]
-    rows = list((await session.execute(statement.order_by(*order).limit(limit + 1))).mappings())
+    rows = list(
+        (await session.execute(statement.order_by(*sort.order_by).limit(limit + 1))).mappings()
+    )
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]

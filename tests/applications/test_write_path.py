@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ from sqlalchemy import DateTime, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from services.api.deps import get_session
 from shared.applications.models import Application
 from shared.audit import service as audit_service
 from shared.audit.models import AuditEntry
@@ -187,3 +189,23 @@ class TestStatementSession:
             application.submission_no = 3
             with pytest.raises(RuntimeError, match="one statement"):
                 await session.flush()
+
+    async def test_a_read_leaving_orm_changes_pending_is_refused(
+        self,
+        draft: dict[str, Any],
+        engine: AsyncEngine,
+        sessionmaker: async_sessionmaker[AsyncSession],
+    ) -> None:
+        # A GET's session is never committed (each statement commits itself): what the
+        # ORM holds unwritten at the end is an error, not silently dropped.
+        state = SimpleNamespace(statement_sessionmaker=create_statement_sessionmaker(engine))
+        request = SimpleNamespace(method="GET", app=SimpleNamespace(state=state))
+        dependency = get_session(request)  # type: ignore[arg-type]
+        session = await anext(dependency)
+        application = await session.get_one(Application, uuid.UUID(draft["id"]))
+        application.submission_no = 5
+        with pytest.raises(RuntimeError, match="one statement"):
+            await anext(dependency)
+        async with sessionmaker() as check:
+            stored = await check.get_one(Application, uuid.UUID(draft["id"]))
+            assert stored.submission_no != 5

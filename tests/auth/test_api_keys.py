@@ -371,6 +371,15 @@ class TestMe:
         assert problem["type"].endswith("/missing-api-key")
         assert response.headers["www-authenticate"] == 'Bearer realm="tidi"'
 
+    @pytest.mark.parametrize("scheme", ["bearer", "BEARER", "Bearer"])
+    async def test_the_scheme_is_case_insensitive(
+        self, client: httpx.AsyncClient, admin_key: Key, scheme: str
+    ) -> None:
+        response = await client.get(
+            "/v1/me", headers={"Authorization": f"{scheme} {admin_key.secret}"}
+        )
+        assert response.status_code == 200
+
     @pytest.mark.parametrize(
         "header",
         ["Bearer", "Bearer ", "Basic dXNlcjpwYXNz", "tidi_abc", "Bearer tidi_short"],
