@@ -246,6 +246,30 @@ def wrk(
     return result | {"cpu_ms_per_request": cpu}
 
 
+def combined(windows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Several `wrk` windows of one side as one: requests and seconds summed (the rate is
+    their quotient), CPU per request weighted by requests, each latency percentile the
+    worst window's; every window's own figures listed under `windows`."""
+    ok = sum(w["requests_ok"] for w in windows)
+    seconds = sum(w["seconds"] for w in windows)
+    cpu = {
+        name: round(sum(w["cpu_ms_per_request"][name] * w["requests_ok"] for w in windows) / ok, 3)
+        for name in windows[0]["cpu_ms_per_request"]
+    }
+    worst = {f"{q}_ms": max(w[f"{q}_ms"] for w in windows) for q in ("p50", "p95", "p99", "max")}
+    return {
+        "requests_ok": ok,
+        "seconds": round(seconds, 2),
+        "rps": round(ok / seconds, 1),
+        "unanswered_at_end": sum(w["unanswered_at_end"] for w in windows),
+        **worst,
+        "cpu_ms_per_request": cpu,
+        "windows": [
+            {"rps": w["rps"], "server_cpu_ms": w["cpu_ms_per_request"]["server"]} for w in windows
+        ],
+    }
+
+
 def _refuse_failures(url: str, data: dict[str, Any]) -> None:
     if data["exhausted"]:
         raise Failed(

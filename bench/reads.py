@@ -2,15 +2,18 @@
 
 Both run under `uvicorn --workers 1` (one server process each, --workers to change it)
 and are loaded by wrk with the same connections for the same time, after an unmeasured
-warm-up. tidi answers with a territory key of its seeded database (five funds); the bare
+warm-up: --seconds per side, in --rounds windows taken in turn (tidi, bare, bare, tidi…), so
+that the drift of a shared machine's speed over a run weighs on both sides alike.
+tidi answers with a territory key of its seeded database (five funds); the bare
 app (bench/bare_app.py) sends tidi's statement (bench/tidi_statements.py) through an
 asyncpg pool of the same size and returns the rows through a pydantic model with the
 fields of tidi's `FundRead` page. Neither wraps its SELECT in a transaction.
 
 Before any load, tidi's statement is captured and compared with the bare app's, and both
 answers are fetched and compared: a different statement or body fails the run. Printed
-as JSON: successful requests per second, p50/p95/p99, CPU ms per request (server,
-PostgreSQL, Redis, wrk), the ratio and its target (tidi ≥ 0.5 × bare).
+as JSON: successful requests per second, p50/p95/p99 (the worst window's), CPU ms per
+request (server, PostgreSQL, Redis, wrk), each window's rate, the ratio and its target
+(tidi ≥ 0.5 × bare).
 
     .venv/bin/python bench/reads.py --seconds 15 --connections 32
 
@@ -24,6 +27,7 @@ import asyncio
 import json
 import sys
 from pathlib import Path
+from subprocess import Popen
 from typing import Any
 
 import httpx
@@ -41,9 +45,11 @@ TARGET_RATIO = 0.5
 
 
 def main() -> None:
-    """Load both apps in turn and print the figures."""
+    """Serve both apps, load them in alternating windows and print the figures."""
     args = _arguments()
     harness.require_wrk()
+    if args.seconds % args.rounds:
+        raise harness.Failed("--seconds must be a multiple of --rounds (whole-second windows)")
     prepared = prepare(DATABASE, REDIS, drafts=0)
     harness.check_statements(
         f"GET {PATH}", [sql for sql, _ in prepared.captured["funds"]], [FUNDS_PAGE]
@@ -54,32 +60,38 @@ def main() -> None:
     # sum, without overflow.
     pool = {"DATABASE_POOL_SIZE": str(args.pool_size + args.max_overflow)}
     pool |= {"DATABASE_MAX_OVERFLOW": "0"}
-    tidi_body, tidi = _side(
-        "services.api.main:app_factory",
-        harness.tidi_env(DATABASE, REDIS, **pool),
-        {"API_KEY": prepared.secret},
-        args,
-    )
     bare_env = harness.tidi_env(DATABASE, REDIS) | {
         "BARE_DSN": harness.dsn(DATABASE),
         "BARE_POOL_MIN": str(args.pool_size),
         "BARE_POOL_MAX": str(args.pool_size + args.max_overflow),
     }
-    bare_body, bare = _side("bench.bare_app:app", bare_env, {}, args)
-    if tidi_body != bare_body:
-        raise harness.Failed(
-            f"the bare app's {PATH} differs from tidi's:\n{tidi_body}\n{bare_body}"
-        )
-    ratio = tidi["rps"] / bare["rps"]
+    sides = {
+        "tidi": Side("services.api.main:app_factory", harness.tidi_env(DATABASE, REDIS, **pool)),
+        "bare": Side("bench.bare_app:app", bare_env),
+    }
+    sides["tidi"].load = {"API_KEY": prepared.secret}
+    try:
+        for side in sides.values():
+            side.start(args)
+        bodies = {name: side.page() for name, side in sides.items()}
+        if bodies["tidi"] != bodies["bare"]:
+            raise harness.Failed(
+                f"the bare app's {PATH} differs from tidi's:\n{bodies['tidi']}\n{bodies['bare']}"
+            )
+        figures = _alternate(sides, args)
+    finally:
+        for side in sides.values():
+            side.stop()
+    ratio = figures["tidi"]["rps"] / figures["bare"]["rps"]
     results = {
         "workers": args.workers,
         "connections": args.connections,
         "seconds": args.seconds,
+        "rounds": args.rounds,
         "warmup_seconds": args.warmup,
         "pool_per_process": {"size": args.pool_size, "overflow": args.max_overflow},
-        "funds": len(tidi_body["items"]),
-        "tidi": tidi,
-        "bare": bare,
+        "funds": len(bodies["tidi"]["items"]),
+        **figures,
         "ratio": round(ratio, 3),
         "target_ratio": f">= {TARGET_RATIO}",
         "meets_target": ratio >= TARGET_RATIO,
@@ -87,11 +99,27 @@ def main() -> None:
     print(json.dumps(results, indent=2))
 
 
+def _alternate(sides: dict[str, "Side"], args: argparse.Namespace) -> dict[str, Any]:
+    """Warm each side up, then load them in turn, --rounds windows each (the side going
+    first alternates), so that a drift of the machine's speed weighs on both alike."""
+    run = {"connections": args.connections, "threads": args.threads}
+    if args.warmup:
+        for side in sides.values():
+            side.wrk(seconds=args.warmup, **run)
+    windows: dict[str, list[dict[str, Any]]] = {name: [] for name in sides}
+    for n in range(args.rounds):
+        order = list(sides) if n % 2 == 0 else list(reversed(sides))
+        for name in order:
+            windows[name].append(sides[name].wrk(seconds=args.seconds // args.rounds, **run))
+    return {name: harness.combined(found) for name, found in windows.items()}
+
+
 def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--seconds", type=int, default=15, help="the measured window")
+    parser.add_argument("--rounds", type=int, default=3, help="windows per side, alternating")
     parser.add_argument("--warmup", type=int, default=5, help="unmeasured load before it")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
@@ -101,27 +129,48 @@ def _arguments() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def _side(
-    app: str, env: dict[str, str], load: dict[str, str], args: argparse.Namespace
-) -> tuple[Any, dict[str, Any]]:
-    """Serve `app`, fetch its page once (it must succeed), then load it: (page, figures)."""
-    port = harness.free_port()
-    server = harness.serve(
-        app, port=port, workers=args.workers, env=env, factory=app.endswith("factory")
-    )
-    url = f"http://127.0.0.1:{port}{PATH}"
-    try:
-        headers = {"Authorization": f"Bearer {load['API_KEY']}"} if load else {}
-        response = httpx.get(url, headers=headers, timeout=30)
+class Side:
+    """One app under `uvicorn --workers N` on a port of its own, and how to load it."""
+
+    def __init__(self, app: str, env: dict[str, str]) -> None:
+        self.app, self.env = app, env
+        self.load: dict[str, str] = {}
+        self.server: Popen[bytes] | None = None
+        self.url = ""
+
+    def start(self, args: argparse.Namespace) -> None:
+        port = harness.free_port()
+        self.server = harness.serve(
+            self.app,
+            port=port,
+            workers=args.workers,
+            env=self.env,
+            factory=self.app.endswith("factory"),
+        )
+        self.url = f"http://127.0.0.1:{port}{PATH}"
+
+    def page(self) -> Any:
+        """The page, fetched once before any load (it must succeed)."""
+        headers = {"Authorization": f"Bearer {self.load['API_KEY']}"} if self.load else {}
+        response = httpx.get(self.url, headers=headers, timeout=30)
         if not response.is_success:
-            raise harness.Failed(f"{url}: {response.status_code} {response.text[:300]}")
-        run = {"connections": args.connections, "threads": args.threads, "server": server}
-        if args.warmup:
-            harness.wrk(url, seconds=args.warmup, env=load, **run)
-        figures = harness.wrk(url, seconds=args.seconds, env=load, **run)
-    finally:
-        harness.stop(server)
-    return response.json(), figures
+            raise harness.Failed(f"{self.url}: {response.status_code} {response.text[:300]}")
+        return response.json()
+
+    def wrk(self, *, seconds: int, connections: int, threads: int) -> dict[str, Any]:
+        assert self.server is not None
+        return harness.wrk(
+            self.url,
+            seconds=seconds,
+            connections=connections,
+            threads=threads,
+            server=self.server,
+            env=self.load,
+        )
+
+    def stop(self) -> None:
+        if self.server is not None:
+            harness.stop(self.server)
 
 
 if __name__ == "__main__":
