@@ -1,6 +1,6 @@
 """Budget errors."""
 
-from shared.errors import Conflict, NotFound, Unprocessable
+from shared.errors import Conflict, Unprocessable
 
 
 class EnvelopeExhausted(Conflict):
@@ -22,9 +22,3 @@ class PaymentExceedsCommitment(Conflict):
 
     type_slug = "payment-exceeds-commitment"
     title = "Payment exceeds the commitment"
-
-
-class EnvelopeNotFound(NotFound):
-    """No such envelope for this fund."""
-
-    type_slug = "envelope-not-found"

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, RowMapping, Select, func, or_, select
+from sqlalchemy import ColumnElement, RowMapping, func, or_, select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
@@ -128,20 +128,6 @@ async def next_version_number(session: AsyncSession, fund_id: uuid.UUID) -> int:
 
 
 # --- applications screened by a fund's ruleset ------------------------------------------
-def submitted_of_fund(fund_id: uuid.UUID) -> Select[Application]:
-    """The fund's submitted applications that are not back in draft, by id, with their fund."""
-    return (
-        select(Application)
-        .options(joinedload(Application.fund))
-        .where(
-            Application.fund_id == fund_id,
-            Application.submitted_at.is_not(None),
-            Application.status != ApplicationStatus.DRAFT,
-        )
-        .order_by(Application.id)
-    )
-
-
 def assessed_under(version_id: uuid.UUID) -> ColumnElement[bool]:
     """The application's current submission has an assessment under this version."""
     return (
