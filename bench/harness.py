@@ -106,16 +106,23 @@ def free_port() -> int:
 
 
 def serve(
-    app: str, *, port: int, workers: int, env: dict[str, str], factory: bool = False
+    app: str,
+    *,
+    port: int,
+    workers: int,
+    env: dict[str, str],
+    factory: bool = False,
+    root: Path = ROOT,
 ) -> subprocess.Popen[bytes]:
-    """`uvicorn APP --workers N` on `port`; returns once every worker process has started."""
+    """`uvicorn APP --workers N` on `port`, the code of the checkout at `root`; returns once
+    every worker process has started."""
     command = [sys.executable, "-m", "uvicorn", app, "--port", str(port)]
     command += ["--workers", str(workers), "--log-level", "info", "--no-access-log"]
     command += ["--factory"] if factory else []
     descriptor, name = tempfile.mkstemp(prefix="tidi-bench-server-", suffix=".log")
     log = Path(name)
     with os.fdopen(descriptor, "wb") as sink:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=sink, stderr=sink)
+        process = subprocess.Popen(command, cwd=root, env=env, stdout=sink, stderr=sink)
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if process.poll() is not None:

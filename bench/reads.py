@@ -17,6 +17,10 @@ request (server, PostgreSQL, Redis, wrk), each window's rate, the ratio and its 
 
     .venv/bin/python bench/reads.py --seconds 15 --connections 32
 
+With `--baseline DIR` (another checkout, e.g. `git worktree add DIR REV`), tidi from that
+checkout is served and loaded as a third side in the same windows: `ratio_to_baseline`
+compares two versions of tidi like with like.
+
 The rules of bench/harness.py hold (a read writes no row: nothing to count). Needs
 PostgreSQL, Redis and wrk. It drops and recreates the database `tidi_bench_reads` and
 flushes Redis database 11.
@@ -69,15 +73,18 @@ def main() -> None:
         "tidi": Side("services.api.main:app_factory", harness.tidi_env(DATABASE, REDIS, **pool)),
         "bare": Side("bench.bare_app:app", bare_env),
     }
-    sides["tidi"].load = {"API_KEY": prepared.secret}
+    if args.baseline is not None:
+        env = harness.tidi_env(DATABASE, REDIS, **pool) | {"PYTHONPATH": str(args.baseline)}
+        sides["baseline"] = Side("services.api.main:app_factory", env, root=args.baseline)
+    for name in ("tidi", "baseline"):
+        if name in sides:
+            sides[name].load = {"API_KEY": prepared.secret}
     try:
         for side in sides.values():
             side.start(args)
         bodies = {name: side.page() for name, side in sides.items()}
-        if bodies["tidi"] != bodies["bare"]:
-            raise harness.Failed(
-                f"the bare app's {PATH} differs from tidi's:\n{bodies['tidi']}\n{bodies['bare']}"
-            )
+        if any(body != bodies["bare"] for body in bodies.values()):
+            raise harness.Failed(f"the sides' {PATH} differ: {json.dumps(bodies)[:2000]}")
         figures = _alternate(sides, args)
     finally:
         for side in sides.values():
@@ -96,12 +103,14 @@ def main() -> None:
         "target_ratio": f">= {TARGET_RATIO}",
         "meets_target": ratio >= TARGET_RATIO,
     }
+    if "baseline" in figures:
+        results["ratio_to_baseline"] = round(figures["tidi"]["rps"] / figures["baseline"]["rps"], 3)
     print(json.dumps(results, indent=2))
 
 
 def _alternate(sides: dict[str, "Side"], args: argparse.Namespace) -> dict[str, Any]:
     """Warm each side up, then load them in turn, --rounds windows each (the side going
-    first alternates), so that a drift of the machine's speed weighs on both alike."""
+    first alternates), so that a drift of the machine's speed weighs on every side alike."""
     run = {"connections": args.connections, "threads": args.threads}
     if args.warmup:
         for side in sides.values():
@@ -126,14 +135,19 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--pool-size", type=int, default=20, help="connections per process")
     parser.add_argument("--max-overflow", type=int, default=10, help="more under load")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="another checkout of tidi (git worktree add DIR REV) loaded as a third side",
+    )
     return parser.parse_args()
 
 
 class Side:
     """One app under `uvicorn --workers N` on a port of its own, and how to load it."""
 
-    def __init__(self, app: str, env: dict[str, str]) -> None:
-        self.app, self.env = app, env
+    def __init__(self, app: str, env: dict[str, str], *, root: Path = harness.ROOT) -> None:
+        self.app, self.env, self.root = app, env, root
         self.load: dict[str, str] = {}
         self.server: Popen[bytes] | None = None
         self.url = ""
@@ -146,6 +160,7 @@ class Side:
             workers=args.workers,
             env=self.env,
             factory=self.app.endswith("factory"),
+            root=self.root,
         )
         self.url = f"http://127.0.0.1:{port}{PATH}"
 
