@@ -48,13 +48,12 @@ from bench.tidi_statements import (
     SUBMIT_DEMINIMIS,
     SUBMIT_READ,
     SUBMIT_RULESET,
-    SUBMIT_TERRITORY,
     SUBMIT_WRITE,
     SUBMIT_ZONINGS,
 )
 
 SCORE_JOB = "eligibility.score_application"
-RULE_READS = (SUBMIT_RULESET, SUBMIT_TERRITORY, SUBMIT_DEMINIMIS, SUBMIT_ZONINGS)
+RULE_READS = (SUBMIT_RULESET, SUBMIT_DEMINIMIS, SUBMIT_ZONINGS)
 """The reads of what the fund's rules need, between the submit's read and its write."""
 PUBLISHED, DE_MINIMIS, DEMINIMIS_YEARS = "published", "de_minimis_2023_2831", 3
 JSON_COLUMNS = ("expense_lines", "engagements", "attestations", "answers", "attachments")
@@ -163,7 +162,6 @@ def rule_parameters(row: Mapping[str, Any], today: date) -> list[tuple[Any, ...]
     site = json.loads(row["site"]) if row["site"] is not None else {}
     return [
         (row["fund_id"], PUBLISHED, 1),
-        (row["territory_id_1"],),
         (0, row["applicant_siren"], DE_MINIMIS, _window_start(today), today),
         (today, site.get("commune_insee")),
     ]

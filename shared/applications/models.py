@@ -12,6 +12,7 @@ from shared.applications.enums import CLOSED_STATUSES, ApplicationStatus, Territ
 from shared.db.base import Base, Timestamps, UUIDPrimaryKey, Versioned, pg_enum
 from shared.funds.models import AidForm, Fund
 from shared.projects.models import Project
+from shared.territories.models import Territory
 
 _CLOSED = ", ".join(f"'{s.value}'" for s in sorted(CLOSED_STATUSES))
 
@@ -83,6 +84,7 @@ class Application(UUIDPrimaryKey, Timestamps, Versioned, Base):
 
     project: Mapped[Project] = relationship(lazy="raise")
     fund: Mapped[Fund] = relationship(lazy="raise")
+    territory: Mapped[Territory | None] = relationship(lazy="raise")
 
     @property
     def fund_code(self) -> str:
