@@ -30,9 +30,8 @@ class TidiRoute(APIRoute):
     `public` marker); they are published as `x-roles` and in the description,
     and the matching problem responses are added to the OpenAPI document.
     Other operations require the `ApiKey` scheme; public ones declare an empty `security`
-    requirement. A query parameter the
-    operation does not declare is refused (422, one error per name) rather than ignored:
-    a misspelt filter must not return unfiltered rows.
+    requirement. A query parameter the operation does not declare is refused (422, one
+    error per name) rather than ignored: a misspelt filter must not return unfiltered rows.
 
     The headers of the success response are documented from the endpoint's
     signature: an endpoint that takes the `Response` sets its `ETag`
