@@ -6,8 +6,9 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from pydantic import TypeAdapter
-from sqlalchemy import DateTime, func, literal, select
+from sqlalchemy import DateTime, event, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -209,3 +210,28 @@ class TestStatementSession:
         async with sessionmaker() as check:
             stored = await check.get_one(Application, uuid.UUID(draft["id"]))
             assert stored.submission_no != 5
+
+
+async def test_a_submit_reads_the_territory_with_the_application(
+    app: FastAPI, portal: Any, make_territory: MakeTerritory, make_key: MakeKey
+) -> None:
+    # The rules read the territory (`session.get`): the tenancy-checked read of the
+    # application brings it, so no statement of the submit reads it on its own.
+    territory = await make_territory("ti-pontivy")
+    key: Key = await make_key("territory", territory_id=territory.id)
+    team: Portal = portal(key.secret)
+    draft = await team.draft_application(await team.active_project())
+    statements: list[str] = []
+
+    def record(*args: Any) -> None:
+        statements.append(str(args[2]))
+
+    engine = app.state.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        await team.act(draft, "applications", "submit")
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    reads = [s for s in statements if s.lstrip().startswith("SELECT")]
+    assert any("JOIN territories" in s for s in reads), statements
+    assert not any(s.lstrip().startswith("SELECT territories.") for s in reads), statements
