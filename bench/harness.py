@@ -135,6 +135,45 @@ def serve(
     raise Failed(f"{app} did not start within 90 s; see {log}")
 
 
+class Served:
+    """One app under `uvicorn --workers N` on a port of its own (the code of the checkout
+    at `root`), started and stopped by a benchmark that loads several side by side."""
+
+    def __init__(self, app: str, env: dict[str, str], *, root: Path = ROOT) -> None:
+        self.app, self.env, self.root = app, env, root
+        self.server: subprocess.Popen[bytes] | None = None
+        self.base_url = ""
+
+    def start(self, workers: int) -> None:
+        port = free_port()
+        factory = self.app.endswith("factory")
+        self.server = serve(
+            self.app, port=port, workers=workers, env=self.env, factory=factory, root=self.root
+        )
+        self.base_url = f"http://127.0.0.1:{port}"
+
+    @property
+    def process(self) -> subprocess.Popen[bytes]:
+        if self.server is None:
+            raise Failed(f"{self.app} is not started")
+        return self.server
+
+    def stop(self) -> None:
+        if self.server is not None:
+            stop(self.server)
+            self.server = None
+
+
+def alternating(names: Sequence[str], rounds: int) -> list[str]:
+    """The order of `rounds` windows of each side, the side going first alternating
+    (a, b, b, a, a, b…), so that a drift of a shared machine's speed over the run weighs on
+    every side alike."""
+    order: list[str] = []
+    for n in range(rounds):
+        order += list(names) if n % 2 == 0 else list(reversed(names))
+    return order
+
+
 async def worker_ready(
     process: subprocess.Popen[bytes], health_file: Path, *, within: float = 30.0
 ) -> None:
@@ -344,6 +383,7 @@ async def at_rate(
     headers: dict[str, str],
     connections: int,
     sent_at: dict[str, float] | None = None,
+    record: list[float] | None = None,
 ) -> dict[str, Any]:
     """POST to each of `paths` on a fixed schedule: request i at start + i / rate.
 
@@ -353,7 +393,8 @@ async def at_rate(
     client) falling behind shows in the latencies instead of lowering the rate. The client
     speaks HTTP/1.1 on raw asyncio streams: a Python HTTP library costs more CPU per request
     than the server under test, on the same cores. `sent_at` receives each path's sending
-    instant (`perf_counter`). Any non-2xx status or transport error fails the run.
+    instant (`perf_counter`), `record` each successful request's latency (ms). Any non-2xx
+    status or transport error fails the run.
     """
     url = httpx.URL(base_url)
     head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
@@ -396,6 +437,8 @@ async def at_rate(
             stream[1].close()
     if failures:
         raise Failed(f"{base_url}: {failures} failures of {len(paths)} requests at {rate}/s")
+    if record is not None:
+        record += latencies
     return {"requests_ok": len(latencies), "rate_per_s": round(rate, 1)} | latency_summary(
         latencies
     )

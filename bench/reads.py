@@ -31,7 +31,6 @@ import asyncio
 import json
 import sys
 from pathlib import Path
-from subprocess import Popen
 from typing import Any
 
 import httpx
@@ -81,7 +80,7 @@ def main() -> None:
             sides[name].load = {"API_KEY": prepared.secret}
     try:
         for side in sides.values():
-            side.start(args)
+            side.start(args.workers)
         bodies = {name: side.page() for name, side in sides.items()}
         if any(body != bodies["bare"] for body in bodies.values()):
             raise harness.Failed(f"the sides' {PATH} differ: {json.dumps(bodies)[:2000]}")
@@ -109,17 +108,14 @@ def main() -> None:
 
 
 def _alternate(sides: dict[str, "Side"], args: argparse.Namespace) -> dict[str, Any]:
-    """Warm each side up, then load them in turn, --rounds windows each (the side going
-    first alternates), so that a drift of the machine's speed weighs on every side alike."""
+    """Warm each side up, then load them in alternating windows (`harness.alternating`)."""
     run = {"connections": args.connections, "threads": args.threads}
     if args.warmup:
         for side in sides.values():
             side.wrk(seconds=args.warmup, **run)
     windows: dict[str, list[dict[str, Any]]] = {name: [] for name in sides}
-    for n in range(args.rounds):
-        order = list(sides) if n % 2 == 0 else list(reversed(sides))
-        for name in order:
-            windows[name].append(sides[name].wrk(seconds=args.seconds // args.rounds, **run))
+    for name in harness.alternating(list(sides), args.rounds):
+        windows[name].append(sides[name].wrk(seconds=args.seconds // args.rounds, **run))
     return {name: harness.combined(found) for name, found in windows.items()}
 
 
@@ -143,49 +139,30 @@ def _arguments() -> argparse.Namespace:
     return parser.parse_args()
 
 
-class Side:
-    """One app under `uvicorn --workers N` on a port of its own, and how to load it."""
+class Side(harness.Served):
+    """One app served on a port of its own, and how to load its page."""
 
     def __init__(self, app: str, env: dict[str, str], *, root: Path = harness.ROOT) -> None:
-        self.app, self.env, self.root = app, env, root
+        super().__init__(app, env, root=root)
         self.load: dict[str, str] = {}
-        self.server: Popen[bytes] | None = None
-        self.url = ""
-
-    def start(self, args: argparse.Namespace) -> None:
-        port = harness.free_port()
-        self.server = harness.serve(
-            self.app,
-            port=port,
-            workers=args.workers,
-            env=self.env,
-            factory=self.app.endswith("factory"),
-            root=self.root,
-        )
-        self.url = f"http://127.0.0.1:{port}{PATH}"
 
     def page(self) -> Any:
         """The page, fetched once before any load (it must succeed)."""
         headers = {"Authorization": f"Bearer {self.load['API_KEY']}"} if self.load else {}
-        response = httpx.get(self.url, headers=headers, timeout=30)
+        response = httpx.get(self.base_url + PATH, headers=headers, timeout=30)
         if not response.is_success:
-            raise harness.Failed(f"{self.url}: {response.status_code} {response.text[:300]}")
+            raise harness.Failed(f"{response.url}: {response.status_code} {response.text[:300]}")
         return response.json()
 
     def wrk(self, *, seconds: int, connections: int, threads: int) -> dict[str, Any]:
-        assert self.server is not None
         return harness.wrk(
-            self.url,
+            self.base_url + PATH,
             seconds=seconds,
             connections=connections,
             threads=threads,
-            server=self.server,
+            server=self.process,
             env=self.load,
         )
-
-    def stop(self) -> None:
-        if self.server is not None:
-            harness.stop(self.server)
 
 
 if __name__ == "__main__":
