@@ -8,8 +8,9 @@ action needs `If-Match` and answers the application as the caller now sees it.
 
 import uuid
 from collections.abc import Awaitable, Callable
+from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.api.deps import (
@@ -51,19 +52,72 @@ router = APIRouter(prefix="/v1", tags=["decisions"], route_class=TidiRoute)
 _MOVE = problems(409, 412, 422, 428)
 
 
-async def _act(
-    session: AsyncSession,
-    principal: Principal,
+class _Acting:
+    """A caller about to act on an application: who, in which session, on which version.
+    Resolved before the endpoint runs, reading nothing, so that a bad body is a 422 first."""
+
+    def __init__(
+        self,
+        principal: Principal,
+        session: AsyncSession,
+        application_id: uuid.UUID,
+        if_match: int | None,
+    ) -> None:
+        self.principal, self.session = principal, session
+        self.application_id, self.if_match = application_id, if_match
+
+    async def act(
+        self, response: Response, action: Callable[[Decisions], Awaitable[Application]]
+    ) -> ApplicationRead:
+        """Load the application as the caller sees it, perform `action`, answer its new view."""
+        application = await applications.get(self.session, self.principal, self.application_id)
+        decisions = Decisions(self.session, self.principal, application, if_match=self.if_match)
+        moved = await action(decisions)
+        with_etag(response, moved.version)
+        return applications.to_read(moved, self.principal)
+
+
+async def _region(
+    principal: AdminOrRegion,
+    session: StatementSessionDep,
     application_id: uuid.UUID,
-    if_match: int | None,
-    response: Response,
-    action: Callable[[Decisions], Awaitable[Application]],
-) -> ApplicationRead:
-    """Load the application as the caller sees it, perform `action`, answer its new view."""
-    application = await applications.get(session, principal, application_id)
-    moved = await action(Decisions(session, principal, application, if_match=if_match))
-    with_etag(response, moved.version)
-    return applications.to_read(moved, principal)
+    expected_version: IfMatchDep,
+) -> _Acting:
+    return _Acting(principal, session, application_id, expected_version)
+
+
+async def _operator(
+    principal: AdminOrOperator,
+    session: StatementSessionDep,
+    application_id: uuid.UUID,
+    expected_version: IfMatchDep,
+) -> _Acting:
+    return _Acting(principal, session, application_id, expected_version)
+
+
+async def _operator_committing(
+    principal: AdminOrOperator,
+    session: SessionDep,
+    application_id: uuid.UUID,
+    expected_version: IfMatchDep,
+) -> _Acting:
+    """The operator, in a transaction: the action writes more than one statement."""
+    return _Acting(principal, session, application_id, expected_version)
+
+
+async def _territory(
+    principal: AdminOrTerritory,
+    session: StatementSessionDep,
+    application_id: uuid.UUID,
+    expected_version: IfMatchDep,
+) -> _Acting:
+    return _Acting(principal, session, application_id, expected_version)
+
+
+RegionActs = Annotated[_Acting, Depends(_region)]
+OperatorActs = Annotated[_Acting, Depends(_operator)]
+OperatorCommits = Annotated[_Acting, Depends(_operator_committing)]
+TerritoryActs = Annotated[_Acting, Depends(_territory)]
 
 
 @router.post(
@@ -72,23 +126,11 @@ async def _act(
     responses=_MOVE,
 )
 async def preselect_application(
-    principal: AdminOrRegion,
-    session: StatementSessionDep,
-    application_id: uuid.UUID,
-    expected_version: IfMatchDep,
-    response: Response,
-    body: Preselection | None = None,
+    acting: RegionActs, response: Response, body: Preselection | None = None
 ) -> ApplicationRead:
     """The region (préfet de région and Région) retains an eligible application for
     instruction (`application.preselected`). Funds with regional preselection only."""
-    return await _act(
-        session,
-        principal,
-        application_id,
-        expected_version,
-        response,
-        lambda d: d.preselect(body or Preselection()),
-    )
+    return await acting.act(response, lambda d: d.preselect(body or Preselection()))
 
 
 @router.post(
@@ -97,18 +139,11 @@ async def preselect_application(
     responses=_MOVE,
 )
 async def not_retain_application(
-    principal: AdminOrRegion,
-    session: StatementSessionDep,
-    application_id: uuid.UUID,
-    expected_version: IfMatchDep,
-    response: Response,
-    body: Refusal,
+    acting: RegionActs, response: Response, body: Refusal
 ) -> ApplicationRead:
     """The region does not retain an eligible application, with a reason code from
     `GET /v1/decision-reasons` and a text (`application.not_retained`)."""
-    return await _act(
-        session, principal, application_id, expected_version, response, lambda d: d.not_retain(body)
-    )
+    return await acting.act(response, lambda d: d.not_retain(body))
 
 
 @router.post(
@@ -117,23 +152,11 @@ async def not_retain_application(
     responses=_MOVE,
 )
 async def start_application_review(
-    principal: AdminOrOperator,
-    session: StatementSessionDep,
-    application_id: uuid.UUID,
-    expected_version: IfMatchDep,
-    response: Response,
-    body: ReviewStart,
+    acting: OperatorActs, response: Response, body: ReviewStart
 ) -> ApplicationRead:
     """The fund's operator takes a preselected application (or an eligible one, for funds
     without regional preselection) into instruction (`application.under_review`)."""
-    return await _act(
-        session,
-        principal,
-        application_id,
-        expected_version,
-        response,
-        lambda d: d.start_review(body),
-    )
+    return await acting.act(response, lambda d: d.start_review(body))
 
 
 @router.post(
@@ -142,24 +165,12 @@ async def start_application_review(
     responses=_MOVE,
 )
 async def request_application_information(
-    principal: AdminOrOperator,
-    session: StatementSessionDep,
-    application_id: uuid.UUID,
-    expected_version: IfMatchDep,
-    response: Response,
-    body: InformationRequestCreate,
+    acting: OperatorActs, response: Response, body: InformationRequestCreate
 ) -> ApplicationRead:
     """The operator asks for information by a due date (`application.information_requested`).
     The territory may then PATCH the fields the request names, and answers with
     `POST …/answer`; past the due date the application is listed as overdue."""
-    return await _act(
-        session,
-        principal,
-        application_id,
-        expected_version,
-        response,
-        lambda d: d.request_information(body),
-    )
+    return await acting.act(response, lambda d: d.request_information(body))
 
 
 @router.post(
@@ -168,23 +179,11 @@ async def request_application_information(
     responses=_MOVE,
 )
 async def answer_information_request(
-    principal: AdminOrTerritory,
-    session: StatementSessionDep,
-    application_id: uuid.UUID,
-    expected_version: IfMatchDep,
-    response: Response,
-    body: InformationAnswer | None = None,
+    acting: TerritoryActs, response: Response, body: InformationAnswer | None = None
 ) -> ApplicationRead:
     """The territory answers the operator's request: the application is back under review
     (`application.information_provided`)."""
-    return await _act(
-        session,
-        principal,
-        application_id,
-        expected_version,
-        response,
-        lambda d: d.answer(body or InformationAnswer()),
-    )
+    return await acting.act(response, lambda d: d.answer(body or InformationAnswer()))
 
 
 @router.post(
@@ -193,20 +192,13 @@ async def answer_information_request(
     responses=_MOVE,
 )
 async def approve_application(
-    principal: AdminOrOperator,
-    session: SessionDep,
-    application_id: uuid.UUID,
-    expected_version: IfMatchDep,
-    response: Response,
-    body: Approval,
+    acting: OperatorCommits, response: Response, body: Approval
 ) -> ApplicationRead:
     """Award the aid (`application.approved`): the amount is committed on the fund's
     envelope that covers the application, in the same transaction. An envelope without
     room is a 409 (`envelope-exhausted`); no envelope, or several financers and none
     named, a 422 (`no-envelope`)."""
-    return await _act(
-        session, principal, application_id, expected_version, response, lambda d: d.approve(body)
-    )
+    return await acting.act(response, lambda d: d.approve(body))
 
 
 @router.post(
@@ -215,18 +207,11 @@ async def approve_application(
     responses=_MOVE,
 )
 async def reject_application(
-    principal: AdminOrOperator,
-    session: StatementSessionDep,
-    application_id: uuid.UUID,
-    expected_version: IfMatchDep,
-    response: Response,
-    body: Refusal,
+    acting: OperatorActs, response: Response, body: Refusal
 ) -> ApplicationRead:
     """The operator rejects an application under instruction, with a reason code from
     `GET /v1/decision-reasons` and a text (`application.rejected`)."""
-    return await _act(
-        session, principal, application_id, expected_version, response, lambda d: d.reject(body)
-    )
+    return await acting.act(response, lambda d: d.reject(body))
 
 
 @router.post(
@@ -235,23 +220,11 @@ async def reject_application(
     responses=_MOVE,
 )
 async def sign_application_agreement(
-    principal: AdminOrOperator,
-    session: StatementSessionDep,
-    application_id: uuid.UUID,
-    expected_version: IfMatchDep,
-    response: Response,
-    body: Agreement,
+    acting: OperatorActs, response: Response, body: Agreement
 ) -> ApplicationRead:
     """The funding agreement of an approved application is signed: date (not in the
     future) and reference (`application.agreement_signed`)."""
-    return await _act(
-        session,
-        principal,
-        application_id,
-        expected_version,
-        response,
-        lambda d: d.sign_agreement(body),
-    )
+    return await acting.act(response, lambda d: d.sign_agreement(body))
 
 
 @router.post(
@@ -260,23 +233,11 @@ async def sign_application_agreement(
     responses=_MOVE,
 )
 async def record_application_payment(
-    principal: AdminOrOperator,
-    session: SessionDep,
-    application_id: uuid.UUID,
-    expected_version: IfMatchDep,
-    response: Response,
-    body: PaymentCreate,
+    acting: OperatorCommits, response: Response, body: PaymentCreate
 ) -> ApplicationRead:
     """A tranche paid against the award's commitment (`application.payment_recorded`):
     never more than committed in total (409 `payment-exceeds-commitment`)."""
-    return await _act(
-        session,
-        principal,
-        application_id,
-        expected_version,
-        response,
-        lambda d: d.record_payment(body),
-    )
+    return await acting.act(response, lambda d: d.record_payment(body))
 
 
 @router.post(
@@ -285,22 +246,10 @@ async def record_application_payment(
     responses=_MOVE,
 )
 async def close_application(
-    principal: AdminOrOperator,
-    session: StatementSessionDep,
-    application_id: uuid.UUID,
-    expected_version: IfMatchDep,
-    response: Response,
-    body: Closing | None = None,
+    acting: OperatorActs, response: Response, body: Closing | None = None
 ) -> ApplicationRead:
     """Close a funded application's file (`application.closed`)."""
-    return await _act(
-        session,
-        principal,
-        application_id,
-        expected_version,
-        response,
-        lambda d: d.close(body or Closing()),
-    )
+    return await acting.act(response, lambda d: d.close(body or Closing()))
 
 
 @router.post(
@@ -309,19 +258,12 @@ async def close_application(
     responses=_MOVE,
 )
 async def cancel_application_award(
-    principal: AdminOrOperator,
-    session: SessionDep,
-    application_id: uuid.UUID,
-    expected_version: IfMatchDep,
-    response: Response,
-    body: Refusal,
+    acting: OperatorCommits, response: Response, body: Refusal
 ) -> ApplicationRead:
     """Cancel an approved award, before or after its agreement, with a reason code and a
     text (`application.cancelled`): the unpaid part of its commitment goes back to the
     envelope, and the State-aid register keeps only what was paid."""
-    return await _act(
-        session, principal, application_id, expected_version, response, lambda d: d.cancel(body)
-    )
+    return await acting.act(response, lambda d: d.cancel(body))
 
 
 @router.get("/applications/{application_id}/payments", summary="List an application's payments")
