@@ -26,14 +26,15 @@ project, its fund and its territory (a fact of the rules, read by `session.get` 
 session's identity map). $1 territory id, $2 application id."""
 
 SUBMIT_RULESET = """
-SELECT ruleset_versions.id, ruleset_versions.fund_id, ruleset_versions.version, ruleset_versions.status, ruleset_versions.definition, ruleset_versions.published_at, ruleset_versions.created_by_key_id, ruleset_versions.created_at, ruleset_versions.updated_at
+SELECT ruleset_versions.id, ruleset_versions.version
 FROM ruleset_versions
 WHERE ruleset_versions.fund_id = $1::UUID AND ruleset_versions.status = $2::ruleset_status ORDER BY ruleset_versions.version DESC
  LIMIT $3::INTEGER
 """
 """The fund's latest published ruleset version, whose rules tell what the draft still
-lacks (`shared/eligibility/repository.py`). $1 the application's fund id, $2 `published`,
-$3 the limit (1)."""
+lacks (`shared/eligibility/repository.py`): its id and number only, since the process
+parsed its definition when it first met it (that one submit reads the definition too).
+$1 the application's fund id, $2 `published`, $3 the limit (1)."""
 
 SUBMIT_DEMINIMIS = """
 SELECT coalesce(sum(aid_register.gross_grant_equivalent_cents), $1::INTEGER) AS coalesce_1

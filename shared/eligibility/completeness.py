@@ -26,8 +26,7 @@ from shared.applications.schemas import (
 )
 from shared.eligibility import service as scoring
 from shared.eligibility.inputs import InputOrigin, InputSource, source_of
-from shared.eligibility.models import RulesetVersion
-from shared.eligibility.rules import Outcome
+from shared.eligibility.rules import Outcome, Ruleset
 from shared.eligibility.rules.context import missing_label
 from shared.eligibility.rules.engine import CriterionStatus
 from shared.eligibility.rules.model import CriterionKind
@@ -46,18 +45,18 @@ async def completeness(
     """
     now = now or datetime.now(UTC)
     form = application_service.form_requirements(application)
-    version = await scoring.current_ruleset(session, application.fund_id)
-    if version is None:
+    rules = await scoring.current_rules(session, application.fund_id)
+    if rules is None:
         return application_service.completeness(application, form, now=now)
     project = await submission.project_of(session, application)
     try:
-        outcome = await _draft_outcome(session, application, project, version, now)
+        outcome = await _draft_outcome(session, application, project, rules.ruleset, now)
     except Exception:
         # A ruleset the engine cannot evaluate on these inputs is a defect of the ruleset:
         # the fund's form decides alone, and the scoring job records the screening error.
         logger.exception(
             "completeness: the ruleset could not be evaluated",
-            extra={"application_id": str(application.id), "ruleset_version": version.version},
+            extra={"application_id": str(application.id), "ruleset_version": rules.version},
         )
         return application_service.completeness(application, form, now=now)
     derived, programme = _needs(outcome, project, now)
@@ -68,7 +67,7 @@ async def completeness(
         [*form, *(item for item in derived if (item.resource, item.pointer) not in taken)],
         now=now,
         programme_data_missing=programme,
-        ruleset_version=version.version,
+        ruleset_version=rules.version,
     )
 
 
@@ -92,14 +91,14 @@ async def _draft_outcome(
     session: AsyncSession,
     application: Application,
     project: Project,
-    version: RulesetVersion,
+    ruleset: Ruleset,
     now: datetime,
 ) -> Outcome:
     """The current ruleset's outcome on the draft, as a submission now would be assessed."""
     return await scoring.evaluate_as_of(
         session,
         application,
-        scoring.ruleset_of(version),
+        ruleset,
         project=submission.snapshot(project),
         at=now,
     )

@@ -3,9 +3,9 @@
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, RowMapping, func, or_, select
+from sqlalchemy import ColumnElement, RowMapping, Select, func, or_, select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
@@ -16,14 +16,41 @@ from shared.db.pagination import SortKey, after_clause, decode_cursor, encode_cu
 from shared.eligibility.models import Assessment, RulesetStatus, RulesetVersion
 from shared.projects.models import Project
 
+SelectT = TypeVar("SelectT", bound=Select[*tuple[Any, ...]])
+
 
 async def latest_published(session: AsyncSession, fund_id: uuid.UUID) -> RulesetVersion | None:
     """The fund's highest published ruleset version."""
-    return await session.scalar(
-        select(RulesetVersion)
-        .where(
-            RulesetVersion.fund_id == fund_id,
-            RulesetVersion.status == RulesetStatus.PUBLISHED,
+    return await session.scalar(_latest_published(select(RulesetVersion), fund_id))
+
+
+async def latest_published_number(
+    session: AsyncSession, fund_id: uuid.UUID
+) -> tuple[uuid.UUID, int] | None:
+    """The id and number of the fund's highest published ruleset version, without its
+    definition (tens of kilobytes of JSON)."""
+    found = await session.execute(
+        _latest_published(select(RulesetVersion.id, RulesetVersion.version), fund_id)
+    )
+    row = found.first()
+    return None if row is None else (row.id, row.version)
+
+
+async def definition_of(session: AsyncSession, version_id: uuid.UUID) -> dict[str, Any]:
+    """The stored definition of a ruleset version."""
+    definition: dict[str, Any] | None = await session.scalar(
+        select(RulesetVersion.definition).where(RulesetVersion.id == version_id)
+    )
+    if definition is None:
+        raise LookupError(f"no ruleset version {version_id}")
+    return definition
+
+
+def _latest_published(statement: SelectT, fund_id: uuid.UUID) -> SelectT:
+    """`statement` restricted to the fund's highest published ruleset version."""
+    return (
+        statement.where(
+            RulesetVersion.fund_id == fund_id, RulesetVersion.status == RulesetStatus.PUBLISHED
         )
         .order_by(RulesetVersion.version.desc())
         .limit(1)

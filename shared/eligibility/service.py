@@ -7,6 +7,7 @@ audit entries and the `application.scored` outbox event commit together or not a
 import logging
 import uuid
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -109,12 +110,37 @@ def ruleset_of(version: RulesetVersion) -> Ruleset:
     """The validated ruleset stored in a version (published ones are parsed once)."""
     if version.status is not RulesetStatus.PUBLISHED:
         return Ruleset.model_validate(version.definition)
-    ruleset = _PUBLISHED.get(version.id)
+    return _PUBLISHED.get(version.id) or _remember(version.id, version.definition)
+
+
+@dataclass(frozen=True)
+class CurrentRules:
+    """A fund's current ruleset: its latest published version's id, number and rules."""
+
+    version_id: uuid.UUID
+    version: int
+    ruleset: Ruleset
+
+
+async def current_rules(session: AsyncSession, fund_id: uuid.UUID) -> CurrentRules | None:
+    """The fund's current ruleset, or None. Its definition is read only the first time this
+    process meets the version: a published version never changes."""
+    found = await repository.latest_published_number(session, fund_id)
+    if found is None:
+        return None
+    version_id, number = found
+    ruleset = _PUBLISHED.get(version_id)
     if ruleset is None:
-        ruleset = Ruleset.model_validate(version.definition)
-        if len(_PUBLISHED) >= _PUBLISHED_CACHE_SIZE:
-            _PUBLISHED.pop(next(iter(_PUBLISHED)))
-        _PUBLISHED[version.id] = ruleset
+        ruleset = _remember(version_id, await repository.definition_of(session, version_id))
+    return CurrentRules(version_id, number, ruleset)
+
+
+def _remember(version_id: uuid.UUID, definition: Mapping[str, Any]) -> Ruleset:
+    """Parse a published version's definition and keep it (the oldest goes when full)."""
+    ruleset = Ruleset.model_validate(definition)
+    if len(_PUBLISHED) >= _PUBLISHED_CACHE_SIZE:
+        _PUBLISHED.pop(next(iter(_PUBLISHED)))
+    _PUBLISHED[version_id] = ruleset
     return ruleset
 
 

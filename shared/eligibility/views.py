@@ -31,7 +31,7 @@ from shared.eligibility.schemas import (
     RankedApplication,
     SimulationInput,
 )
-from shared.eligibility.service import current_ruleset, points, ruleset_of
+from shared.eligibility.service import current_rules, points, ruleset_of
 from shared.eligibility.sources import cited_by
 from shared.funds import repository as fund_repository
 from shared.funds import service as fund_service
@@ -58,8 +58,8 @@ async def assessments(
 async def simulate(session: AsyncSession, fund_code: str, data: SimulationInput) -> OutcomeRead:
     """Evaluate the fund's current ruleset on inputs that are not stored."""
     fund = await fund_service.get(session, fund_code)
-    version = await current_ruleset(session, fund.id)
-    if version is None:
+    rules = await current_rules(session, fund.id)
+    if rules is None:
         raise RulesetNotFound(f"{fund.code} has no published ruleset")
     territory = (
         await session.get(Territory, data.project.territory_id)
@@ -76,7 +76,7 @@ async def simulate(session: AsyncSession, fund_code: str, data: SimulationInput)
         territory=territory,
         submitted_at=data.submitted_at or datetime.now(UTC),
     )
-    outcome = evaluate_ruleset(ruleset_of(version), context)
+    outcome = evaluate_ruleset(rules.ruleset, context)
     return OutcomeRead.model_validate(outcome_fields(outcome, fund.code))
 
 

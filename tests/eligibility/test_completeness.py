@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.eligibility import service
@@ -288,3 +289,36 @@ class TestAnEngineFault:
         assert report["complete"] is True  # the form is complete; no rule could be read
         submitted = await p.act(draft, "applications", "submit")
         assert submitted["status"] == "submitted"
+
+
+class TestTheRulesetRead:
+    async def test_a_version_s_definition_is_read_once_per_process(
+        self,
+        app: FastAPI,
+        portal: Any,
+        territory_key: tuple[Any, Key],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """A published version never changes: a process parses its definition (tens of KB)
+        the first time it meets it, and then reads only which version is current."""
+        monkeypatch.setattr(service, "_PUBLISHED", {})
+        p = portal(territory_key[1].secret)
+        draft = await p.draft_application(await p.active_project())
+        statements: list[str] = []
+
+        def record(*args: Any) -> None:
+            statements.append(str(args[2]))
+
+        engine = app.state.engine.sync_engine
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            first = await _report(p, draft)
+            read_first = [s for s in statements if "ruleset_versions.definition" in s]
+            statements.clear()
+            second = await _report(p, draft)
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        assert len(read_first) == 1
+        assert not [s for s in statements if "ruleset_versions.definition" in s], statements
+        assert first == second
+        assert first["ruleset_version"] is not None
