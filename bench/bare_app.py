@@ -45,15 +45,14 @@ from pydantic import BaseModel
 from bench.tidi_statements import (
     FUNDS_PAGE,
     FUNDS_PAGE_LIMIT,
-    SUBMIT_DEMINIMIS,
+    SUBMIT_FACTS,
     SUBMIT_READ,
     SUBMIT_RULESET,
     SUBMIT_WRITE,
-    SUBMIT_ZONINGS,
 )
 
 SCORE_JOB = "eligibility.score_application"
-RULE_READS = (SUBMIT_RULESET, SUBMIT_DEMINIMIS, SUBMIT_ZONINGS)
+RULE_READS = (SUBMIT_RULESET, SUBMIT_FACTS)
 """The reads of what the fund's rules need, between the submit's read and its write."""
 PUBLISHED, DE_MINIMIS, DEMINIMIS_YEARS = "published", "de_minimis_2023_2831", 3
 JSON_COLUMNS = ("expense_lines", "engagements", "attestations", "answers", "attachments")
@@ -162,8 +161,15 @@ def rule_parameters(row: Mapping[str, Any], today: date) -> list[tuple[Any, ...]
     site = json.loads(row["site"]) if row["site"] is not None else {}
     return [
         (row["fund_id"], PUBLISHED, 1),
-        (0, row["applicant_siren"], DE_MINIMIS, _window_start(today), today),
-        (today, site.get("commune_insee")),
+        (
+            0,
+            row["applicant_siren"],
+            DE_MINIMIS,
+            _window_start(today),
+            today,
+            today,
+            site.get("commune_insee"),
+        ),
     ]
 
 

@@ -4,7 +4,7 @@ The bare app (`bench/bare_app.py`) replays these statements with asyncpg, so tha
 figures differ from tidi's by tidi's own work (HTTP, auth, validation, ORM, serialisation),
 not by SQL. They were captured from tidi's requests (SQLAlchemy's `before_cursor_execute`,
 checked against PostgreSQL's `log_statement = 'all'`): the statements of
-`shared/eligibility/completeness.py` (the rule reads a submit makes before it writes),
+`shared/eligibility/completeness.py` and `facts.py` (the rule reads a submit makes before it writes),
 `shared/applications/submission.py` with `shared/outbox/repository.py`, and of the funds list.
 
 THEY MUST BE UPDATED WHEN TIDI'S STATEMENTS CHANGE. `bench/submissions.py` and
@@ -36,34 +36,33 @@ lacks (`shared/eligibility/repository.py`): its id and number only, since the pr
 parsed its definition when it first met it (that one submit reads the definition too).
 $1 the application's fund id, $2 `published`, $3 the limit (1)."""
 
-SUBMIT_DEMINIMIS = """
-SELECT coalesce(sum(aid_register.gross_grant_equivalent_cents), $1::INTEGER) AS coalesce_1
+SUBMIT_FACTS = """
+SELECT facts.registered, site.in_territory, site.coverages, site.memberships
+FROM (SELECT (SELECT coalesce(sum(aid_register.gross_grant_equivalent_cents), $1::INTEGER) AS coalesce_1
 FROM aid_register
-WHERE aid_register.siren = $2::VARCHAR AND aid_register.regime = $3::aid_regime AND aid_register.granted_on > $4::DATE AND aid_register.granted_on <= $5::DATE
-"""
-"""The de minimis the State-aid register holds for the applicant over the rolling window
-ending today (`shared/stateaid/repository.py`), added to the declared prior aid. $1 the
-sum of none (0), $2 the applicant's SIREN, $3 the de minimis regime, $4 the day before
-the window starts (today, three years back), $5 today (UTC)."""
-
-SUBMIT_ZONINGS = """
+WHERE aid_register.siren = $2::VARCHAR AND aid_register.regime = $3::aid_regime AND aid_register.granted_on > $4::DATE AND aid_register.granted_on <= $5::DATE) AS registered) AS facts LEFT OUTER JOIN (
 SELECT
   EXISTS (SELECT 1 FROM territory_epcis AS t WHERE t.epci_siren = c.epci_siren) AS in_territory,
   ARRAY(SELECT ARRAY[z.kind::text, z.vintage::text] FROM zoning_coverages AS z
-        WHERE z.valid_from <= $1 AND (z.valid_to IS NULL OR z.valid_to > $1)
+        WHERE z.valid_from <= $6::DATE AND (z.valid_to IS NULL OR z.valid_to > $6::DATE)
           AND (z.scope = 'france'
                OR (z.scope = 'departments' AND z.scope_codes @> ARRAY[c.department_code]::varchar[])
                OR (z.scope = 'communes' AND z.scope_codes @> ARRAY[c.insee_code]::varchar[]))
         ORDER BY 1) AS coverages,
   ARRAY(SELECT DISTINCT ARRAY[m.kind::text, m.vintage::text] FROM zoning_memberships AS m
         WHERE m.commune_insee = c.insee_code
-          AND m.valid_from <= $1 AND (m.valid_to IS NULL OR m.valid_to > $1)
+          AND m.valid_from <= $6::DATE AND (m.valid_to IS NULL OR m.valid_to > $6::DATE)
         ORDER BY 1) AS memberships
-FROM communes AS c WHERE c.insee_code = $2
+FROM communes AS c WHERE c.insee_code = $7::VARCHAR
+) AS site ON true
 """
-"""The zonings of the site's commune today and whether its intercommunality is in a
-Territoire d'industrie (`shared/zonings/repository.py`, `text()`). $1 today (UTC), $2 the
-project site's commune (INSEE code)."""
+"""In one round trip (`shared/eligibility/facts.register_and_site`): the de minimis the
+State-aid register holds for the applicant over the rolling window ending today
+(`shared/stateaid/repository.py`), added to the declared prior aid, and the zonings of the
+site's commune today with whether its intercommunality is in a Territoire d'industrie
+(`shared/zonings/repository.py`, `text()`). $1 the sum of none (0), $2 the applicant's
+SIREN, $3 the de minimis regime, $4 the day before the window starts (today, three years
+back), $5 and $6 today (UTC), $7 the project site's commune (INSEE code)."""
 
 SUBMIT_WRITE = """
 WITH changed AS
@@ -104,8 +103,7 @@ $41-$42 the endpoint filters' constants."""
 SUBMIT = (
     SUBMIT_READ,
     SUBMIT_RULESET,
-    SUBMIT_DEMINIMIS,
-    SUBMIT_ZONINGS,
+    SUBMIT_FACTS,
     SUBMIT_WRITE,
 )
 """Every statement of a submit, in tidi's order: the read, the reads of what the fund's

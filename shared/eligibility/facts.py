@@ -25,11 +25,15 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import null, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.eligibility.rules import EvaluationContext, ZoningFacts
 from shared.funds.models import Fund
+from shared.stateaid import repository as stateaid_repository
+from shared.stateaid.service import window_start
 from shared.territories.models import Territory
+from shared.zonings import repository as zonings_repository
 from shared.zonings import service as zoning_service
 from shared.zonings.kinds import ZoningKind
 
@@ -112,6 +116,37 @@ async def load_context(
         submitted_at=submitted_at,
         zonings=None if zonings is None else zoning_facts(zonings),
     )
+
+
+async def register_and_site(
+    session: AsyncSession, *, siren: str | None, commune: str | None, at: datetime | None
+) -> tuple[int | None, zoning_service.SiteZonings | None]:
+    """In one round trip: the de minimis the State-aid register holds for `siren` over the
+    rolling window ending on `at`'s day, and the zonings of the site's `commune` that day.
+    Each is None when not asked for (no SIREN, no commune, no date) or, for the zonings,
+    when the commune is not in the reference geography."""
+    if at is None or (siren is None and commune is None):
+        return None, None
+    day = zoning_service.day_of(at)
+    registered = (
+        stateaid_repository.deminimis_received_query(siren, window_start(day), day)
+        .scalar_subquery()
+        .label("registered")
+        if siren is not None
+        else null().label("registered")
+    )
+    facts = select(registered).subquery("facts")
+    if commune is None:
+        return await session.scalar(select(facts.c.registered)), None
+    site = zonings_repository.site_subquery(commune, day)
+    found = await session.execute(
+        select(
+            facts.c.registered, site.c.in_territory, site.c.coverages, site.c.memberships
+        ).select_from(facts.outerjoin(site, true()))
+    )
+    row = found.one()
+    rows = zonings_repository.site_rows(row.in_territory, row.coverages, row.memberships)
+    return row.registered, None if rows is None else zoning_service.zonings_of(rows)
 
 
 def zoning_facts(zonings: zoning_service.SiteZonings) -> ZoningFacts:

@@ -21,9 +21,8 @@ from shared.applications.models import Application
 from shared.applications.states import APPLICATION_MACHINE, RESCORABLE
 from shared.applications.submission import application_event, event_fields, score_job
 from shared.audit import service as audit_service
-from shared.eligibility import repository
+from shared.eligibility import facts, repository
 from shared.eligibility.errors import RulesetPublished
-from shared.eligibility.facts import load_context
 from shared.eligibility.models import Assessment, AssessmentOutcome, RulesetStatus, RulesetVersion
 from shared.eligibility.rules import (
     Outcome,
@@ -39,7 +38,6 @@ from shared.funds.models import Fund
 from shared.jobs import JobRequest
 from shared.outbox.service import record_change
 from shared.principal import SYSTEM
-from shared.stateaid import service as stateaid
 from shared.states import Actor
 from shared.territories.models import Territory
 from shared.zonings import facts as zoning_facts
@@ -284,16 +282,22 @@ async def evaluate_as_of(
         else None
     )
     view = application_service.to_read(application, SYSTEM).model_dump()
-    if view["prior_deminimis_cents"] is not None and at is not None:
-        room = await stateaid.deminimis_room(session, application.applicant_siren, at.date())
-        view["prior_deminimis_cents"] += room.registered_cents
-    context = await load_context(
+    declared = view["prior_deminimis_cents"] is not None
+    registered, zonings = await facts.register_and_site(
         session,
+        siren=application.applicant_siren if declared else None,
+        commune=(project.get("site") or {}).get("commune_insee"),
+        at=at,
+    )
+    if registered is not None:
+        view["prior_deminimis_cents"] += registered
+    context = facts.build_context(
         application=view,
         project=project,
         fund=application.fund,
         territory=territory,
         submitted_at=at,
+        zonings=None if zonings is None else facts.zoning_facts(zonings),
     )
     return evaluate_ruleset(ruleset, context)
 

@@ -20,15 +20,18 @@ NEWEST_FIRST = SortKey(
 async def deminimis_received(session: AsyncSession, siren: str, *, after: date, until: date) -> int:
     """The de minimis gross grant equivalent registered for `siren`, granted in
     (`after`, `until`]."""
-    total = await session.scalar(
-        select(func.coalesce(func.sum(AidGrant.gross_grant_equivalent_cents), 0)).where(
-            AidGrant.siren == siren,
-            AidGrant.regime == AidRegime.DE_MINIMIS,
-            AidGrant.granted_on > after,
-            AidGrant.granted_on <= until,
-        )
+    return int(await session.scalar(deminimis_received_query(siren, after, until)) or 0)
+
+
+def deminimis_received_query(siren: str, after: date, until: date) -> Select[int]:
+    """`deminimis_received`'s statement (one row, one column), to read alone or, as a scalar
+    subquery, with other facts at once."""
+    return select(func.coalesce(func.sum(AidGrant.gross_grant_equivalent_cents), 0)).where(
+        AidGrant.siren == siren,
+        AidGrant.regime == AidRegime.DE_MINIMIS,
+        AidGrant.granted_on > after,
+        AidGrant.granted_on <= until,
     )
-    return int(total or 0)
 
 
 async def deminimis_received_many(

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import Subquery, column, delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.zonings.kinds import ZoningKind
@@ -48,12 +48,27 @@ async def site(session: AsyncSession, commune_insee: str, at: date) -> SiteRows 
     whether its intercommunality is in a Territoire d'industrie; None for an unknown commune.
     """
     row = (await session.execute(_SITE, {"insee": commune_insee, "at": at})).first()
-    if row is None:
+    return None if row is None else site_rows(row.in_territory, row.coverages, row.memberships)
+
+
+def site_subquery(commune_insee: str, at: date) -> Subquery:
+    """`site`'s statement as a subquery (columns `in_territory`, `coverages`,
+    `memberships`; no row for an unknown commune), to read with other facts at once."""
+    return (
+        _SITE.bindparams(insee=commune_insee, at=at)
+        .columns(column("in_territory"), column("coverages"), column("memberships"))
+        .subquery("site")
+    )
+
+
+def site_rows(in_territory: Any, coverages: Any, memberships: Any) -> SiteRows | None:
+    """`site`'s columns as `SiteRows`; None when they are empty (an unknown commune)."""
+    if in_territory is None:
         return None
     return SiteRows(
-        coverages=[(ZoningKind(kind), vintage) for kind, vintage in row.coverages],
-        memberships=[(ZoningKind(kind), vintage) for kind, vintage in row.memberships],
-        in_a_territory=bool(row.in_territory),
+        coverages=[(ZoningKind(kind), vintage) for kind, vintage in coverages],
+        memberships=[(ZoningKind(kind), vintage) for kind, vintage in memberships],
+        in_a_territory=bool(in_territory),
     )
 
 

@@ -39,7 +39,7 @@ async def site_zonings(
     if commune_insee is None:
         return None
     rows = await repository.site(session, commune_insee, day_of(at))
-    return None if rows is None else _site_zonings(rows)
+    return None if rows is None else zonings_of(rows)
 
 
 async def sites_zonings(
@@ -48,7 +48,7 @@ async def sites_zonings(
     """`site_zonings` of many (commune, day) pairs in one query; a pair whose commune is not
     in the reference geography is absent."""
     rows = await repository.sites(session, sorted(set(pairs)))
-    return {pair: _site_zonings(site) for pair, site in rows.items()}
+    return {pair: zonings_of(site) for pair, site in rows.items()}
 
 
 def day_of(at: date | datetime) -> date:
@@ -56,7 +56,8 @@ def day_of(at: date | datetime) -> date:
     return at.date() if isinstance(at, datetime) else at
 
 
-def _site_zonings(rows: repository.SiteRows) -> SiteZonings:
+def zonings_of(rows: repository.SiteRows) -> SiteZonings:
+    """What the zoning tables' rows of a site mean: each kind in, out or unknown."""
     covered, members = _vintages(rows.coverages), _vintages(rows.memberships)
     ti_source = members if rows.in_a_territory else covered
     ti_source.setdefault(ZoningKind.TI, set()).add(TERRITORIES_VINTAGE)
