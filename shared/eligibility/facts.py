@@ -100,14 +100,18 @@ async def load_context(
     fund: Fund,
     territory: Territory | None,
     submitted_at: datetime | None,
+    register_siren: str | None = None,
 ) -> EvaluationContext:
-    """`build_context`, with the zonings of the site's commune at the submission date."""
+    """`build_context`, with the zonings of the site's commune at the submission date and,
+    for a `register_siren`, the de minimis the register holds for it added to the
+    application's declared prior aid (both read in one round trip)."""
     site = project.get("site") or {}
-    zonings = (
-        await zoning_service.site_zonings(session, site.get("commune_insee"), submitted_at)
-        if submitted_at is not None
-        else None
+    registered, zonings = await register_and_site(
+        session, siren=register_siren, commune=site.get("commune_insee"), at=submitted_at
     )
+    if registered is not None:
+        prior = application["prior_deminimis_cents"] + registered
+        application = {**application, "prior_deminimis_cents": prior}
     return build_context(
         application=application,
         project=project,

@@ -36,16 +36,6 @@ async def latest_published_number(
     return None if row is None else (row.id, row.version)
 
 
-async def definition_of(session: AsyncSession, version_id: uuid.UUID) -> dict[str, Any]:
-    """The stored definition of a ruleset version."""
-    definition: dict[str, Any] | None = await session.scalar(
-        select(RulesetVersion.definition).where(RulesetVersion.id == version_id)
-    )
-    if definition is None:
-        raise LookupError(f"no ruleset version {version_id}")
-    return definition
-
-
 def _latest_published(statement: SelectT, fund_id: uuid.UUID) -> SelectT:
     """`statement` restricted to the fund's highest published ruleset version."""
     return (

@@ -108,7 +108,13 @@ def ruleset_of(version: RulesetVersion) -> Ruleset:
     """The validated ruleset stored in a version (published ones are parsed once)."""
     if version.status is not RulesetStatus.PUBLISHED:
         return Ruleset.model_validate(version.definition)
-    return _PUBLISHED.get(version.id) or _remember(version.id, version.definition)
+    ruleset = _PUBLISHED.get(version.id)
+    if ruleset is None:
+        ruleset = Ruleset.model_validate(version.definition)
+        if len(_PUBLISHED) >= _PUBLISHED_CACHE_SIZE:
+            _PUBLISHED.pop(next(iter(_PUBLISHED)))
+        _PUBLISHED[version.id] = ruleset
+    return ruleset
 
 
 @dataclass(frozen=True)
@@ -126,20 +132,12 @@ async def current_rules(session: AsyncSession, fund_id: uuid.UUID) -> CurrentRul
     found = await repository.latest_published_number(session, fund_id)
     if found is None:
         return None
-    version_id, number = found
-    ruleset = _PUBLISHED.get(version_id)
-    if ruleset is None:
-        ruleset = _remember(version_id, await repository.definition_of(session, version_id))
-    return CurrentRules(version_id, number, ruleset)
-
-
-def _remember(version_id: uuid.UUID, definition: Mapping[str, Any]) -> Ruleset:
-    """Parse a published version's definition and keep it (the oldest goes when full)."""
-    ruleset = Ruleset.model_validate(definition)
-    if len(_PUBLISHED) >= _PUBLISHED_CACHE_SIZE:
-        _PUBLISHED.pop(next(iter(_PUBLISHED)))
-    _PUBLISHED[version_id] = ruleset
-    return ruleset
+    if (ruleset := _PUBLISHED.get(found[0])) is not None:
+        return CurrentRules(*found, ruleset)
+    version = await repository.latest_published(session, fund_id)  # whole, this once
+    if version is None:
+        return None
+    return CurrentRules(version.id, version.version, ruleset_of(version))
 
 
 def revise_draft(version: RulesetVersion, ruleset: Ruleset) -> RulesetVersion:
@@ -282,22 +280,16 @@ async def evaluate_as_of(
         else None
     )
     view = application_service.to_read(application, SYSTEM).model_dump()
-    declared = view["prior_deminimis_cents"] is not None
-    registered, zonings = await facts.register_and_site(
+    context = await facts.load_context(
         session,
-        siren=application.applicant_siren if declared else None,
-        commune=(project.get("site") or {}).get("commune_insee"),
-        at=at,
-    )
-    if registered is not None:
-        view["prior_deminimis_cents"] += registered
-    context = facts.build_context(
         application=view,
         project=project,
         fund=application.fund,
         territory=territory,
         submitted_at=at,
-        zonings=None if zonings is None else facts.zoning_facts(zonings),
+        register_siren=(
+            application.applicant_siren if view["prior_deminimis_cents"] is not None else None
+        ),
     )
     return evaluate_ruleset(ruleset, context)
 
