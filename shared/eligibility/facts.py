@@ -17,6 +17,9 @@ missing:
   `shared.zonings.service`): each kind is true, false (its data covers the commune) or
   unknown (not covered), and the vintages used travel in `zonings.vintage`. Without them
   (`build_context(zonings=None)`) no zoning is known.
+- Prior de minimis: the declared amount plus, when the caller names the SIREN, what the
+  State-aid register holds for it over the three years to the submission date, read with
+  the zonings in one statement (`register_and_site`).
 
 The project's Territoire d'industrie is given as `territory`.
 """
