@@ -1,6 +1,7 @@
 """What each decision accepts: bodies checked with a pointer at the field, dates that
 cannot be, awards the fund does not offer, information requests and their due dates."""
 
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -208,3 +209,18 @@ async def test_the_reason_codes_are_published(keys: Keys) -> None:
         "other",
     ]
     assert all(reason["label"] for reason in reasons["items"])
+
+
+@pytest.mark.parametrize("action", ["reject", "approve", "not_retained"])
+async def test_a_wrong_body_is_422_before_the_application_is_read(keys: Keys, action: str) -> None:
+    """The body is judged first: an unknown application with a stale version still answers
+    the body's 422, not the 404 or 412 that reading it would give."""
+    who = "region" if action == "not_retained" else "operator"
+    response = await keys[who].call(
+        "POST",
+        f"/v1/applications/{uuid.uuid4()}/{action}",
+        json={"reason_code": 7},
+        headers={"If-Match": '"99"'},
+    )
+    problem = assert_problem(response, 422)
+    assert error_pointers(problem), problem
