@@ -49,13 +49,18 @@ def to_read(
     """The API view of an application as `principal` sees it (its fund must be loaded)."""
     return ApplicationRead.model_validate(
         {
-            # Its mapped columns (the table also holds columns the statistics read).
-            **{c.key: getattr(application, c.key) for c in Application.__mapper__.column_attrs},
+            **columns_of(application),
             "fund_code": application.fund.code,
             "allowed_actions": permissions.allowed_actions(application, principal),
             "information_overdue": information_overdue(application, today),
         }
     )
+
+
+def columns_of(application: Application) -> dict[str, Any]:
+    """Its mapped columns by name (the table also holds columns the statistics read): what
+    the rules read of an application, as the batches read them from rows."""
+    return {c.key: getattr(application, c.key) for c in Application.__mapper__.column_attrs}
 
 
 def information_overdue(application: Application, today: date | None = None) -> bool:

@@ -279,16 +279,16 @@ async def evaluate_as_of(
         if application.territory_id is not None
         else None
     )
-    view = application_service.to_read(application, SYSTEM).model_dump()
+    columns = application_service.columns_of(application)
     context = await facts.load_context(
         session,
-        application=view,
+        application=columns,
         project=project,
         fund=application.fund,
         territory=territory,
         submitted_at=at,
         register_siren=(
-            application.applicant_siren if view["prior_deminimis_cents"] is not None else None
+            application.applicant_siren if columns["prior_deminimis_cents"] is not None else None
         ),
     )
     return evaluate_ruleset(ruleset, context)
