@@ -5,8 +5,9 @@ in its subject's own sequence; events that also go out by webhook are written th
 `shared.outbox`.
 """
 
+import dataclasses
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,6 +38,10 @@ class NewEvent:
     territory_id: uuid.UUID | None = None
     request_id: str | None = None
     deciding_region: str | None = None
+
+    def fields(self) -> dict[str, Any]:
+        """Its fields by name, as they are (`dataclasses.asdict` would deep-copy `data`)."""
+        return {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
 
 
 def new_event(
@@ -89,6 +94,6 @@ async def insert_event(session: AsyncSession, event: NewEvent) -> None:
     data = func.jsonb_set(
         literal(event.data, JSONB), literal(["sequence"], ARRAY(Text)), func.to_jsonb(sequence)
     )
-    columns = {k: v for k, v in asdict(event).items() if k != "deciding_region"}
+    columns = {k: v for k, v in event.fields().items() if k != "deciding_region"}
     values = columns | {"sequence": sequence, "data": data, "audience": audience}
     await session.execute(insert(Event).values(**values))

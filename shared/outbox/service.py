@@ -10,7 +10,7 @@ between commit and enqueue loses nothing.
 
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
@@ -143,7 +143,8 @@ def _event_parameters(event: NewEvent, route_tags: Sequence[str]) -> dict[str, A
     """`e_<column>` for each of the event's columns (a versioned change stamps `sequence`
     and `occurred_at` itself: those two are then not read), the route tags, and the region
     whose Region co-decides it (`e_deciding_region`)."""
-    return {f"e_{k}": v for k, v in asdict(event).items()} | {"e_route_tags": list(route_tags)}
+    columns = {f"e_{name}": value for name, value in event.fields().items()}
+    return columns | {"e_route_tags": list(route_tags)}
 
 
 def _start_lanes(session: AsyncSession, deliveries: Iterable[Row[Any] | tuple[Any, ...]]) -> None:
