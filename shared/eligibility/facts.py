@@ -26,9 +26,10 @@ The project's Territoire d'industrie is given as `territory`.
 
 from collections.abc import Mapping
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import null, select, true
+from sqlalchemy import Select, null, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.eligibility.rules import EvaluationContext, ZoningFacts
@@ -135,25 +136,26 @@ async def register_and_site(
     if at is None or (siren is None and commune is None):
         return None, None
     day = zoning_service.day_of(at)
-    registered = (
-        stateaid_repository.deminimis_received_query(siren, window_start(day), day)
-        .scalar_subquery()
-        .label("registered")
-        if siren is not None
-        else null().label("registered")
-    )
-    facts = select(registered).subquery("facts")
+    statement = _register_and_site(siren is not None, commune is not None)
+    params = {"siren": siren, "after": window_start(day), "until": day, "insee": commune, "at": day}
+    row = (await session.execute(statement, params)).one()
     if commune is None:
-        return await session.scalar(select(facts.c.registered)), None
-    site = zonings_repository.site_subquery(commune, day)
-    found = await session.execute(
-        select(
-            facts.c.registered, site.c.in_territory, site.c.coverages, site.c.memberships
-        ).select_from(facts.outerjoin(site, true()))
-    )
-    row = found.one()
+        return row.registered, None
     rows = zonings_repository.site_rows(row.in_territory, row.coverages, row.memberships)
     return row.registered, None if rows is None else zoning_service.zonings_of(rows)
+
+
+@cache
+def _register_and_site(register: bool, site: bool) -> Select[Any]:
+    """The statement of `register_and_site` for what is asked, built once (values bound
+    at execution): the site outer-joined, so an unknown commune still answers the register."""
+    registered = stateaid_repository.DEMINIMIS_RECEIVED.scalar_subquery() if register else null()
+    facts = select(registered.label("registered")).subquery("facts")
+    if not site:
+        return select(facts.c.registered)
+    found = zonings_repository.SITE_SUBQUERY
+    columns = (found.c.in_territory, found.c.coverages, found.c.memberships)
+    return select(facts.c.registered, *columns).select_from(facts.outerjoin(found, true()))
 
 
 def zoning_facts(zonings: zoning_service.SiteZonings) -> ZoningFacts:

@@ -5,7 +5,16 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, RowMapping, Select, func, or_, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    RowMapping,
+    Select,
+    bindparam,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
@@ -29,14 +38,11 @@ async def latest_published_number(
 ) -> tuple[uuid.UUID, int] | None:
     """The id and number of the fund's highest published ruleset version, without its
     definition (tens of kilobytes of JSON)."""
-    found = await session.execute(
-        _latest_published(select(RulesetVersion.id, RulesetVersion.version), fund_id)
-    )
-    row = found.first()
+    row = (await session.execute(_LATEST_NUMBER, {"fund_id": fund_id})).first()
     return None if row is None else (row.id, row.version)
 
 
-def _latest_published(statement: SelectT, fund_id: uuid.UUID) -> SelectT:
+def _latest_published(statement: SelectT, fund_id: uuid.UUID | BindParameter[Any]) -> SelectT:
     """`statement` restricted to the fund's highest published ruleset version."""
     return (
         statement.where(
@@ -45,6 +51,11 @@ def _latest_published(statement: SelectT, fund_id: uuid.UUID) -> SelectT:
         .order_by(RulesetVersion.version.desc())
         .limit(1)
     )
+
+
+_LATEST_NUMBER = _latest_published(
+    select(RulesetVersion.id, RulesetVersion.version), bindparam("fund_id")
+)
 
 
 async def current_published(session: AsyncSession) -> list[RulesetVersion]:

@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import Date, Select, String, and_, cast, func, select
+from sqlalchemy import Date, Select, String, and_, bindparam, cast, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,21 +17,23 @@ NEWEST_FIRST = SortKey(
 )
 
 
+DEMINIMIS_RECEIVED = select(
+    func.coalesce(func.sum(AidGrant.gross_grant_equivalent_cents), 0)
+).where(
+    AidGrant.siren == bindparam("siren"),
+    AidGrant.regime == AidRegime.DE_MINIMIS,
+    AidGrant.granted_on > bindparam("after"),
+    AidGrant.granted_on <= bindparam("until"),
+)
+"""The de minimis gross grant equivalent registered for `siren`, granted in (`after`,
+`until`]: one row, one column, its parameters bound at execution (alone, or as a scalar
+subquery with other facts)."""
+
+
 async def deminimis_received(session: AsyncSession, siren: str, *, after: date, until: date) -> int:
-    """The de minimis gross grant equivalent registered for `siren`, granted in
-    (`after`, `until`]."""
-    return int(await session.scalar(deminimis_received_query(siren, after, until)) or 0)
-
-
-def deminimis_received_query(siren: str, after: date, until: date) -> Select[int]:
-    """`deminimis_received`'s statement (one row, one column), to read alone or, as a scalar
-    subquery, with other facts at once."""
-    return select(func.coalesce(func.sum(AidGrant.gross_grant_equivalent_cents), 0)).where(
-        AidGrant.siren == siren,
-        AidGrant.regime == AidRegime.DE_MINIMIS,
-        AidGrant.granted_on > after,
-        AidGrant.granted_on <= until,
-    )
+    """`DEMINIMIS_RECEIVED` for `siren` over (`after`, `until`]."""
+    window = {"siren": siren, "after": after, "until": until}
+    return int(await session.scalar(DEMINIMIS_RECEIVED, window) or 0)
 
 
 async def deminimis_received_many(

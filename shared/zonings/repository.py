@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Subquery, column, delete, func, select, text
+from sqlalchemy import Date, String, bindparam, column, delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.zonings.kinds import ZoningKind
@@ -31,7 +31,13 @@ SELECT
         ORDER BY 1) AS memberships
 FROM communes AS c WHERE c.insee_code = :insee
 """
-)
+).bindparams(bindparam("at", type_=Date), bindparam("insee", type_=String))
+
+SITE_SUBQUERY = _SITE.columns(
+    column("in_territory"), column("coverages"), column("memberships")
+).subquery("site")
+"""`site`'s statement as a subquery, to read with other facts at once: no row for an
+unknown commune; its parameters `insee` and `at` are bound at execution."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,16 +55,6 @@ async def site(session: AsyncSession, commune_insee: str, at: date) -> SiteRows 
     """
     row = (await session.execute(_SITE, {"insee": commune_insee, "at": at})).first()
     return None if row is None else site_rows(row.in_territory, row.coverages, row.memberships)
-
-
-def site_subquery(commune_insee: str, at: date) -> Subquery:
-    """`site`'s statement as a subquery (columns `in_territory`, `coverages`,
-    `memberships`; no row for an unknown commune), to read with other facts at once."""
-    return (
-        _SITE.bindparams(insee=commune_insee, at=at)
-        .columns(column("in_territory"), column("coverages"), column("memberships"))
-        .subquery("site")
-    )
 
 
 def site_rows(in_territory: Any, coverages: Any, memberships: Any) -> SiteRows | None:
