@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from pydantic import TypeAdapter
-from sqlalchemy import DateTime, event, func, literal, select
+from sqlalchemy import DateTime, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -25,6 +25,7 @@ from shared.outbox.repository import json_instant
 from shared.outbox.service import record_change
 from shared.principal import SYSTEM
 from tests.fixtures.builders import Key, MakeKey, MakeTerritory
+from tests.fixtures.database import statements_sent
 from tests.fixtures.flows import Portal, update_row
 
 pytestmark = pytest.mark.usefixtures("open_fund_windows")
@@ -221,17 +222,8 @@ async def test_a_submit_reads_the_territory_with_the_application(
     key: Key = await make_key("territory", territory_id=territory.id)
     team: Portal = portal(key.secret)
     draft = await team.draft_application(await team.active_project())
-    statements: list[str] = []
-
-    def record(*args: Any) -> None:
-        statements.append(str(args[2]))
-
-    engine = app.state.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with statements_sent(app.state.engine) as statements:
         await team.act(draft, "applications", "submit")
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     reads = [s for s in statements if s.lstrip().startswith("SELECT")]
     assert any("JOIN territories" in s for s in reads), statements
     assert not any(s.lstrip().startswith("SELECT territories.") for s in reads), statements

@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.eligibility import service
 from tests.fixtures.bodies import application_body
 from tests.fixtures.builders import Key
+from tests.fixtures.database import statements_sent
 from tests.fixtures.flows import Portal, fetch, if_match
 from tests.fixtures.http import assert_problem
 
@@ -304,20 +304,11 @@ class TestTheRulesetRead:
         monkeypatch.setattr(service, "_PUBLISHED", {})
         p = portal(territory_key[1].secret)
         draft = await p.draft_application(await p.active_project())
-        statements: list[str] = []
-
-        def record(*args: Any) -> None:
-            statements.append(str(args[2]))
-
-        engine = app.state.engine.sync_engine
-        event.listen(engine, "before_cursor_execute", record)
-        try:
+        with statements_sent(app.state.engine) as first_statements:
             first = await _report(p, draft)
-            read_first = [s for s in statements if "ruleset_versions.definition" in s]
-            statements.clear()
+        with statements_sent(app.state.engine) as statements:
             second = await _report(p, draft)
-        finally:
-            event.remove(engine, "before_cursor_execute", record)
+        read_first = [s for s in first_statements if "ruleset_versions.definition" in s]
         assert len(read_first) == 1
         assert not [s for s in statements if "ruleset_versions.definition" in s], statements
         assert first == second

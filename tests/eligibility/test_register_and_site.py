@@ -5,7 +5,6 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.eligibility.facts import register_and_site
@@ -14,6 +13,7 @@ from shared.stateaid.models import AidGrant, AidSource
 from shared.stateaid.regimes import AidRegime
 from shared.stateaid.service import deminimis_room
 from shared.zonings.service import site_zonings
+from tests.fixtures.database import statements_sent
 
 SIREN = "552100554"
 MAUBEUGE, UNKNOWN_COMMUNE = "59392", "99999"
@@ -46,17 +46,8 @@ async def register(session: AsyncSession) -> AsyncSession:
 async def test_one_statement_answers_what_the_two_reads_answer(
     register: AsyncSession, siren: str | None, commune: str | None
 ) -> None:
-    statements: list[str] = []
-
-    def record(*args: object) -> None:
-        statements.append(str(args[2]))
-
-    engine = register.bind.sync_engine  # type: ignore[union-attr]
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with statements_sent(register.bind) as statements:
         registered, zonings = await register_and_site(register, siren=siren, commune=commune, at=AT)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     assert len(statements) == (0 if siren is None and commune is None else 1)
     day: date = AT.date()
     expected_registered = (

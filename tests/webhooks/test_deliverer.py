@@ -6,7 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 import httpx
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from shared.db.engine import create_engine
 from shared.jobs import JobRequest
@@ -17,6 +17,7 @@ from shared.webhooks.secrets_box import SecretBox
 from shared.webhooks.sender import Sender
 from tests.e2e.test_webhook_faults import emit
 from tests.fixtures.builders import Key
+from tests.fixtures.database import statements_sent
 from tests.fixtures.receiver import Receiver, serve
 from tests.webhooks.conftest import create_endpoint, scalar
 
@@ -45,19 +46,14 @@ class TestRoundTrips:
                 id=endpoint["id"],
             )
             engine = create_engine(test_settings)
-            statements: list[str] = []
-
-            def count(*args: Any) -> None:
-                statements.append(args[2])
-
-            event.listen(engine.sync_engine, "before_cursor_execute", count)
             sender = Sender(httpx.AsyncClient(), SecretBox.from_settings(test_settings), 1.0)
             # One lane throughout: a second one (opened when an answer takes longer than
             # `lane_split_after`, as on a loaded machine) would claim on its own.
             policy = replace(DeliveryPolicy.from_settings(test_settings), lane_split_after=60)
             deliverer = Deliverer(engine, sender, policy, _no_jobs)
             try:
-                sent = await deliverer.run(first, uuid.UUID(endpoint["id"]), 1)
+                with statements_sent(engine) as statements:
+                    sent = await deliverer.run(first, uuid.UUID(endpoint["id"]), 1)
             finally:
                 await deliverer.aclose()
                 await engine.dispose()
