@@ -16,6 +16,7 @@ Needs PostgreSQL and Redis (TEST_POSTGRES_URL / TEST_REDIS_URL, default 127.0.0.
 for HTTP load, `wrk` (Debian package: apt-get install -y wrk).
 """
 
+import argparse
 import asyncio
 import json
 import math
@@ -162,6 +163,30 @@ class Served:
         if self.server is not None:
             stop(self.server)
             self.server = None
+
+
+def side_by_side_arguments(
+    description: str, *, workers: int, pool_size: int, max_overflow: int
+) -> argparse.ArgumentParser:
+    """The options of a benchmark that loads its sides in alternating windows (its own
+    options are added by the caller)."""
+    parser = argparse.ArgumentParser(
+        description=description, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seconds", type=int, default=15, help="measured, per side and phase")
+    parser.add_argument("--rounds", type=int, default=3, help="windows per side, alternating")
+    parser.add_argument("--warmup", type=int, default=5, help="unmeasured load before each")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=workers, help="uvicorn worker processes")
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--pool-size", type=int, default=pool_size, help="connections per process")
+    parser.add_argument("--max-overflow", type=int, default=max_overflow, help="more under load")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="another checkout of tidi (git worktree add DIR REV) loaded as a third side",
+    )
+    return parser
 
 
 def alternating(names: Sequence[str], rounds: int) -> list[str]:

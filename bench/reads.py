@@ -120,23 +120,9 @@ def _alternate(sides: dict[str, "Side"], args: argparse.Namespace) -> dict[str, 
 
 
 def _arguments() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--seconds", type=int, default=15, help="the measured window")
-    parser.add_argument("--rounds", type=int, default=3, help="windows per side, alternating")
-    parser.add_argument("--warmup", type=int, default=5, help="unmeasured load before it")
-    parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
-    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
-    parser.add_argument("--pool-size", type=int, default=20, help="connections per process")
-    parser.add_argument("--max-overflow", type=int, default=10, help="more under load")
-    parser.add_argument(
-        "--baseline",
-        type=Path,
-        help="another checkout of tidi (git worktree add DIR REV) loaded as a third side",
-    )
-    return parser.parse_args()
+    return harness.side_by_side_arguments(
+        __doc__ or "", workers=1, pool_size=20, max_overflow=10
+    ).parse_args()
 
 
 class Side(harness.Served):

@@ -151,24 +151,9 @@ def main() -> None:
 
 
 def _arguments() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--seconds", type=int, default=15, help="measured, per side and phase")
-    parser.add_argument("--rounds", type=int, default=3, help="windows per side, alternating")
-    parser.add_argument("--warmup", type=int, default=5, help="unmeasured load before each")
-    parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
-    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser = harness.side_by_side_arguments(__doc__ or "", workers=2, pool_size=10, max_overflow=5)
     parser.add_argument(
         "--max-rate", type=int, default=1500, help="submits/s the drafts are prepared for"
-    )
-    parser.add_argument("--pool-size", type=int, default=10, help="connections per process")
-    parser.add_argument("--max-overflow", type=int, default=5, help="more under load")
-    parser.add_argument(
-        "--baseline",
-        type=Path,
-        help="another checkout of tidi (git worktree add DIR REV) loaded as a third side",
     )
     return parser.parse_args()
 

@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import (
-    BindParameter,
     ColumnElement,
     RowMapping,
     Select,
@@ -30,7 +29,7 @@ SelectT = TypeVar("SelectT", bound=Select[*tuple[Any, ...]])
 
 async def latest_published(session: AsyncSession, fund_id: uuid.UUID) -> RulesetVersion | None:
     """The fund's highest published ruleset version."""
-    return await session.scalar(_latest_published(select(RulesetVersion), fund_id))
+    return await session.scalar(_LATEST, {"fund_id": fund_id})
 
 
 async def latest_published_number(
@@ -42,20 +41,20 @@ async def latest_published_number(
     return None if row is None else (row.id, row.version)
 
 
-def _latest_published(statement: SelectT, fund_id: uuid.UUID | BindParameter[Any]) -> SelectT:
-    """`statement` restricted to the fund's highest published ruleset version."""
+def _latest_published(statement: SelectT) -> SelectT:
+    """`statement` restricted to the highest published ruleset version of :fund_id."""
     return (
         statement.where(
-            RulesetVersion.fund_id == fund_id, RulesetVersion.status == RulesetStatus.PUBLISHED
+            RulesetVersion.fund_id == bindparam("fund_id"),
+            RulesetVersion.status == RulesetStatus.PUBLISHED,
         )
         .order_by(RulesetVersion.version.desc())
         .limit(1)
     )
 
 
-_LATEST_NUMBER = _latest_published(
-    select(RulesetVersion.id, RulesetVersion.version), bindparam("fund_id")
-)
+_LATEST = _latest_published(select(RulesetVersion))
+_LATEST_NUMBER = _latest_published(select(RulesetVersion.id, RulesetVersion.version))
 
 
 async def current_published(session: AsyncSession) -> list[RulesetVersion]:
