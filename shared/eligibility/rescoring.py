@@ -212,8 +212,8 @@ async def rescore_application(
             f"the application is {application.status.value}; only one in screening_error "
             "is rescored on request"
         )
-    version = await scoring.current_ruleset(session, application.fund_id)
-    if version is None:
+    rules = await scoring.current_rules(session, application.fund_id)
+    if rules is None:
         raise RulesetNotFound(f"{application.fund.code} has no published ruleset")
     await audit_service.record(
         session,
@@ -221,9 +221,9 @@ async def rescore_application(
         action="application.rescore_requested",
         subject_type="application",
         subject_id=application.id,
-        changes={"ruleset_version": version.version},
+        changes={"ruleset_version": rules.version},
     )
-    assessment = await scoring.screen(session, application, version, now=now)
+    assessment = await scoring.screen(session, application, rules, now=now)
     return application, assessment
 
 

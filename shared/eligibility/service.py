@@ -87,11 +87,6 @@ async def seed_rulesets(session: AsyncSession) -> int:
     return created
 
 
-async def current_ruleset(session: AsyncSession, fund_id: uuid.UUID) -> RulesetVersion | None:
-    """The fund's latest published ruleset version, or None."""
-    return await repository.latest_published(session, fund_id)
-
-
 async def warm_up(session: AsyncSession) -> int:
     """Parse and compile every fund's current ruleset, so first scorings do not wait for it.
 
@@ -125,6 +120,11 @@ class CurrentRules:
     version: int
     ruleset: Ruleset
 
+    @classmethod
+    def of(cls, version: RulesetVersion) -> "CurrentRules":
+        """The rules of a version already read whole."""
+        return cls(version.id, version.version, ruleset_of(version))
+
 
 async def current_rules(session: AsyncSession, fund_id: uuid.UUID) -> CurrentRules | None:
     """The fund's current ruleset, or None. Its definition is read only the first time this
@@ -135,9 +135,7 @@ async def current_rules(session: AsyncSession, fund_id: uuid.UUID) -> CurrentRul
     if (ruleset := _PUBLISHED.get(found[0])) is not None:
         return CurrentRules(*found, ruleset)
     version = await repository.latest_published(session, fund_id)  # whole, this once
-    if version is None:
-        return None
-    return CurrentRules(version.id, version.version, ruleset_of(version))
+    return None if version is None else CurrentRules.of(version)
 
 
 def revise_draft(version: RulesetVersion, ruleset: Ruleset) -> RulesetVersion:
@@ -165,21 +163,21 @@ async def score(
         return None
     # What the statistics read of its site's zonings, for this submission.
     await zoning_facts.refresh(session, [application.id])
-    version = await current_ruleset(session, application.fund_id)
-    if version is None:
+    rules = await current_rules(session, application.fund_id)
+    if rules is None:
         logger.warning(
             "scoring deferred: the fund has no published ruleset", extra=_ids(application_id)
         )
         return None
     existing = await repository.find_assessment(
-        session, application.id, version.id, application.submission_no
+        session, application.id, rules.version_id, application.submission_no
     )
     if existing is not None:
         return existing
     if application.status not in RESCORABLE:
         logger.info("scoring skipped", extra={**_ids(application_id), "status": application.status})
         return None
-    return await screen(session, application, version, now=now)
+    return await screen(session, application, rules, now=now)
 
 
 async def unscored_jobs(session: AsyncSession, *, older_than: timedelta) -> list[JobRequest]:
@@ -194,50 +192,39 @@ async def unscored_jobs(session: AsyncSession, *, older_than: timedelta) -> list
 async def screen(
     session: AsyncSession,
     application: Application,
-    version: RulesetVersion,
+    rules: CurrentRules,
     *,
     now: datetime | None = None,
 ) -> Assessment | None:
-    """Move a locked, rescorable application to screening, evaluate it under `version`,
+    """Move a locked, rescorable application to screening, evaluate it under `rules`,
     store the verdict and move it to its outcome with the `application.scored` event;
     `screening_error` (and None) if the engine fails.
     """
     before = application.status
-    await _move(session, application, "screen", changes={"ruleset_version": version.version})
+    await _move(session, application, "screen", changes={"ruleset_version": rules.version})
     try:
-        outcome = await evaluate_application(session, application, version, now=now)
+        outcome = await evaluate_with(session, application, rules.ruleset, now=now)
     except Exception as exc:
         logger.exception("scoring failed", extra=_ids(application.id))
         await _move(
             session,
             application,
             "mark_screening_error",
-            changes={"ruleset_version": version.version},
+            changes={"ruleset_version": rules.version},
             reason=f"{type(exc).__name__}: {exc}"[:2000],
         )
         return None
-    assessment = new_assessment(application, version, outcome)
+    assessment = new_assessment(application, rules, outcome)
     session.add(assessment)
     await session.flush()
     await _move(
         session,
         application,
         MARK_ACTIONS[assessment.outcome],
-        changes={"assessment_id": str(assessment.id), "ruleset_version": version.version},
-        announce=lambda status: _scored(application, assessment, version, status, before),
+        changes={"assessment_id": str(assessment.id), "ruleset_version": rules.version},
+        announce=lambda status: _scored(application, assessment, rules.version, status, before),
     )
     return assessment
-
-
-async def evaluate_application(
-    session: AsyncSession,
-    application: Application,
-    version: RulesetVersion,
-    *,
-    now: datetime | None = None,
-) -> Outcome:
-    """The engine's outcome for a stored application under `version` (nothing written)."""
-    return await evaluate_with(session, application, ruleset_of(version), now=now)
 
 
 async def evaluate_with(
@@ -294,19 +281,17 @@ async def evaluate_as_of(
     return evaluate_ruleset(ruleset, context)
 
 
-def new_assessment(
-    application: Application, version: RulesetVersion, outcome: Outcome
-) -> Assessment:
+def new_assessment(application: Application, rules: CurrentRules, outcome: Outcome) -> Assessment:
     """The immutable assessment of the application's current submission (not yet added)."""
     return Assessment(
         id=uuid.uuid4(),
         application_id=application.id,
-        ruleset_version_id=version.id,
+        ruleset_version_id=rules.version_id,
         submission_no=application.submission_no,
         outcome=AssessmentOutcome(outcome.verdict.value),
         total_points=points(outcome.total),
         max_points=outcome.max_total,
-        results=stored_results(compile_ruleset(ruleset_of(version)), outcome),
+        results=stored_results(compile_ruleset(rules.ruleset), outcome),
         missing_inputs=list(outcome.missing),
     )
 
@@ -349,7 +334,7 @@ async def _move(
 def _scored(
     application: Application,
     assessment: Assessment,
-    version: RulesetVersion,
+    version: int,
     status: ApplicationStatus,
     previous: ApplicationStatus,
 ) -> NewEvent:
@@ -358,7 +343,7 @@ def _scored(
         **event_fields(application, status, previous=previous),
         outcome=assessment.outcome.value,
         total_points=float(assessment.total_points),
-        ruleset_version=version.version,
+        ruleset_version=version,
         missing_input_count=len(assessment.missing_inputs),
     )
     return application_event(application, EventType.APPLICATION_SCORED, data)

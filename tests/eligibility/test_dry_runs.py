@@ -63,9 +63,9 @@ async def expected_changes(
                 .where(Application.id == uuid.UUID(app_id))
             )
             assert application is not None
-            version = await service.current_ruleset(session, application.fund_id)
-            assert version is not None
-            before = await service.evaluate_application(session, application, version)
+            rules = await service.current_rules(session, application.fund_id)
+            assert rules is not None
+            before = await service.evaluate_with(session, application, rules.ruleset)
             after = await service.evaluate_with(session, application, candidate)
             delta = float(service.points(after.total)) - float(service.points(before.total))
             expected[app_id] = (before.verdict.value, after.verdict.value, round(delta, 2))

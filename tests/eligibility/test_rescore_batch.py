@@ -58,17 +58,18 @@ def faulty(real: Any) -> Any:
 
 async def one_by_one(session: AsyncSession, version: RulesetVersion, ids: list[str]) -> None:
     """What rescoring one application at a time wrote, in id order."""
+    rules = service.CurrentRules.of(version)
     for app_id in sorted(ids):
         application = await eligibility_repository.lock_application(session, uuid.UUID(app_id))
         assert application is not None
         if application.status not in verdicts.RECORD_ONLY:
-            await service.screen(session, application, version)
+            await service.screen(session, application, rules)
             continue
         try:
-            outcome = await service.evaluate_application(session, application, version)
+            outcome = await service.evaluate_with(session, application, rules.ruleset)
         except ZeroDivisionError:
             continue
-        assessment = service.new_assessment(application, version, outcome)
+        assessment = service.new_assessment(application, rules, outcome)
         session.add(assessment)
         await session.flush()
         await audit_service.record(
@@ -263,6 +264,6 @@ async def current(session: AsyncSession, fund_code: str) -> RulesetVersion:
     from shared.funds import service as fund_service
 
     fund = await fund_service.get(session, fund_code)
-    version = await service.current_ruleset(session, fund.id)
+    version = await eligibility_repository.latest_published(session, fund.id)
     assert version is not None
     return version

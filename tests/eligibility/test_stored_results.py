@@ -142,7 +142,7 @@ async def test_the_api_serves_what_the_engine_says_now(
         row = await repository.lock_application(session, app_id)
         assert row is not None
         version = await session.get_one(RulesetVersion, assessment.ruleset_version_id)
-        outcome = await service.evaluate_application(session, row, version)
+        outcome = await service.evaluate_with(session, row, service.ruleset_of(version))
     (item,) = served.json()["items"]
     assert item["criteria"] == live(outcome)
     assert item["failed_gates"] == list(outcome.failed_gates)

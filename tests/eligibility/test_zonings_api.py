@@ -93,9 +93,9 @@ async def assess(
             "submitted_at": application.submitted_at,
         }
         context = await load_context(session, **inputs) if zonings else build_context(**inputs)
-        version = await service.current_ruleset(session, application.fund_id)
-        assert version is not None
-        return evaluate_ruleset(service.ruleset_of(version), context)
+        rules = await service.current_rules(session, application.fund_id)
+        assert rules is not None
+        return evaluate_ruleset(rules.ruleset, context)
 
 
 class TestAccelerationFund:
