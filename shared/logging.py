@@ -3,7 +3,7 @@
 import logging
 import sys
 
-from pythonjsonlogger.json import JsonFormatter
+from pythonjsonlogger.orjson import OrjsonFormatter
 
 from shared.context import request_id_var
 
@@ -20,7 +20,7 @@ def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
     handler.addFilter(_RequestIdFilter())
     if json:
         handler.setFormatter(
-            JsonFormatter(
+            OrjsonFormatter(
                 "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
                 rename_fields={
                     "asctime": "time",
