@@ -211,11 +211,20 @@ async def test_the_reason_codes_are_published(keys: Keys) -> None:
     assert all(reason["label"] for reason in reasons["items"])
 
 
-@pytest.mark.parametrize("action", ["reject", "approve", "not_retained"])
-async def test_a_wrong_body_is_422_before_the_application_is_read(keys: Keys, action: str) -> None:
+@pytest.mark.parametrize(
+    ("action", "who"),
+    [
+        ("reject", "operator"),
+        ("approve", "operator"),
+        ("not_retained", "region"),
+        ("withdraw", "territory"),
+    ],
+)
+async def test_a_wrong_body_is_422_before_the_application_is_read(
+    keys: Keys, action: str, who: str
+) -> None:
     """The body is judged first: an unknown application with a stale version still answers
     the body's 422, not the 404 or 412 that reading it would give."""
-    who = "region" if action == "not_retained" else "operator"
     response = await keys[who].call(
         "POST",
         f"/v1/applications/{uuid.uuid4()}/{action}",

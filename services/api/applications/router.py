@@ -1,4 +1,7 @@
-"""Fund applications: list, read, create, edit drafts, completeness, submit, withdraw, history."""
+"""Fund applications: list, read, create, edit drafts, completeness, submit, withdraw, history.
+
+The actions (submit, withdraw, reopen) take the caller through `services.api.acting`, as the
+decisions do."""
 
 import uuid
 from functools import partial
@@ -7,13 +10,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
+from services.api.acting import TerritoryActs
 from services.api.deps import (
     AdminOrTerritory,
     IfMatchDep,
     PageDep,
     RecordReader,
     SessionDep,
-    StatementSessionDep,
 )
 from services.api.etag import with_etag
 from services.api.idempotency import IdempotencyKey, create_once
@@ -162,25 +165,14 @@ async def get_application_completeness(
     summary="Submit an application",
     responses=problems(409, 412, 428),
 )
-async def submit_application(
-    principal: AdminOrTerritory,
-    session: StatementSessionDep,
-    application_id: uuid.UUID,
-    expected_version: IfMatchDep,
-    response: Response,
-) -> ApplicationRead:
+async def submit_application(acting: TerritoryActs, response: Response) -> ApplicationRead:
     """Submit a complete draft inside the fund's window (send `If-Match`).
 
     The project's scoring inputs are frozen, `application.submitted` is emitted and
     screening is queued. Incomplete (any required item of the completeness report): 422
     listing them; outside the window: 422 naming it.
     """
-    application = await service.get(session, principal, application_id, with_project=True)
-    application = await eligibility_completeness.submit(
-        session, principal, application, if_match=expected_version
-    )
-    with_etag(response, application.version)
-    return service.to_read(application, principal)
+    return await acting.move(response, eligibility_completeness.submit, with_project=True)
 
 
 @router.post(
@@ -189,24 +181,11 @@ async def submit_application(
     responses=problems(409, 412, 428),
 )
 async def withdraw_application(
-    principal: AdminOrTerritory,
-    session: StatementSessionDep,
-    application_id: uuid.UUID,
-    expected_version: IfMatchDep,
-    response: Response,
-    body: TransitionRequest | None = None,
+    acting: TerritoryActs, response: Response, body: TransitionRequest | None = None
 ) -> ApplicationRead:
     """Withdraw an application at any stage before approval (`application.withdrawn`)."""
-    application = await service.get(session, principal, application_id)
-    application = await submission.withdraw(
-        session,
-        principal,
-        application,
-        reason=body.reason if body else None,
-        if_match=expected_version,
-    )
-    with_etag(response, application.version)
-    return service.to_read(application, principal)
+    reason = body.reason if body else None
+    return await acting.move(response, partial(submission.withdraw, reason=reason))
 
 
 @router.post(
@@ -214,20 +193,9 @@ async def withdraw_application(
     summary="Reopen an undetermined application",
     responses=problems(409, 412, 428),
 )
-async def reopen_application(
-    principal: AdminOrTerritory,
-    session: StatementSessionDep,
-    application_id: uuid.UUID,
-    expected_version: IfMatchDep,
-    response: Response,
-) -> ApplicationRead:
+async def reopen_application(acting: TerritoryActs, response: Response) -> ApplicationRead:
     """Send an application screened as undetermined back to draft to complete it."""
-    application = await service.get(session, principal, application_id)
-    application = await submission.reopen(
-        session, principal, application, if_match=expected_version
-    )
-    with_etag(response, application.version)
-    return service.to_read(application, principal)
+    return await acting.move(response, submission.reopen)
 
 
 @router.get("/{application_id}/history", summary="Get an application's history")

@@ -7,27 +7,14 @@ action needs `If-Match` and answers the application as the caller now sees it.
 """
 
 import uuid
-from collections.abc import Awaitable, Callable
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import APIRouter, Response
 
-from services.api.deps import (
-    AdminOrOperator,
-    AdminOrRegion,
-    AdminOrTerritory,
-    AnyRole,
-    IfMatchDep,
-    RecordReader,
-    SessionDep,
-    StatementSessionDep,
-)
-from services.api.etag import with_etag
+from services.api.acting import OperatorActs, OperatorCommits, RegionActs, TerritoryActs
+from services.api.deps import AnyRole, RecordReader, SessionDep
 from services.api.problems import problems
 from services.api.routing import TidiRoute
 from shared.applications import service as applications
-from shared.applications.models import Application
 from shared.applications.schemas import ApplicationRead
 from shared.budgets import repository as budget_repository
 from shared.budgets.schemas import PaymentList, PaymentRead
@@ -45,79 +32,9 @@ from shared.decisions.schemas import (
     Refusal,
     ReviewStart,
 )
-from shared.decisions.service import Decisions
-from shared.principal import Principal
 
 router = APIRouter(prefix="/v1", tags=["decisions"], route_class=TidiRoute)
 _MOVE = problems(409, 412, 422, 428)
-
-
-class _Acting:
-    """A caller about to act on an application: who, in which session, on which version.
-    Resolved before the endpoint runs, reading nothing, so that a bad body is a 422 first."""
-
-    def __init__(
-        self,
-        principal: Principal,
-        session: AsyncSession,
-        application_id: uuid.UUID,
-        if_match: int | None,
-    ) -> None:
-        self.principal, self.session = principal, session
-        self.application_id, self.if_match = application_id, if_match
-
-    async def act(
-        self, response: Response, action: Callable[[Decisions], Awaitable[Application]]
-    ) -> ApplicationRead:
-        """Load the application as the caller sees it, perform `action`, answer its new view."""
-        application = await applications.get(self.session, self.principal, self.application_id)
-        decisions = Decisions(self.session, self.principal, application, if_match=self.if_match)
-        moved = await action(decisions)
-        with_etag(response, moved.version)
-        return applications.to_read(moved, self.principal)
-
-
-async def _region(
-    principal: AdminOrRegion,
-    session: StatementSessionDep,
-    application_id: uuid.UUID,
-    expected_version: IfMatchDep,
-) -> _Acting:
-    return _Acting(principal, session, application_id, expected_version)
-
-
-async def _operator(
-    principal: AdminOrOperator,
-    session: StatementSessionDep,
-    application_id: uuid.UUID,
-    expected_version: IfMatchDep,
-) -> _Acting:
-    return _Acting(principal, session, application_id, expected_version)
-
-
-async def _operator_committing(
-    principal: AdminOrOperator,
-    session: SessionDep,
-    application_id: uuid.UUID,
-    expected_version: IfMatchDep,
-) -> _Acting:
-    """The operator, in a transaction: the action writes more than one statement."""
-    return _Acting(principal, session, application_id, expected_version)
-
-
-async def _territory(
-    principal: AdminOrTerritory,
-    session: StatementSessionDep,
-    application_id: uuid.UUID,
-    expected_version: IfMatchDep,
-) -> _Acting:
-    return _Acting(principal, session, application_id, expected_version)
-
-
-RegionActs = Annotated[_Acting, Depends(_region)]
-OperatorActs = Annotated[_Acting, Depends(_operator)]
-OperatorCommits = Annotated[_Acting, Depends(_operator_committing)]
-TerritoryActs = Annotated[_Acting, Depends(_territory)]
 
 
 @router.post(
