@@ -4,7 +4,7 @@ matter, description, tags and servers, is in `openapi_front`)."""
 import copy
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from fastapi import FastAPI
@@ -84,8 +84,18 @@ def header_ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/headers/{name}"}
 
 
-def install_openapi(app: FastAPI) -> None:
-    """Replace `app.openapi` with a cached builder adding our metadata and schemas."""
+def install_openapi(app: FastAPI, *, tags_in_order: Sequence[str]) -> None:
+    """Replace `app.openapi` with a cached builder adding our metadata and schemas.
+
+    The document lists its paths by the tag of their operations, in `tags_in_order`
+    (each path in the order its router declares it), whatever the order the routers were
+    included in for matching.
+    """
+    position = {tag: index for index, tag in reversed(list(enumerate(tags_in_order)))}
+
+    def tag_position(item: tuple[str, dict[str, Any]]) -> int:
+        first_operation = next(iter(item[1].values()))
+        return position.get(first_operation.get("tags", [""])[0], len(position))
 
     def build() -> dict[str, Any]:
         if app.openapi_schema:
@@ -105,6 +115,7 @@ def install_openapi(app: FastAPI) -> None:
             license_info={"name": "MIT", "identifier": "MIT"},
             servers=SERVERS,
         )
+        schema["paths"] = dict(sorted(schema["paths"].items(), key=tag_position))
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         for model in (ProblemFieldError, Problem):
             model_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")

@@ -13,7 +13,6 @@ from services.api.deps import (
     RecordReader,
     SessionDep,
 )
-from services.api.eligibility.rulesets import router as rulesets_router
 from services.api.etag import with_etag
 from services.api.problems import problems
 from services.api.routing import TidiRoute
@@ -101,6 +100,3 @@ async def list_fund_ranking(
     ties by submission time then id. Operators see only their own funds.
     """
     return await views.ranking(session, principal, fund_code, limit=page.limit, cursor=page.cursor)
-
-
-router.include_router(rulesets_router)

@@ -21,8 +21,9 @@ from shared.eligibility.ruleset_schemas import (
     RulesetVersionRead,
 )
 
-# Tagged `eligibility` by the router that includes it.
-router = APIRouter(prefix="/v1/funds/{fund_code}/rulesets", route_class=TidiRoute)
+router = APIRouter(
+    prefix="/v1/funds/{fund_code}/rulesets", tags=["eligibility"], route_class=TidiRoute
+)
 FundCode = Annotated[str, Path(max_length=64, description="Fund code.")]
 Version = Annotated[
     int, Path(ge=1, le=1_000_000, description="Ruleset version number.", examples=[2])
