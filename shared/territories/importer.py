@@ -35,17 +35,21 @@ class LineError:
         return f"line {self.line}: {self.message}"
 
 
-class TerritoryImportFailed(Unprocessable):
-    """The file has invalid lines; nothing was imported."""
-
-    type_slug = "territory-import-failed"
+class ImportFailed(Unprocessable):
+    """A file has invalid lines (each of its problems listed); nothing was imported."""
 
     def __init__(self, errors: list[LineError]) -> None:
         super().__init__(
-            f"{len(errors)} invalid line(s); nothing imported",
+            f"{len({e.line for e in errors})} invalid line(s); nothing imported",
             lines=[{"line": e.line, "message": e.message} for e in errors],
         )
         self.errors = errors
+
+
+class TerritoryImportFailed(ImportFailed):
+    """The territories file has invalid lines; nothing was imported."""
+
+    type_slug = "territory-import-failed"
 
 
 @dataclass(frozen=True)

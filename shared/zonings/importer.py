@@ -20,11 +20,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.audit import service as audit_service
-from shared.errors import Unprocessable
 from shared.geography.models import Commune
 from shared.principal import Principal
 from shared.reference.files import read_rows
-from shared.territories.importer import LineError
+from shared.territories.importer import ImportFailed, LineError
 from shared.zonings import facts, repository
 from shared.zonings.kinds import ZoningKind
 from shared.zonings.models import CoverageScope, ZoningCoverage, ZoningMembership
@@ -50,17 +49,10 @@ _ARRONDISSEMENTS = (
 )
 
 
-class ZoningImportFailed(Unprocessable):
-    """The file has invalid lines; nothing was imported."""
+class ZoningImportFailed(ImportFailed):
+    """The zonings file has invalid lines; nothing was imported."""
 
     type_slug = "zoning-import-failed"
-
-    def __init__(self, errors: list[LineError]) -> None:
-        super().__init__(
-            f"{len({e.line for e in errors})} invalid line(s); nothing imported",
-            lines=[{"line": e.line, "message": e.message} for e in errors],
-        )
-        self.errors = errors
 
 
 @dataclass(frozen=True)

@@ -198,6 +198,17 @@ class TestImportRejectsBadFiles:
         assert failure.value.detail == "3 invalid line(s); nothing imported"
         assert await count(sessionmaker, Territory) == 0
 
+    async def test_a_line_with_several_problems_counts_once(
+        self, sessionmaker: async_sessionmaker[AsyncSession], tmp_path: Path
+    ) -> None:
+        path = write_csv(tmp_path, HEADER, "Not A Slug,Two problems,53,", GOOD_LINES[0])
+
+        with pytest.raises(TerritoryImportFailed) as failure:
+            await import_file(sessionmaker, path)
+
+        assert [e.line for e in failure.value.errors] == [2, 2]
+        assert failure.value.detail == "1 invalid line(s); nothing imported"
+
     async def test_bad_file_leaves_existing_territories_untouched(
         self, sessionmaker: async_sessionmaker[AsyncSession], tmp_path: Path
     ) -> None:
