@@ -2,10 +2,11 @@
 
 import asyncio
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
-from sqlalchemy import event, text
+from sqlalchemy import Executable, Result, event, text
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import (
@@ -151,6 +152,17 @@ def refuse_pending_changes(session: Session, *_: Any) -> None:
         raise RuntimeError(
             "an autocommit session writes in one statement; this change needs a transaction"
         )
+
+
+async def execute_rows(
+    session: AsyncSession, statement: Executable, params: Mapping[str, Any]
+) -> Result[Any]:
+    """Execute a statement that returns plain rows (no ORM entity) on the session's
+    connection, in its transaction, without the ORM's execution path (entity handling that
+    rows do not use: 2 % of a submit's instructions for its two rule reads). Sessions
+    here do not autoflush, so nothing is skipped."""
+    connection = await session.connection()
+    return await connection.execute(statement, params)
 
 
 async def open_connections(engine: AsyncEngine, count: int) -> None:

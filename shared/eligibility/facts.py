@@ -32,6 +32,7 @@ from typing import Any
 from sqlalchemy import Select, null, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.db.engine import execute_rows
 from shared.eligibility.rules import EvaluationContext, ZoningFacts
 from shared.funds.models import Fund
 from shared.stateaid import repository as stateaid_repository
@@ -138,7 +139,7 @@ async def register_and_site(
     day = zoning_service.day_of(at)
     statement = _register_and_site(siren is not None, commune is not None)
     params = {"siren": siren, "after": window_start(day), "until": day, "insee": commune, "at": day}
-    row = (await session.execute(statement, params)).one()
+    row = (await execute_rows(session, statement, params)).one()
     if commune is None:
         return row.registered, None
     rows = zonings_repository.site_rows(row.in_territory, row.coverages, row.memberships)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import joinedload
 
 from shared.applications.enums import ApplicationStatus
 from shared.applications.models import Application
+from shared.db.engine import execute_rows
 from shared.db.pagination import SortKey, after_clause, decode_cursor, encode_cursor
 from shared.eligibility.models import Assessment, RulesetStatus, RulesetVersion
 from shared.projects.models import Project
@@ -37,7 +38,7 @@ async def latest_published_number(
 ) -> tuple[uuid.UUID, int] | None:
     """The id and number of the fund's highest published ruleset version, without its
     definition (tens of kilobytes of JSON)."""
-    row = (await session.execute(_LATEST_NUMBER, {"fund_id": fund_id})).first()
+    row = (await execute_rows(session, _LATEST_NUMBER, {"fund_id": fund_id})).first()
     return None if row is None else (row.id, row.version)
 
 
