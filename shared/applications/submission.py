@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import LoaderCallableStatus, joinedload
 
 from shared.applications import permissions, service
 from shared.applications.enums import ApplicationStatus
@@ -56,11 +56,12 @@ async def submit(
     *,
     if_match: int | None,
     report: Completeness,
+    frozen: dict[str, object],
     now: datetime | None = None,
 ) -> Application:
     """Submit a draft inside the fund's window when `report` (its completeness, computed by
-    the caller from the fund's rules) leaves nothing required; snapshots the project's
-    scoring inputs.
+    the caller from the fund's rules) leaves nothing required, with `frozen`, its project's
+    scoring inputs (`snapshot`).
     """
     service.require_writer(principal, application.territory_id)
     check_version(application.version, if_match)
@@ -79,7 +80,6 @@ async def submit(
             f"{len(required)} item(s) missing before submission",
             missing=[item.model_dump() for item in required],
         )
-    project = await project_of(session, application)
     application = await _move(
         session,
         principal,
@@ -87,7 +87,7 @@ async def submit(
         "submit",
         reason=None,
         values={
-            "project_snapshot": snapshot(project),
+            "project_snapshot": frozen,
             "submission_no": application.submission_no + 1,
             "submitted_at": now,
         },
@@ -143,7 +143,7 @@ async def project_of(session: AsyncSession, application: Application) -> Project
     No lock is needed for the snapshot: it is the project's row as this transaction reads
     it, whole; an edit of the (active) project commits before or after it, never inside.
     """
-    if "project" in inspect(application).unloaded:
+    if inspect(application).attrs.project.loaded_value is LoaderCallableStatus.NO_VALUE:
         return await session.get_one(Project, application.project_id)
     return application.project
 

@@ -38,10 +38,15 @@ _SITE_COMMUNE = InputSource(InputOrigin.PROJECT, ("/site/commune_insee",))
 
 
 async def completeness(
-    session: AsyncSession, application: Application, *, now: datetime | None = None
+    session: AsyncSession,
+    application: Application,
+    *,
+    now: datetime | None = None,
+    snapshot: dict[str, object] | None = None,
 ) -> Completeness:
     """What the application still needs before submission: the fund's form, then every
     input its current ruleset finds missing, and the programme data that is lacking.
+    `snapshot` is its project's, when the caller already took it.
     """
     now = now or datetime.now(UTC)
     form = application_service.form_requirements(application)
@@ -50,7 +55,8 @@ async def completeness(
         return application_service.completeness(application, form, now=now)
     project = await submission.project_of(session, application)
     try:
-        outcome = await _draft_outcome(session, application, project, rules.ruleset, now)
+        frozen = snapshot or submission.snapshot(project)
+        outcome = await _draft_outcome(session, application, frozen, rules.ruleset, now)
     except Exception:
         # A ruleset the engine cannot evaluate on these inputs is a defect of the ruleset:
         # the fund's form decides alone, and the scoring job records the screening error.
@@ -79,29 +85,26 @@ async def submit(
     if_match: int | None,
     now: datetime | None = None,
 ) -> Application:
-    """Submit a draft once nothing it needs from the applicant is missing (422 otherwise)."""
+    """Submit a draft once nothing it needs from the applicant is missing (422 otherwise),
+    freezing its project's scoring inputs as the completeness check read them."""
     now = now or datetime.now(UTC)
-    report = await completeness(session, application, now=now)
+    frozen = submission.snapshot(await submission.project_of(session, application))
+    report = await completeness(session, application, now=now, snapshot=frozen)
     return await submission.submit(
-        session, principal, application, if_match=if_match, report=report, now=now
+        session, principal, application, if_match=if_match, report=report, frozen=frozen, now=now
     )
 
 
 async def _draft_outcome(
     session: AsyncSession,
     application: Application,
-    project: Project,
+    snapshot: dict[str, object],
     ruleset: Ruleset,
     now: datetime,
 ) -> Outcome:
-    """The current ruleset's outcome on the draft, as a submission now would be assessed."""
-    return await scoring.evaluate_as_of(
-        session,
-        application,
-        ruleset,
-        project=submission.snapshot(project),
-        at=now,
-    )
+    """The current ruleset's outcome on the draft, as a submission now (of its project's
+    `snapshot`) would be assessed."""
+    return await scoring.evaluate_as_of(session, application, ruleset, project=snapshot, at=now)
 
 
 def _needs(
