@@ -3,26 +3,20 @@ which version, resolved before the endpoint runs and reading nothing, so that a 
 is a 422 before any read. One dependency per role and session kind."""
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Protocol
 
-from fastapi import Depends, Response
+from fastapi import Depends, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.api.deps import (
-    AdminOrOperator,
-    AdminOrRegion,
-    AdminOrTerritory,
-    IfMatchDep,
-    SessionDep,
-    StatementSessionDep,
-)
+from services.api.deps import Authorize, IfMatchHeader, request_session
 from services.api.etag import with_etag
 from shared.applications import service as applications
 from shared.applications.models import Application
 from shared.applications.schemas import ApplicationRead
+from shared.concurrency import parse_if_match
 from shared.decisions.service import Decisions
-from shared.principal import Principal
+from shared.principal import Principal, Role
 
 
 class Step(Protocol):
@@ -75,44 +69,26 @@ class Acting:
         )
 
 
-async def _region(
-    principal: AdminOrRegion,
-    session: StatementSessionDep,
-    application_id: uuid.UUID,
-    expected_version: IfMatchDep,
-) -> Acting:
-    return Acting(principal, session, application_id, expected_version)
+def _acting(*roles: Role, autocommit: bool = True) -> Callable[..., AsyncIterator[Acting]]:
+    """The dependency of a caller of one of `roles` acting in a session of its own: an
+    autocommit one when the action writes one statement, else a transaction."""
+
+    async def acting(
+        request: Request,
+        application_id: uuid.UUID,
+        principal: Principal = Depends(Authorize(*roles)),
+        if_match: IfMatchHeader = None,
+    ) -> AsyncIterator[Acting]:
+        async with request_session(request, autocommit=autocommit) as session:
+            yield Acting(principal, session, application_id, parse_if_match(if_match))
+
+    return acting
 
 
-async def _operator(
-    principal: AdminOrOperator,
-    session: StatementSessionDep,
-    application_id: uuid.UUID,
-    expected_version: IfMatchDep,
-) -> Acting:
-    return Acting(principal, session, application_id, expected_version)
-
-
-async def _operator_committing(
-    principal: AdminOrOperator,
-    session: SessionDep,
-    application_id: uuid.UUID,
-    expected_version: IfMatchDep,
-) -> Acting:
-    """The operator, in a transaction: the action writes more than one statement."""
-    return Acting(principal, session, application_id, expected_version)
-
-
-async def _territory(
-    principal: AdminOrTerritory,
-    session: StatementSessionDep,
-    application_id: uuid.UUID,
-    expected_version: IfMatchDep,
-) -> Acting:
-    return Acting(principal, session, application_id, expected_version)
-
-
-RegionActs = Annotated[Acting, Depends(_region)]
-OperatorActs = Annotated[Acting, Depends(_operator)]
-OperatorCommits = Annotated[Acting, Depends(_operator_committing)]
-TerritoryActs = Annotated[Acting, Depends(_territory)]
+RegionActs = Annotated[Acting, Depends(_acting(Role.ADMIN, Role.REGION), scope="function")]
+OperatorActs = Annotated[Acting, Depends(_acting(Role.ADMIN, Role.OPERATOR), scope="function")]
+OperatorCommits = Annotated[
+    Acting, Depends(_acting(Role.ADMIN, Role.OPERATOR, autocommit=False), scope="function")
+]
+"""The operator, in a transaction: the action writes more than one statement."""
+TerritoryActs = Annotated[Acting, Depends(_acting(Role.ADMIN, Role.TERRITORY), scope="function")]

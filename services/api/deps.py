@@ -30,10 +30,7 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     autocommit session: no BEGIN and COMMIT round trips around its queries, and any
     attempt to write through the ORM is refused.
     """
-    autocommit = request.method in _READS
-    state = request.app.state
-    makers = state.statement_sessionmaker if autocommit else state.sessionmaker
-    async with _session(request, makers, autocommit=autocommit) as session:
+    async with request_session(request, autocommit=request.method in _READS) as session:
         yield session
 
 
@@ -43,17 +40,19 @@ async def get_statement_session(request: Request) -> AsyncIterator[AsyncSession]
     Two round trips fewer than a transaction (BEGIN, COMMIT); the statement is atomic by
     itself, and deferred jobs are enqueued after it as after a commit.
     """
-    makers = request.app.state.statement_sessionmaker
-    async with _session(request, makers, autocommit=True) as session:
+    async with request_session(request, autocommit=True) as session:
         yield session
 
 
 @asynccontextmanager
-async def _session(
-    request: Request, sessionmaker: async_sessionmaker[AsyncSession], *, autocommit: bool
-) -> AsyncIterator[AsyncSession]:
-    """The request's session; an autocommit one has nothing to commit (each statement
-    committed itself) but still refuses ORM changes left pending."""
+async def request_session(request: Request, *, autocommit: bool) -> AsyncIterator[AsyncSession]:
+    """The request's session, as `get_session` describes it, for a dependency that opens it
+    itself; an autocommit one has nothing to commit (each statement committed itself) but
+    still refuses ORM changes left pending."""
+    state = request.app.state
+    sessionmaker: async_sessionmaker[AsyncSession] = (
+        state.statement_sessionmaker if autocommit else state.sessionmaker
+    )
     async with sessionmaker() as session:
         try:
             yield session
@@ -214,20 +213,22 @@ PageDep = Annotated[PageParams, Depends(page_params)]
 IF_MATCH = r'^(\*|(W/)?"?[0-9]{1,18}"?)$'
 
 
-async def if_match(
-    header: Annotated[
-        str | None,
-        Header(
-            alias="If-Match",
-            pattern=IF_MATCH,
-            description=(
-                'The ETag of the version you read (`"3"`), or `*` for whatever version is '
-                "current (RFC 9110). Required: without it the update is refused with 428, "
-                "with a stale ETag with 412."
-            ),
+IfMatchHeader = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        pattern=IF_MATCH,
+        description=(
+            'The ETag of the version you read (`"3"`), or `*` for whatever version is '
+            "current (RFC 9110). Required: without it the update is refused with 428, "
+            "with a stale ETag with 412."
         ),
-    ] = None,
-) -> int | None:
+    ),
+]
+"""The `If-Match` header, as sent (`shared.concurrency.parse_if_match` reads its version)."""
+
+
+async def if_match(header: IfMatchHeader = None) -> int | None:
     """The version named by `If-Match`, if any (async: no thread hop for a string parse)."""
     return parse_if_match(header)
 
