@@ -43,10 +43,12 @@ async def completeness(
     *,
     now: datetime | None = None,
     snapshot: dict[str, object] | None = None,
+    applicant_only: bool = False,
 ) -> Completeness:
     """What the application still needs before submission: the fund's form, then every
-    input its current ruleset finds missing, and the programme data that is lacking.
-    `snapshot` is its project's, when the caller already took it.
+    input its current ruleset finds missing, and the programme data that is lacking
+    (unless `applicant_only`: a submission does not wait on it). `snapshot` is its
+    project's, when the caller already took it.
     """
     now = now or datetime.now(UTC)
     form = application_service.form_requirements(application)
@@ -65,7 +67,7 @@ async def completeness(
             extra={"application_id": str(application.id), "ruleset_version": rules.version},
         )
         return application_service.completeness(application, form, now=now)
-    derived, programme = _needs(outcome, project, now)
+    derived, programme = _needs(outcome, project, now, applicant_only=applicant_only)
     derived.extend(_contradictions(application, project))
     taken = {(item.resource, item.pointer) for item in form}
     return application_service.completeness(
@@ -89,7 +91,7 @@ async def submit(
     freezing its project's scoring inputs as the completeness check read them."""
     now = now or datetime.now(UTC)
     frozen = submission.snapshot(await submission.project_of(session, application))
-    report = await completeness(session, application, now=now, snapshot=frozen)
+    report = await completeness(session, application, now=now, snapshot=frozen, applicant_only=True)
     return await submission.submit(
         session, principal, application, if_match=if_match, report=report, frozen=frozen, now=now
     )
@@ -108,9 +110,10 @@ async def _draft_outcome(
 
 
 def _needs(
-    outcome: Outcome, project: Project, now: datetime
+    outcome: Outcome, project: Project, now: datetime, *, applicant_only: bool
 ) -> tuple[list[MissingItem], list[ProgrammeDataItem]]:
-    """The missing inputs of the outcome's unknown criteria, by who can supply them."""
+    """The missing inputs of the outcome's unknown criteria, by who can supply them (the
+    applicant's only, if so asked)."""
     criteria: dict[str, list[str]] = {}
     required: set[str] = set()
     for result in outcome.criteria:
@@ -129,7 +132,7 @@ def _needs(
             for item in _applicant_items(path, source, ids, path in required):
                 known = applicant.get((item.resource, item.pointer))
                 applicant[(item.resource, item.pointer)] = _merged(known, item)
-        elif source.origin is InputOrigin.PROGRAMME:
+        elif source.origin is InputOrigin.PROGRAMME and not applicant_only:
             programme.append(
                 ProgrammeDataItem(
                     input=path, detail=_programme_detail(path, commune, now), criteria=ids
