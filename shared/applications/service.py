@@ -58,8 +58,7 @@ def to_read(
 
 
 def columns_of(application: Application) -> dict[str, Any]:
-    """Its mapped columns by name (the table also holds columns the statistics read): what
-    the rules read of an application, as the batches read them from rows."""
+    """Its mapped columns by name (the table also holds columns the statistics read)."""
     return {c.key: getattr(application, c.key) for c in Application.__mapper__.column_attrs}
 
 

@@ -32,8 +32,10 @@ from typing import Any
 from sqlalchemy import Select, null, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.applications.models import Application
 from shared.db.engine import execute_rows
 from shared.eligibility.rules import EvaluationContext, ZoningFacts
+from shared.eligibility.rules.context import ApplicationFacts
 from shared.funds.models import Fund
 from shared.stateaid import repository as stateaid_repository
 from shared.stateaid.service import window_start
@@ -54,6 +56,15 @@ _PROJECT_FIELDS = (
     "relocation",
     "is_collective",
 )
+
+
+_APPLICATION_FIELDS = (*ApplicationFacts.model_fields, "answers")
+
+
+def application_inputs(application: Application) -> dict[str, Any]:
+    """What the rules read of an application: its columns named as `ApplicationFacts`'
+    fields, and its answers to the fund's questions (a batch reads the same from rows)."""
+    return {name: getattr(application, name) for name in _APPLICATION_FIELDS}
 
 
 def build_context(

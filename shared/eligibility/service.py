@@ -15,7 +15,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.applications import service as application_service
 from shared.applications.enums import ApplicationStatus
 from shared.applications.models import Application
 from shared.applications.states import APPLICATION_MACHINE, RESCORABLE
@@ -266,16 +265,16 @@ async def evaluate_as_of(
         if application.territory_id is not None
         else None
     )
-    columns = application_service.columns_of(application)
+    inputs = facts.application_inputs(application)
     context = await facts.load_context(
         session,
-        application=columns,
+        application=inputs,
         project=project,
         fund=application.fund,
         territory=territory,
         submitted_at=at,
         register_siren=(
-            application.applicant_siren if columns["prior_deminimis_cents"] is not None else None
+            application.applicant_siren if inputs["prior_deminimis_cents"] is not None else None
         ),
     )
     return evaluate_ruleset(ruleset, context)
