@@ -34,21 +34,12 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-async def get_statement_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """An autocommit session, for operations that write in one statement (state changes).
-
-    Two round trips fewer than a transaction (BEGIN, COMMIT); the statement is atomic by
-    itself, and deferred jobs are enqueued after it as after a commit.
-    """
-    async with request_session(request, autocommit=True) as session:
-        yield session
-
-
 @asynccontextmanager
 async def request_session(request: Request, *, autocommit: bool) -> AsyncIterator[AsyncSession]:
     """The request's session, as `get_session` describes it, for a dependency that opens it
-    itself; an autocommit one has nothing to commit (each statement committed itself) but
-    still refuses ORM changes left pending."""
+    itself. `autocommit` suits a read, or a change written in one statement (atomic by
+    itself): no BEGIN and COMMIT round trips; nothing to commit, but ORM changes left
+    pending are refused."""
     state = request.app.state
     sessionmaker: async_sessionmaker[AsyncSession] = (
         state.statement_sessionmaker if autocommit else state.sessionmaker
@@ -68,12 +59,10 @@ async def request_session(request: Request, *, autocommit: bool) -> AsyncIterato
         await request.app.state.revocations.announce(revoked)
     jobs = take_deferred_jobs(session)
     if jobs:
-        state = request.app.state
         await enqueue_logged(state.arq, jobs, base_queue=state.settings.WORKER_QUEUE_NAME)
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
-StatementSessionDep = Annotated[AsyncSession, Depends(get_statement_session, scope="function")]
 
 API_KEY_SCHEME_NAME = "ApiKey"
 API_KEY_SCHEME = {
