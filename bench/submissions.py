@@ -153,7 +153,7 @@ def main() -> None:
 def _arguments() -> argparse.Namespace:
     parser = harness.side_by_side_arguments(__doc__ or "", workers=2, pool_size=10, max_overflow=5)
     parser.add_argument(
-        "--max-rate", type=int, default=1500, help="submits/s the drafts are prepared for"
+        "--max-rate", type=int, default=3000, help="submits/s the drafts are prepared for"
     )
     return parser.parse_args()
 
