@@ -57,7 +57,7 @@ async def completeness(
         return application_service.completeness(application, form, now=now)
     project = await submission.project_of(session, application)
     try:
-        frozen = snapshot or submission.snapshot(project)
+        frozen = submission.snapshot(project) if snapshot is None else snapshot
         outcome = await _draft_outcome(session, application, frozen, rules.ruleset, now)
     except Exception:
         # A ruleset the engine cannot evaluate on these inputs is a defect of the ruleset:
