@@ -30,12 +30,10 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import harness
-from bench.prepare import prepare
+from bench.prepare import in_process_client, prepare
 
 DATABASE = "tidi_bench_instructions"
 REDIS = harness.redis_url(7)
@@ -63,15 +61,7 @@ async def _measure(args: argparse.Namespace, secret: str, drafts: list[str]) -> 
     from services.api.main import create_app
 
     os.environ.update(harness.tidi_env(DATABASE, REDIS))  # as the served benchmarks run it
-    app = create_app()
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app),
-            base_url="http://bench",
-            headers={"Authorization": f"Bearer {secret}"},
-        ) as client,
-    ):
+    async with in_process_client(create_app(), secret) as client:
 
         async def one() -> None:
             if args.request == "funds":

@@ -11,7 +11,8 @@ compare with the bare app's (`bench/tidi_statements.py`).
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
@@ -93,15 +94,7 @@ async def _prepare(tidi: SimpleNamespace, database: str, redis: str, drafts: int
     )
     key, secret = await _seed(tidi, settings)
     await _execute(database, OPEN_FUNDS)
-    app = tidi.create_app(settings)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app),
-            base_url="http://bench",
-            headers={"Authorization": f"Bearer {secret}"},
-        ) as client,
-    ):
+    async with in_process_client(tidi.create_app(settings), secret) as client:
         ids = await _clone(database, await _template_draft(tidi, client), drafts + 2)
 
         def submit(application_id: str) -> Awaitable[httpx.Response]:
@@ -117,6 +110,20 @@ async def _prepare(tidi: SimpleNamespace, database: str, redis: str, drafts: int
             "funds": await _captured(lambda: client.get("/v1/funds")),
         }
     return Prepared(secret, key.id, key.territory_id, ids[2:], captured, ids[1])
+
+
+@asynccontextmanager
+async def in_process_client(app: Any, secret: str) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of `app` in this process (its lifespan run), sending `secret` as its key."""
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),
+            base_url="http://bench",
+            headers={"Authorization": f"Bearer {secret}"},
+        ) as client,
+    ):
+        yield client
 
 
 async def _seed(tidi: SimpleNamespace, settings: Any) -> tuple[Any, str]:
