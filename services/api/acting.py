@@ -3,14 +3,15 @@ which version, resolved before the endpoint runs and reading nothing, so that a 
 is a 422 before any read. One dependency per role and session kind."""
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Protocol
 
 from fastapi import Depends, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.api.deps import Authorize, IfMatchHeader, request_session
+from services.api.deps import Authorize, IfMatchHeader
 from services.api.etag import with_etag
+from services.api.sessions import SessionKind, open_session
 from shared.applications import service as applications
 from shared.applications.models import Application
 from shared.applications.schemas import ApplicationRead
@@ -69,26 +70,25 @@ class Acting:
         )
 
 
-def _acting(*roles: Role, autocommit: bool = True) -> Callable[..., AsyncIterator[Acting]]:
+def _acting(*roles: Role, autocommit: bool = True) -> Callable[..., Awaitable[Acting]]:
     """The dependency of a caller of one of `roles` acting in a session of its own: an
     autocommit one when the action writes one statement, else a transaction."""
+    kind = SessionKind.AUTOCOMMIT if autocommit else SessionKind.TRANSACTION
 
     async def acting(
         request: Request,
         application_id: uuid.UUID,
         principal: Principal = Depends(Authorize(*roles)),
         if_match: IfMatchHeader = None,
-    ) -> AsyncIterator[Acting]:
-        async with request_session(request, autocommit=autocommit) as session:
-            yield Acting(principal, session, application_id, parse_if_match(if_match))
+    ) -> Acting:
+        session = open_session(request, kind)
+        return Acting(principal, session, application_id, parse_if_match(if_match))
 
     return acting
 
 
-RegionActs = Annotated[Acting, Depends(_acting(Role.ADMIN, Role.REGION), scope="function")]
-OperatorActs = Annotated[Acting, Depends(_acting(Role.ADMIN, Role.OPERATOR), scope="function")]
-OperatorCommits = Annotated[
-    Acting, Depends(_acting(Role.ADMIN, Role.OPERATOR, autocommit=False), scope="function")
-]
+RegionActs = Annotated[Acting, Depends(_acting(Role.ADMIN, Role.REGION))]
+OperatorActs = Annotated[Acting, Depends(_acting(Role.ADMIN, Role.OPERATOR))]
+OperatorCommits = Annotated[Acting, Depends(_acting(Role.ADMIN, Role.OPERATOR, autocommit=False))]
 """The operator, in a transaction: the action writes more than one statement."""
-TerritoryActs = Annotated[Acting, Depends(_acting(Role.ADMIN, Role.TERRITORY), scope="function")]
+TerritoryActs = Annotated[Acting, Depends(_acting(Role.ADMIN, Role.TERRITORY))]

@@ -1,68 +1,36 @@
 """Request dependencies: the session (commit, then enqueue), who may call, paging, If-Match."""
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.api.sessions import SessionKind, open_session
 from shared.auth import service as auth_service
-from shared.auth.cache import take_revoked
 from shared.auth.errors import MissingApiKey, RoleNotAllowed
 from shared.concurrency import parse_if_match
-from shared.db.engine import refuse_pending_changes
-from shared.jobs import enqueue_logged, take_deferred_jobs
 from shared.principal import Principal, Role
 
 _READS = frozenset({"GET", "HEAD"})
 
 
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One session per request: committed right after the endpoint, then jobs enqueued
-    and revoked keys announced.
+async def get_session(request: Request) -> AsyncSession:
+    """One session per request, committed right after the endpoint, then jobs enqueued and
+    revoked keys announced (`services.api.sessions`).
 
     Services never commit; an exception anywhere rolls everything back and the
     deferred jobs and revocation notices are dropped with it. A read (GET, HEAD) gets an
     autocommit session: no BEGIN and COMMIT round trips around its queries, and any
     attempt to write through the ORM is refused.
     """
-    async with request_session(request, autocommit=request.method in _READS) as session:
-        yield session
+    kind = SessionKind.AUTOCOMMIT if request.method in _READS else SessionKind.TRANSACTION
+    return open_session(request, kind)
 
 
-@asynccontextmanager
-async def request_session(request: Request, *, autocommit: bool) -> AsyncIterator[AsyncSession]:
-    """The request's session, as `get_session` describes it, for a dependency that opens it
-    itself. `autocommit` suits a read, or a change written in one statement (atomic by
-    itself): no BEGIN and COMMIT round trips; nothing to commit, but ORM changes left
-    pending are refused."""
-    state = request.app.state
-    sessionmaker: async_sessionmaker[AsyncSession] = (
-        state.statement_sessionmaker if autocommit else state.sessionmaker
-    )
-    async with sessionmaker() as session:
-        try:
-            yield session
-            if autocommit:
-                refuse_pending_changes(session.sync_session)
-            else:
-                await session.commit()
-        except BaseException:
-            await session.rollback()
-            raise
-    revoked = take_revoked(session)
-    if revoked:
-        await request.app.state.revocations.announce(revoked)
-    jobs = take_deferred_jobs(session)
-    if jobs:
-        await enqueue_logged(state.arq, jobs, base_queue=state.settings.WORKER_QUEUE_NAME)
-
-
-SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 API_KEY_SCHEME_NAME = "ApiKey"
 API_KEY_SCHEME = {

@@ -12,6 +12,7 @@ from fastapi.routing import APIRoute
 from services.api.deps import API_KEY_SCHEME_NAME, Authorize, public
 from services.api.openapi import header_ref
 from services.api.problems import problems
+from services.api.sessions import end_sessions, own_sessions
 
 _FASTAPI_DEFAULT_DESCRIPTION = "Successful Response"
 UNEXPECTED_ERROR = "Unexpected error; it was logged under the problem's `request_id`."
@@ -89,7 +90,8 @@ class TidiRoute(APIRoute):
             self.response_description = self._describe_success(success, purpose)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        """The endpoint's handler, behind a check that every query parameter is declared."""
+        """The endpoint's handler, behind a check that every query parameter is declared,
+        ending the sessions its dependencies opened (`services.api.sessions`)."""
         handler = super().get_route_handler()
 
         async def checked(request: Request) -> Response:
@@ -106,7 +108,14 @@ class TidiRoute(APIRoute):
                         for name in unknown
                     ]
                 )
-            return await handler(request)
+            own_sessions(request)
+            try:
+                response = await handler(request)
+            except BaseException:
+                await end_sessions(request, failed=True)
+                raise
+            await end_sessions(request, failed=False)
+            return response
 
         return checked
 

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from services.api.deps import get_session
+from services.api.sessions import end_sessions, own_sessions
 from shared.applications.models import Application
 from shared.audit import service as audit_service
 from shared.audit.models import AuditEntry
@@ -201,23 +202,23 @@ class TestStatementSession:
         # A GET's session is never committed (each statement commits itself): what the
         # ORM holds unwritten at the end is an error, not silently dropped.
         state = SimpleNamespace(statement_sessionmaker=create_statement_sessionmaker(engine))
-        request = SimpleNamespace(method="GET", app=SimpleNamespace(state=state))
-        dependency = get_session(request)  # type: ignore[arg-type]
-        session = await anext(dependency)
+        request: Any = SimpleNamespace(method="GET", app=SimpleNamespace(state=state), scope={})
+        own_sessions(request)
+        session = await get_session(request)
         application = await session.get_one(Application, uuid.UUID(draft["id"]))
         application.submission_no = 5
         with pytest.raises(RuntimeError, match="one statement"):
-            await anext(dependency)
+            await end_sessions(request, failed=False)
         async with sessionmaker() as check:
             stored = await check.get_one(Application, uuid.UUID(draft["id"]))
             assert stored.submission_no != 5
 
 
-async def test_a_submit_reads_the_territory_with_the_application(
+async def test_a_submit_reads_the_territory_with_the_rules_other_facts(
     app: FastAPI, portal: Any, make_territory: MakeTerritory, make_key: MakeKey
 ) -> None:
-    # The rules read the territory (`session.get`): the tenancy-checked read of the
-    # application brings it, so no statement of the submit reads it on its own.
+    # The rules read the territory's id, code and name: the statement of the register's
+    # de minimis and the site's zonings brings them, so no statement reads it on its own.
     territory = await make_territory("ti-pontivy")
     key: Key = await make_key("territory", territory_id=territory.id)
     team: Portal = portal(key.secret)
