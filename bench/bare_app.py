@@ -5,8 +5,8 @@
   the same scoring job with arq's public `ArqRedis.enqueue_job`, so what separates it from
   tidi is tidi's own work: HTTP, auth, validation, ORM, evaluating the fund's rules,
   serialisation. It reads what the rules need (the fund's latest published ruleset, the
-  project's territory, the register's de minimis for the applicant's SIREN, the zonings
-  of the site's commune), with the values tidi derives from the application row, but
+  application's territory, the register's de minimis for the applicant's SIREN, the
+  zonings of the site's commune), with the values tidi derives from the application row, but
   evaluates nothing: the rules are tidi's work, part of the overhead measured. It sends
   these reads whatever the row holds (tidi skips one whose input is missing: a project
   without territory, an undeclared prior de minimis, a site without commune; the bench's
@@ -169,6 +169,7 @@ def rule_parameters(row: Mapping[str, Any], today: date) -> list[tuple[Any, ...]
             today,
             today,
             site.get("commune_insee"),
+            row["territory_id"],
         ),
     ]
 

@@ -17,13 +17,12 @@ keys; and the values of the reads, which the application row determines).
 # ruff: noqa: E501 - statements are kept as captured
 
 SUBMIT_READ = """
-SELECT applications.id, applications.project_id, applications.fund_id, applications.territory_id, applications.operator_id, applications.region_code, applications.status, applications.applicant_siren, applications.expense_holder_siren, applications.requested_amount_cents, applications.eligible_expense_base_cents, applications.expense_lines, applications.aid_form, applications.prior_deminimis_cents, applications.engagements, applications.attestations, applications.territory_opinion, applications.answers, applications.attachments, applications.project_snapshot, applications.submission_no, applications.submitted_at, applications.created_by_key_id, applications.assignee, applications.information_request, applications.information_due_on, applications.information_overdue_notified, applications.decision, applications.awarded_cents, applications.agreement, applications.created_at, applications.updated_at, applications.version, projects_1.id AS id_1, projects_1.territory_id AS territory_id_1, projects_1.status AS status_1, projects_1.title, projects_1.description, projects_1.nature, projects_1.priorities, projects_1.holder, projects_1.holder_siren, projects_1.site, projects_1.site_region_code, projects_1.investment_total_cents, projects_1.planned_start, projects_1.planned_end, projects_1.jobs_created, projects_1.jobs_maintained, projects_1.relocation, projects_1.is_collective, projects_1.contacts, projects_1.submitted_at AS submitted_at_1, projects_1.created_by_key_id AS created_by_key_id_1, projects_1.created_at AS created_at_1, projects_1.updated_at AS updated_at_1, projects_1.version AS version_1, funds_1.id AS id_2, funds_1.code, funds_1.name, funds_1.description AS description_1, funds_1.kind, funds_1.operator_id AS operator_id_1, funds_1.status AS status_2, funds_1.envelope_cents, funds_1.regional_share_cents, funds_1.max_award_cents, funds_1.opens_at, funds_1.closes_at, funds_1.aid_forms, funds_1.regional_preselection, funds_1.source_url, funds_1.question_schema, funds_1.created_at AS created_at_2, funds_1.updated_at AS updated_at_2, funds_1.version AS version_2, territories_1.id AS id_3, territories_1.code AS code_1, territories_1.name AS name_1, territories_1.region_code AS region_code_1, territories_1.description AS description_2, territories_1.created_at AS created_at_3, territories_1.updated_at AS updated_at_3, territories_1.version AS version_3
-FROM applications LEFT OUTER JOIN projects AS projects_1 ON projects_1.id = applications.project_id LEFT OUTER JOIN funds AS funds_1 ON funds_1.id = applications.fund_id LEFT OUTER JOIN territories AS territories_1 ON territories_1.id = applications.territory_id
+SELECT applications.id, applications.project_id, applications.fund_id, applications.territory_id, applications.operator_id, applications.region_code, applications.status, applications.applicant_siren, applications.expense_holder_siren, applications.requested_amount_cents, applications.eligible_expense_base_cents, applications.expense_lines, applications.aid_form, applications.prior_deminimis_cents, applications.engagements, applications.attestations, applications.territory_opinion, applications.answers, applications.attachments, applications.project_snapshot, applications.submission_no, applications.submitted_at, applications.created_by_key_id, applications.assignee, applications.information_request, applications.information_due_on, applications.information_overdue_notified, applications.decision, applications.awarded_cents, applications.agreement, applications.created_at, applications.updated_at, applications.version, projects_1.id AS id_1, projects_1.territory_id AS territory_id_1, projects_1.status AS status_1, projects_1.title, projects_1.description, projects_1.nature, projects_1.priorities, projects_1.holder, projects_1.holder_siren, projects_1.site, projects_1.site_region_code, projects_1.investment_total_cents, projects_1.planned_start, projects_1.planned_end, projects_1.jobs_created, projects_1.jobs_maintained, projects_1.relocation, projects_1.is_collective, projects_1.contacts, projects_1.submitted_at AS submitted_at_1, projects_1.created_by_key_id AS created_by_key_id_1, projects_1.created_at AS created_at_1, projects_1.updated_at AS updated_at_1, projects_1.version AS version_1, funds_1.id AS id_2, funds_1.code, funds_1.name, funds_1.description AS description_1, funds_1.kind, funds_1.operator_id AS operator_id_1, funds_1.status AS status_2, funds_1.envelope_cents, funds_1.regional_share_cents, funds_1.max_award_cents, funds_1.opens_at, funds_1.closes_at, funds_1.aid_forms, funds_1.regional_preselection, funds_1.source_url, funds_1.question_schema, funds_1.created_at AS created_at_2, funds_1.updated_at AS updated_at_2, funds_1.version AS version_2
+FROM applications LEFT OUTER JOIN projects AS projects_1 ON projects_1.id = applications.project_id LEFT OUTER JOIN funds AS funds_1 ON funds_1.id = applications.fund_id
 WHERE applications.territory_id = $1::UUID AND applications.id = $2::UUID
 """
 """The tenancy-checked read of a submit: the application (of the key's territory), its
-project, its fund and its territory (a fact of the rules, read by `session.get` from the
-session's identity map). $1 territory id, $2 application id."""
+project and its fund. $1 territory id, $2 application id."""
 
 SUBMIT_RULESET = """
 SELECT ruleset_versions.id, ruleset_versions.version
@@ -37,7 +36,7 @@ parsed its definition when it first met it (that one submit reads the definition
 $1 the application's fund id, $2 `published`, $3 the limit (1)."""
 
 SUBMIT_FACTS = """
-SELECT facts.registered, site.in_territory, site.coverages, site.memberships
+SELECT facts.registered, site.in_territory, site.coverages, site.memberships, territory.code AS territory_code, territory.name AS territory_name
 FROM (SELECT (SELECT coalesce(sum(aid_register.gross_grant_equivalent_cents), $1::INTEGER) AS coalesce_1
 FROM aid_register
 WHERE aid_register.siren = $2::VARCHAR AND aid_register.regime = $3::aid_regime AND aid_register.granted_on > $4::DATE AND aid_register.granted_on <= $5::DATE) AS registered) AS facts LEFT OUTER JOIN (
@@ -54,15 +53,19 @@ SELECT
           AND m.valid_from <= $6::DATE AND (m.valid_to IS NULL OR m.valid_to > $6::DATE)
         ORDER BY 1) AS memberships
 FROM communes AS c WHERE c.insee_code = $7::VARCHAR
-) AS site ON true
+) AS site ON true LEFT OUTER JOIN (SELECT territories.code AS code, territories.name AS name
+FROM territories
+WHERE territories.id = $8::UUID) AS territory ON true
 """
-"""In one round trip (`shared/eligibility/facts.register_and_site`): the de minimis the
+"""In one round trip (`shared/eligibility/facts.stored_facts`): the de minimis the
 State-aid register holds for the applicant over the rolling window ending today
-(`shared/stateaid/repository.py`), added to the declared prior aid, and the zonings of the
+(`shared/stateaid/repository.py`), added to the declared prior aid, the zonings of the
 site's commune today with whether its intercommunality is in a Territoire d'industrie
-(`shared/zonings/repository.py`, `text()`). $1 the sum of none (0), $2 the applicant's
+(`shared/zonings/repository.py`, `text()`), and the code and name of the application's
+territory (`shared/territories/repository.py`). $1 the sum of none (0), $2 the applicant's
 SIREN, $3 the de minimis regime, $4 the day before the window starts (today, three years
-back), $5 and $6 today (UTC), $7 the project site's commune (INSEE code)."""
+back), $5 and $6 today (UTC), $7 the project site's commune (INSEE code), $8 the
+application's territory id."""
 
 SUBMIT_WRITE = """
 WITH changed AS

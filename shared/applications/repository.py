@@ -109,8 +109,7 @@ async def get_readable(
     *,
     with_project: bool = False,
 ) -> Application | None:
-    """One application if the principal may see it (with its project and its territory, the
-    facts its rules read: same query)."""
+    """One application if the principal may see it (with its project: same query)."""
     statement = _one_readable(principal, with_project=with_project)
     return await session.scalar(statement, {"application_id": application_id})
 
@@ -120,7 +119,5 @@ def _one_readable(principal: Principal, *, with_project: bool) -> Select[Applica
     """The statement reading one application as `principal`, built once per key (id bound)."""
     statement = readable(principal).where(Application.id == bindparam("application_id"))
     if with_project:
-        statement = statement.options(
-            joinedload(Application.project), joinedload(Application.territory)
-        )
+        statement = statement.options(joinedload(Application.project))
     return statement

@@ -19,7 +19,7 @@ from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.eligibility import batch_repository
-from shared.eligibility.facts import build_context, zoning_facts
+from shared.eligibility.facts import build_context, territory_facts, zoning_facts
 from shared.eligibility.rules import EvaluationContext
 from shared.funds.models import Fund
 from shared.stateaid import service as stateaid
@@ -79,7 +79,11 @@ def context_of(row: Row, facts: BatchFacts, *, now: datetime | None = None) -> E
         application=application,
         project=row["project_snapshot"] or {},
         fund=facts.fund,
-        territory=facts.territories.get(territory_id) if territory_id is not None else None,
+        territory=(
+            territory_facts(facts.territories[territory_id])
+            if territory_id in facts.territories
+            else None
+        ),
         submitted_at=at,
         zonings=None if zonings is None else zoning_facts(zonings),
     )

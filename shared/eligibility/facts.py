@@ -19,12 +19,14 @@ missing:
   (`build_context(zonings=None)`) no zoning is known.
 - Prior de minimis: the declared amount plus, when the caller names the SIREN, what the
   State-aid register holds for it over the three years to the submission date, read with
-  the zonings in one statement (`register_and_site`).
-
-The project's Territoire d'industrie is given as `territory`.
+  the zonings in one statement (`stored_facts`).
+- The project's Territoire d'industrie (id, code and name): read in the same statement by
+  `load_context`, given as `territory` to `build_context`.
 """
 
+import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -39,6 +41,7 @@ from shared.eligibility.rules.context import ApplicationFacts
 from shared.funds.models import Fund
 from shared.stateaid import repository as stateaid_repository
 from shared.stateaid.service import window_start
+from shared.territories import repository as territories_repository
 from shared.territories.models import Territory
 from shared.zonings import repository as zonings_repository
 from shared.zonings import service as zoning_service
@@ -72,7 +75,7 @@ def build_context(
     application: Mapping[str, Any],
     project: Mapping[str, Any],
     fund: Fund,
-    territory: Territory | None,
+    territory: Mapping[str, Any] | None,
     submitted_at: datetime | None,
     zonings: ZoningFacts | None = None,
 ) -> EvaluationContext:
@@ -99,7 +102,7 @@ def build_context(
             "project": {n: project[n] for n in _PROJECT_FIELDS if project.get(n) is not None},
             "holder": holder,
             "site": site,
-            "territory": _territory(territory),
+            "territory": territory,
             "fund": {"code": fund.code, "window_closes_at": fund.closes_at},
             "answers": dict(application.get("answers") or {}),
             "zonings": zonings,
@@ -114,60 +117,106 @@ async def load_context(
     application: Mapping[str, Any],
     project: Mapping[str, Any],
     fund: Fund,
-    territory: Territory | None,
+    territory_id: uuid.UUID | None,
     submitted_at: datetime | None,
     register_siren: str | None = None,
 ) -> EvaluationContext:
-    """`build_context`, with the zonings of the site's commune at the submission date and,
-    for a `register_siren`, the de minimis the register holds for it added to the
-    application's declared prior aid (both read in one round trip)."""
+    """`build_context`, with the facts tidi stores read in one round trip
+    (`stored_facts`): the territory, the zonings of the site's commune at the submission
+    date and, for a `register_siren`, the de minimis the register holds for it, added to
+    the application's declared prior aid."""
     site = project.get("site") or {}
-    registered, zonings = await register_and_site(
-        session, siren=register_siren, commune=site.get("commune_insee"), at=submitted_at
+    stored = await stored_facts(
+        session,
+        siren=register_siren,
+        commune=site.get("commune_insee"),
+        at=submitted_at,
+        territory_id=territory_id,
     )
-    if registered is not None:
-        prior = application["prior_deminimis_cents"] + registered
+    if stored.registered is not None:
+        prior = application["prior_deminimis_cents"] + stored.registered
         application = {**application, "prior_deminimis_cents": prior}
     return build_context(
         application=application,
         project=project,
         fund=fund,
-        territory=territory,
+        territory=stored.territory,
         submitted_at=submitted_at,
-        zonings=None if zonings is None else zoning_facts(zonings),
+        zonings=None if stored.zonings is None else zoning_facts(stored.zonings),
     )
 
 
-async def register_and_site(
-    session: AsyncSession, *, siren: str | None, commune: str | None, at: datetime | None
-) -> tuple[int | None, zoning_service.SiteZonings | None]:
+@dataclass(frozen=True, slots=True)
+class StoredFacts:
+    """What `stored_facts` read; each None when not asked for or not found."""
+
+    registered: int | None
+    zonings: zoning_service.SiteZonings | None
+    territory: dict[str, Any] | None
+
+
+async def stored_facts(
+    session: AsyncSession,
+    *,
+    siren: str | None,
+    commune: str | None,
+    at: datetime | None,
+    territory_id: uuid.UUID | None,
+) -> StoredFacts:
     """In one round trip: the de minimis the State-aid register holds for `siren` over the
-    rolling window ending on `at`'s day, and the zonings of the site's `commune` that day.
-    Each is None when not asked for (no SIREN, no commune, no date) or, for the zonings,
-    when the commune is not in the reference geography."""
-    if at is None or (siren is None and commune is None):
-        return None, None
-    day = zoning_service.day_of(at)
-    statement = _register_and_site(siren is not None, commune is not None)
-    params = {"siren": siren, "after": window_start(day), "until": day, "insee": commune, "at": day}
+    rolling window ending on `at`'s day, the zonings of the site's `commune` that day, and
+    the id, code and name of the territory `territory_id`. The first two need a date;
+    the zonings are None for a commune not in the reference geography."""
+    register = siren is not None and at is not None
+    site = commune is not None and at is not None
+    if not (register or site or territory_id is not None):
+        return StoredFacts(None, None, None)
+    day = zoning_service.day_of(at) if at is not None else None
+    statement = _stored_facts(register, site, territory_id is not None)
+    params = {
+        "siren": siren,
+        "after": None if day is None else window_start(day),
+        "until": day,
+        "insee": commune,
+        "at": day,
+        "territory_id": territory_id,
+    }
     row = (await execute_rows(session, statement, params)).one()
-    if commune is None:
-        return row.registered, None
-    rows = zonings_repository.site_rows(row.in_territory, row.coverages, row.memberships)
-    return row.registered, None if rows is None else zoning_service.zonings_of(rows)
+    territory = (
+        None
+        if territory_id is None or row.territory_code is None
+        else {"id": territory_id, "code": row.territory_code, "name": row.territory_name}
+    )
+    zonings = None
+    if site:
+        rows = zonings_repository.site_rows(row.in_territory, row.coverages, row.memberships)
+        zonings = None if rows is None else zoning_service.zonings_of(rows)
+    return StoredFacts(row.registered if register else None, zonings, territory)
 
 
 @cache
-def _register_and_site(register: bool, site: bool) -> Select[Any]:
-    """The statement of `register_and_site` for what is asked, built once (values bound
-    at execution): the site outer-joined, so an unknown commune still answers the register."""
+def _stored_facts(register: bool, site: bool, territory: bool) -> Select[Any]:
+    """The statement of `stored_facts` for what is asked, built once (values bound at
+    execution): the site and the territory outer-joined, so that an unknown commune or
+    territory still answers the rest."""
     registered = stateaid_repository.DEMINIMIS_RECEIVED.scalar_subquery() if register else null()
     facts = select(registered.label("registered")).subquery("facts")
-    if not site:
-        return select(facts.c.registered)
-    found = zonings_repository.SITE_SUBQUERY
-    columns = (found.c.in_territory, found.c.coverages, found.c.memberships)
-    return select(facts.c.registered, *columns).select_from(facts.outerjoin(found, true()))
+    columns: list[Any] = [facts.c.registered]
+    joined: Any = facts
+    if site:
+        found = zonings_repository.SITE_SUBQUERY
+        columns += [found.c.in_territory, found.c.coverages, found.c.memberships]
+        joined = joined.outerjoin(found, true())
+    if territory:
+        named = territories_repository.FACTS_SUBQUERY
+        columns += [named.c.code.label("territory_code"), named.c.name.label("territory_name")]
+        joined = joined.outerjoin(named, true())
+    return select(*columns).select_from(joined)
+
+
+def territory_facts(territory: Territory) -> dict[str, Any]:
+    """What the rules read of a territory (a batch reads its territories at once)."""
+    return {"id": territory.id, "code": territory.code, "name": territory.name}
 
 
 def zoning_facts(zonings: zoning_service.SiteZonings) -> ZoningFacts:
@@ -177,9 +226,3 @@ def zoning_facts(zonings: zoning_service.SiteZonings) -> ZoningFacts:
         for kind in ZoningKind
     }
     return ZoningFacts.model_validate({**answers, "vintage": zonings.vintage})
-
-
-def _territory(territory: Territory | None) -> dict[str, Any] | None:
-    if territory is None:
-        return None
-    return {"id": territory.id, "code": territory.code, "name": territory.name}

@@ -28,7 +28,6 @@ from shared.eligibility.service import ruleset_of
 from shared.funds.models import Fund, FundStatus
 from shared.principal import Principal
 from shared.projects import service as project_service
-from shared.territories.models import Territory
 
 _PROSPECT_ORDER = {"eligible": 0, "eligible_if_completed": 1, "undetermined": 2, "ineligible": 3}
 _BY_APPLICATION = (InputOrigin.APPLICATION, InputOrigin.SUBMISSION)
@@ -54,11 +53,6 @@ async def screen_project(
     ).model_dump(mode="json")
     application = SimulatedApplication().model_dump()
     application["applicant_siren"] = project.holder_siren
-    territory = (
-        await session.get(Territory, project.territory_id)
-        if project.territory_id is not None
-        else None
-    )
     items = []
     for fund, version in await _open_funds_with_rules(session, moment):
         context = await load_context(
@@ -66,7 +60,7 @@ async def screen_project(
             application=application,
             project=snapshot,
             fund=fund,
-            territory=territory,
+            territory_id=project.territory_id,
             submitted_at=moment,
         )
         outcome = evaluate_ruleset(ruleset_of(version), context)

@@ -38,7 +38,6 @@ from shared.jobs import JobRequest
 from shared.outbox.service import record_change
 from shared.principal import SYSTEM
 from shared.states import Actor
-from shared.territories.models import Territory
 from shared.zonings import facts as zoning_facts
 
 logger = logging.getLogger("tidi.eligibility")
@@ -260,18 +259,13 @@ async def evaluate_as_of(
     """The engine's outcome for an application with this project snapshot, as at `at`
     (the zonings and the register's de minimis at that date; nothing written).
     """
-    territory = (
-        await session.get(Territory, application.territory_id)
-        if application.territory_id is not None
-        else None
-    )
     inputs = facts.application_inputs(application)
     context = await facts.load_context(
         session,
         application=inputs,
         project=project,
         fund=application.fund,
-        territory=territory,
+        territory_id=application.territory_id,
         submitted_at=at,
         register_siren=(
             application.applicant_siren if inputs["prior_deminimis_cents"] is not None else None

@@ -41,7 +41,6 @@ from shared.principal import Principal, Role
 from shared.projects.schemas import HolderRead, ProjectCreate
 from shared.schemas import Page
 from shared.territories.errors import UnknownReference
-from shared.territories.models import Territory
 
 
 async def assessments(
@@ -61,11 +60,6 @@ async def simulate(session: AsyncSession, fund_code: str, data: SimulationInput)
     rules = await current_rules(session, fund.id)
     if rules is None:
         raise RulesetNotFound(f"{fund.code} has no published ruleset")
-    territory = (
-        await session.get(Territory, data.project.territory_id)
-        if data.project.territory_id is not None
-        else None
-    )
     application = data.application.model_dump()
     application["applicant_siren"] = data.application.applicant_siren or data.project.holder.siren
     context = await load_context(
@@ -73,7 +67,7 @@ async def simulate(session: AsyncSession, fund_code: str, data: SimulationInput)
         application=application,
         project=await _simulated_project(session, data.project),
         fund=fund,
-        territory=territory,
+        territory_id=data.project.territory_id,
         submitted_at=data.submitted_at or datetime.now(UTC),
     )
     outcome = evaluate_ruleset(rules.ruleset, context)

@@ -2,7 +2,7 @@
 
 import uuid
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -12,6 +12,14 @@ from shared.territories.models import Territory
 
 BY_NAME = SortKey("name", ((Territory.name, False), (Territory.id, False)))
 _LOAD = (selectinload(Territory.epcis), selectinload(Territory.contacts))
+
+FACTS_SUBQUERY = (
+    select(Territory.code, Territory.name)
+    .where(Territory.id == bindparam("territory_id"))
+    .subquery("territory")
+)
+"""What the eligibility rules read of a territory besides its id (its code and name), as a
+subquery to read with other facts at once; `territory_id` is bound at execution."""
 
 
 def list_statement(*, region: str | None, q: str | None) -> Select[Territory]:

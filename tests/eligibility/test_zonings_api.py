@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload
 from shared.applications import service as application_service
 from shared.applications.models import Application
 from shared.eligibility import service
-from shared.eligibility.facts import build_context, load_context
+from shared.eligibility.facts import build_context, load_context, territory_facts
 from shared.eligibility.rules import CriterionStatus, Outcome, evaluate_ruleset
 from shared.principal import SYSTEM
 from shared.seeding.service import seed_demo_zonings
@@ -89,10 +89,12 @@ async def assess(
             "application": application_service.to_read(application, SYSTEM).model_dump(),
             "project": application.project_snapshot or {},
             "fund": application.fund,
-            "territory": territory,
             "submitted_at": application.submitted_at,
         }
-        context = await load_context(session, **inputs) if zonings else build_context(**inputs)
+        if zonings:
+            context = await load_context(session, **inputs, territory_id=application.territory_id)
+        else:
+            context = build_context(**inputs, territory=territory and territory_facts(territory))
         rules = await service.current_rules(session, application.fund_id)
         assert rules is not None
         return evaluate_ruleset(rules.ruleset, context)
