@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, or_
+from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.errors import BadRequest
@@ -88,13 +88,25 @@ async def paginate(
     """Run `statement` for one page after `cursor`, ordered by `sort`."""
     if cursor:
         statement = statement.where(after_clause(sort, decode_cursor(sort, cursor)))
-    rows = list((await session.scalars(statement.order_by(*sort.order_by).limit(limit + 1))).all())
+    paged = _in_order(statement, sort)
+    rows = list((await session.scalars(paged, {_LIMIT.key: limit + 1})).all())
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
         last = rows[-1]
         next_cursor = encode_cursor(sort, [_value_of(last, col) for col, _ in sort.columns])
     return PageResult(items=rows, next_cursor=next_cursor)
+
+
+_LIMIT = bindparam("page_limit", type_=Integer)
+
+
+@functools.lru_cache(maxsize=256)
+def _in_order(statement: Select[RowT], sort: SortKey) -> Select[RowT]:
+    """`statement` in `sort` order, its page size bound at execution. Built once for a
+    statement used again (a collection without filters): a new statement costs its
+    construction and SQLAlchemy's cache key on every request."""
+    return statement.order_by(*sort.order_by).limit(_LIMIT)
 
 
 def _value_of(row: Any, column: ColumnElement[Any]) -> Any:
