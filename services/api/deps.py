@@ -103,8 +103,6 @@ RecordReader = Annotated[
     Principal, Depends(Authorize(Role.ADMIN, Role.TERRITORY, Role.OPERATOR, Role.REGION))
 ]
 """Who may read projects and applications (each within its tenant; observers see none)."""
-AdminOrRegion = Annotated[Principal, Depends(Authorize(Role.ADMIN, Role.REGION))]
-"""Who records the regional preselection (regions: in their region)."""
 BudgetReader = Annotated[
     Principal, Depends(Authorize(Role.ADMIN, Role.OPERATOR, Role.REGION, Role.OBSERVER))
 ]

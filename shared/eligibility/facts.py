@@ -125,13 +125,9 @@ async def load_context(
     (`stored_facts`): the territory, the zonings of the site's commune at the submission
     date and, for a `register_siren`, the de minimis the register holds for it, added to
     the application's declared prior aid."""
-    site = project.get("site") or {}
+    commune = (project.get("site") or {}).get("commune_insee")
     stored = await stored_facts(
-        session,
-        siren=register_siren,
-        commune=site.get("commune_insee"),
-        at=submitted_at,
-        territory_id=territory_id,
+        session, siren=register_siren, commune=commune, at=submitted_at, territory_id=territory_id
     )
     if stored.registered is not None:
         prior = application["prior_deminimis_cents"] + stored.registered
@@ -173,20 +169,12 @@ async def stored_facts(
         return StoredFacts(None, None, None)
     day = zoning_service.day_of(at) if at is not None else None
     statement = _stored_facts(register, site, territory_id is not None)
-    params = {
-        "siren": siren,
-        "after": None if day is None else window_start(day),
-        "until": day,
-        "insee": commune,
-        "at": day,
-        "territory_id": territory_id,
-    }
+    params: dict[str, Any] = {"siren": siren, "until": day, "insee": commune, "at": day}
+    params |= {"after": day and window_start(day), "territory_id": territory_id}
     row = (await execute_rows(session, statement, params)).one()
-    territory = (
-        None
-        if territory_id is None or row.territory_code is None
-        else {"id": territory_id, "code": row.territory_code, "name": row.territory_name}
-    )
+    territory = None
+    if territory_id is not None and row.territory_code is not None:
+        territory = {"id": territory_id, "code": row.territory_code, "name": row.territory_name}
     zonings = None
     if site:
         rows = zonings_repository.site_rows(row.in_territory, row.coverages, row.memberships)
