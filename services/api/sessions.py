@@ -5,7 +5,8 @@ answered: it commits a transaction, refuses what an autocommit session left pend
 ORM, closes them all, then enqueues the jobs the services deferred and announces the keys
 they revoked. On any exception it closes them (closing rolls back) and drops both.
 The route ends them, not generator dependencies: FastAPI's exit stack with a shielded
-exit cost `GET /v1/funds` 4 % of its instructions (bench/instructions.py).
+exit cost `GET /v1/funds` 4 % of its instructions (bench/instructions.py). The reports'
+read-only session stays one (`stats/deps.py`): an export streams after the endpoint returns.
 """
 
 from enum import Enum
@@ -29,8 +30,6 @@ class SessionKind(Enum):
     AUTOCOMMIT = "statement_sessionmaker"
     """Each statement commits itself (a read, or a change written in one statement): no
     BEGIN and COMMIT round trips; ORM changes left pending are refused."""
-    REPORT = "read_sessionmaker"
-    """A read-only snapshot on the reporting database, released at the end."""
 
 
 def open_session(request: Request, kind: SessionKind) -> AsyncSession:

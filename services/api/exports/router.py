@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.api.deps import AdminOrOperator, AnyRole, RecordReader
 from services.api.routing import TidiRoute
-from services.api.stats.deps import get_streaming_session
+from services.api.stats.deps import get_read_session
 from services.api.stats.router import StatsFiltersDep
 from shared.exports import service
 from shared.exports.schemas import MEDIA_TYPES, ExportFormat, StatsTable
@@ -18,7 +18,7 @@ from shared.types import Siret
 
 router = APIRouter(prefix="/v1/exports", tags=["exports"], route_class=TidiRoute)
 
-ExportSessionDep = Annotated[AsyncSession, Depends(get_streaming_session)]
+ExportSessionDep = Annotated[AsyncSession, Depends(get_read_session)]
 """The reporting session, kept open while the file streams (one consistent snapshot)."""
 FormatQuery = Annotated[
     ExportFormat,
