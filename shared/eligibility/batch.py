@@ -23,7 +23,6 @@ from shared.eligibility.facts import build_context, territory_facts, zoning_fact
 from shared.eligibility.rules import EvaluationContext
 from shared.funds.models import Fund
 from shared.stateaid import service as stateaid
-from shared.territories.models import Territory
 from shared.zonings import service as zoning_service
 
 Row = RowMapping
@@ -35,7 +34,8 @@ class BatchFacts:
     """What the applications of one batch share or were read together."""
 
     fund: Fund
-    territories: Mapping[uuid.UUID, Territory]
+    territories: Mapping[uuid.UUID, Mapping[str, Any]]
+    """What the rules read of each territory (`facts.territory_facts`)."""
     zonings: Mapping[tuple[str, date], zoning_service.SiteZonings]
     deminimis: Mapping[tuple[str, date], int]
 
@@ -56,7 +56,8 @@ async def load_facts(
             sites.add((commune, zoning_service.day_of(at)))
         if row["prior_deminimis_cents"] is not None:
             undertakings.add((row["applicant_siren"], at.date()))
-    territories = await batch_repository.territories_by_id(session, territory_ids)
+    found = await batch_repository.territories_by_id(session, territory_ids)
+    territories = {id_: territory_facts(territory) for id_, territory in found.items()}
     zonings = await zoning_service.sites_zonings(session, sites)
     deminimis = await stateaid.deminimis_registered(session, undertakings)
     return BatchFacts(fund, territories, zonings, deminimis)
@@ -79,11 +80,7 @@ def context_of(row: Row, facts: BatchFacts, *, now: datetime | None = None) -> E
         application=application,
         project=row["project_snapshot"] or {},
         fund=facts.fund,
-        territory=(
-            territory_facts(facts.territories[territory_id])
-            if territory_id in facts.territories
-            else None
-        ),
+        territory=facts.territories.get(territory_id) if territory_id is not None else None,
         submitted_at=at,
         zonings=None if zonings is None else zoning_facts(zonings),
     )

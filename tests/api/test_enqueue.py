@@ -7,25 +7,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from arq import ArqRedis, create_pool
-from arq.connections import RedisSettings
+from arq import ArqRedis
 from arq.jobs import Job, JobStatus
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.jobs import JobQueue, JobRequest, enqueue_all
-from shared.settings import Settings
 from tests.fixtures.builders import Key, MakeTerritory
 
 BASE = "tidi:enqueue-test"
-
-
-@pytest.fixture
-async def arq_pool(engine: AsyncEngine, test_settings: Settings) -> AsyncIterator[ArqRedis]:
-    """A pool on the test Redis (`engine`: Redis is flushed after the test)."""
-    pool = await create_pool(RedisSettings.from_dsn(test_settings.redis_url()))
-    yield pool
-    await pool.aclose()
 
 
 @pytest.fixture

@@ -7,8 +7,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from arq import ArqRedis, create_pool
-from arq.connections import RedisSettings
+from arq import ArqRedis
 from arq.jobs import Job, JobStatus
 from fastapi import APIRouter, FastAPI
 from sqlalchemy import select
@@ -75,13 +74,6 @@ async def probe(probe_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=probe_app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://tidi.test") as client:
         yield client
-
-
-@pytest.fixture
-async def arq_pool(engine: AsyncEngine, test_settings: Settings) -> AsyncIterator[ArqRedis]:
-    pool = await create_pool(RedisSettings.from_dsn(test_settings.redis_url()))
-    yield pool
-    await pool.aclose()
 
 
 async def _stored(sessionmaker: async_sessionmaker[AsyncSession], code: str) -> bool:

@@ -1,16 +1,14 @@
 """The scoring job run by a real burst arq worker, its retries and the unscored relay."""
 
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from arq import ArqRedis, Retry, create_pool
-from arq.connections import RedisSettings
+from arq import ArqRedis, Retry
 from arq.worker import Worker
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.worker import retries
 from services.worker.jobs import applications as jobs
@@ -28,16 +26,6 @@ pytestmark = [
     pytest.mark.usefixtures("open_fund_windows"),
     pytest.mark.filterwarnings("ignore:Call to deprecated close:DeprecationWarning:arq.worker"),
 ]
-
-
-@pytest.fixture
-async def arq_pool(engine: AsyncEngine, test_settings: Settings) -> AsyncIterator[ArqRedis]:
-    pool = await create_pool(
-        RedisSettings.from_dsn(test_settings.redis_url()),
-        default_queue_name=test_settings.WORKER_QUEUE_NAME,
-    )
-    yield pool
-    await pool.aclose()
 
 
 async def run_burst(settings: Settings) -> Worker:

@@ -1,18 +1,15 @@
 """A real arq worker, in burst mode, against the test Redis and database."""
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from arq import ArqRedis, create_pool
-from arq.connections import RedisSettings
+from arq import ArqRedis
 from arq.jobs import JobStatus
 from arq.worker import Worker
 from prometheus_client import REGISTRY
 from redis.asyncio import Redis
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.worker.jobs.system import heartbeat
 from services.worker.main import on_shutdown, on_startup, worker_options
@@ -22,17 +19,6 @@ from shared.settings import Settings
 pytestmark = pytest.mark.filterwarnings(
     "ignore:Call to deprecated close:DeprecationWarning:arq.worker"
 )
-
-
-@pytest.fixture
-async def arq_pool(engine: AsyncEngine, test_settings: Settings) -> AsyncIterator[ArqRedis]:
-    """A client enqueuing on the worker's Redis and queue (the database exists: `engine`)."""
-    pool = await create_pool(
-        RedisSettings.from_dsn(test_settings.redis_url()),
-        default_queue_name=test_settings.WORKER_QUEUE_NAME,
-    )
-    yield pool
-    await pool.aclose()
 
 
 def burst_worker(settings: Settings) -> Worker:
